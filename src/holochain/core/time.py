@@ -1,0 +1,61 @@
+"""Timestamps as holochain-rust writes them into headers.
+
+chrono's ``to_rfc3339()`` on a UTC time: ``+00:00`` (never ``Z``), and the
+fraction omitted when the nanoseconds are zero, else 3, 6 or 9 digits,
+whichever is the shortest exact form.  These strings enter header hashes.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time as _time
+
+__all__ = ["now_ns", "format_ns", "parse_iso8601_ns"]
+
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+
+
+def now_ns() -> int:
+    """Wall-clock time in nanoseconds since the epoch."""
+    return _time.time_ns()
+
+
+def format_ns(ns: int) -> str:
+    """RFC 3339 text of a UTC time given in nanoseconds since the epoch."""
+    seconds, nanos = divmod(ns, 1_000_000_000)
+    base = _time.strftime("%Y-%m-%dT%H:%M:%S", _time.gmtime(seconds))
+    if nanos == 0:
+        frac = ""
+    elif nanos % 1_000_000 == 0:
+        frac = f".{nanos // 1_000_000:03d}"
+    elif nanos % 1_000 == 0:
+        frac = f".{nanos // 1_000:06d}"
+    else:
+        frac = f".{nanos:09d}"
+    return f"{base}{frac}+00:00"
+
+
+def parse_iso8601_ns(text: str) -> int:
+    """Parse an ISO 8601 time (lenient: a missing zone means UTC) to nanoseconds."""
+    text = text.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    frac_ns = 0
+    main = text
+    # split off a fractional part so nanoseconds survive (datetime keeps micros)
+    if "." in text:
+        head, _, rest = text.partition(".")
+        digits = ""
+        for ch in rest:
+            if ch.isdigit():
+                digits += ch
+            else:
+                break
+        zone = rest[len(digits):]
+        frac_ns = int((digits + "000000000")[:9]) if digits else 0
+        main = head + zone
+    parsed = _dt.datetime.fromisoformat(main)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=_dt.timezone.utc)
+    delta = parsed - _EPOCH
+    return (delta.days * 86400 + delta.seconds) * 1_000_000_000 + frac_ns

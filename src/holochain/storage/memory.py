@@ -1,0 +1,107 @@
+"""In-memory storage: for ``hc run`` without ``--persist``, and for tests.
+
+:class:`Tables` is also the SQLite store's overlay of not-yet-durable rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Iterator
+
+from .base import ChainRow, EavRow, WriteBatch
+
+__all__ = ["MemoryStore", "Tables"]
+
+
+class Tables:
+    """The rows of a store, indexed the ways the instance reads them."""
+
+    def __init__(self) -> None:
+        self.chain: dict[int, ChainRow] = {}
+        self.contents: dict[str, str] = {}
+        self.headers: dict[str, dict[str, str]] = {}  # entry -> header address -> header
+        self.eav: dict[str, dict[EavRow, None]] = {}  # ordered sets
+        self.kv: dict[str, str] = {}
+
+    def apply(self, batch: WriteBatch) -> None:
+        for row in batch.chain:
+            self.chain[row.seq] = row
+        self.contents.update(batch.contents)
+        for entry_address, header_address, header in batch.headers:
+            self.headers.setdefault(entry_address, {})[header_address] = header
+        for row in batch.eav:
+            self.eav.setdefault(row.entity, {})[row] = None
+        self.kv.update(batch.kv)
+
+    def forget(self, batch: WriteBatch) -> None:
+        """Drop a batch's rows (the SQLite overlay, once they are on disk)."""
+        for row in batch.chain:
+            if self.chain.get(row.seq) is row:
+                del self.chain[row.seq]
+        for address in batch.contents:
+            self.contents.pop(address, None)
+        for entry_address, header_address, _ in batch.headers:
+            held = self.headers.get(entry_address)
+            if held is not None:
+                held.pop(header_address, None)
+                if not held:
+                    del self.headers[entry_address]
+        for row in batch.eav:
+            rows = self.eav.get(row.entity)
+            if rows is not None:
+                rows.pop(row, None)
+                if not rows:
+                    del self.eav[row.entity]
+        for key in batch.kv:
+            self.kv.pop(key, None)
+
+    def eav_rows(self, entity: str, attribute_prefix: str) -> list[EavRow]:
+        rows = self.eav.get(entity, {})
+        if not attribute_prefix:
+            return list(rows)
+        return [r for r in rows if r.attribute.startswith(attribute_prefix)]
+
+
+class MemoryStore:
+    """Everything in dicts; every write is "durable" at once."""
+
+    def __init__(self) -> None:
+        self._tables = Tables()
+        self._length = 0
+        self.durable_ticket = 0
+
+    def write(self, batch: WriteBatch) -> int:
+        self._tables.apply(batch)
+        if batch.chain:
+            self._length = max(self._length, batch.chain[-1].seq + 1)
+        self.durable_ticket += 1
+        return self.durable_ticket
+
+    def wait_durable(self, ticket: int) -> "asyncio.Future[None] | None":
+        return None
+
+    def chain_length(self) -> int:
+        return self._length
+
+    def chain_rows(self, start: int = 0) -> Iterator[ChainRow]:
+        chain = self._tables.chain
+        for seq in range(start, self._length):
+            yield chain[seq]
+
+    def chain_row(self, seq: int) -> ChainRow | None:
+        return self._tables.chain.get(seq)
+
+    def get_content(self, address: str) -> str | None:
+        return self._tables.contents.get(address)
+
+    def held_headers(self, entry_address: str) -> list[str]:
+        return list(self._tables.headers.get(entry_address, {}).values())
+
+    def eav(self, entity: str, attribute_prefix: str = "") -> list[EavRow]:
+        return self._tables.eav_rows(entity, attribute_prefix)
+
+    def kv_get(self, key: str) -> str | None:
+        return self._tables.kv.get(key)
+
+    def close(self) -> None:
+        pass
