@@ -180,7 +180,10 @@ class Instance:
         if not self._capability_allows(call, args):
             raise InstanceError("Caller does not have Capability to make that call")
         host = CallHost(self, zome, call)
-        outcome = self.ribosome.call_function(fn, args, host, f"{self.instance_id}/{zome}/{function}")
+        try:
+            outcome = self.ribosome.call_function(fn, args, host, f"{self.instance_id}/{zome}/{function}")
+        except ZomeFunctionFailure as exc:
+            raise InstanceError(f"Zome function failure: {exc}") from exc
         if isinstance(outcome, runner.Pending):
             return self._finish_later(outcome, call)
         return self._reply(outcome, call)

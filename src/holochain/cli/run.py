@@ -1,0 +1,81 @@
+"""``hc run``: a development conductor for the DNA of the current project."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..conductor.conductor import Conductor, ConductorError, load_dna_file
+from ..conductor.config import (
+    AgentConfig,
+    Configuration,
+    DnaConfig,
+    InstanceConfig,
+    InstanceRef,
+    InterfaceConfig,
+    StorageConfig,
+)
+from ..core.crypto import AgentKey
+from ..storage.base import StorageError
+from .runtime import run_async, setup_logging, wait_for_stop
+
+__all__ = ["run_dev_conductor", "dev_config"]
+
+AGENT_ID = "hc-run-agent"
+DNA_ID = "hc-run-dna"
+INSTANCE_ID = "test-instance"
+INTERFACE_ID = "websocket-interface"
+
+
+def dev_config(dna_path: Path, dna_hash: str, *, port: int, interface: str, agent_name: str,
+               persist: bool) -> Configuration:
+    """The configuration holochain-rust's ``hc run`` builds."""
+    storage = StorageConfig("sqlite", ".hc") if persist else StorageConfig("memory")
+    return Configuration(
+        agents=[AgentConfig(AGENT_ID, agent_name, AgentKey.for_test_agent(agent_name).address,
+                            agent_name, test_agent=True)],
+        dnas=[DnaConfig(DNA_ID, str(dna_path), dna_hash)],
+        instances=[InstanceConfig(INSTANCE_ID, DNA_ID, AGENT_ID, storage)],
+        interfaces=[InterfaceConfig(INTERFACE_ID, {"type": interface, "port": port}, admin=True,
+                                    instances=[InstanceRef(INSTANCE_ID)])],
+    )
+
+
+def run_dev_conductor(*, dna_path: Path, port: int, interface: str, agent_name: str,
+                      persist: bool, verbose: bool) -> int:
+    setup_logging("debug" if verbose else "warning")
+    from ..interfaces.service import ConductorService
+
+    try:
+        dna = load_dna_file(dna_path)
+    except ConductorError as exc:
+        hint = " (run `hc package` first, or pass --package)" if not dna_path.exists() else ""
+        print(f"Error: {exc}{hint}", file=sys.stderr)
+        return 1
+    config = dev_config(dna_path, dna.address, port=port, interface=interface,
+                        agent_name=agent_name, persist=persist)
+
+    async def main() -> int:
+        service = ConductorService(Conductor(config, save_config=False))
+        try:
+            await service.start()
+        except (ConductorError, StorageError) as exc:
+            print(f"Error: {exc}", file=sys.stderr)
+            await service.stop()
+            return 1
+        except OSError as exc:
+            print(f"Error: cannot listen on port {port}: {exc.strerror}", file=sys.stderr)
+            await service.stop()
+            return 1
+        bound = service.port_of(INTERFACE_ID)
+        print(f"Holochain development conductor started. Running {interface} server on port {bound}", flush=True)
+        interactive = sys.stdin is not None and sys.stdin.isatty()
+        if interactive:
+            print("Type 'exit' to stop the conductor and exit the program", flush=True)
+        try:
+            await wait_for_stop(prompt=interactive)
+        finally:
+            await service.stop()
+        return 0
+
+    return run_async(main)

@@ -1,0 +1,64 @@
+"""What both commands share: logging set-up, the event loop, and a clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from typing import Awaitable, Callable
+
+__all__ = ["setup_logging", "run_async", "wait_for_stop"]
+
+
+def setup_logging(level: str) -> None:
+    """Log to stderr (stdout carries the readiness markers clients parse)."""
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    for noisy in ("aiohttp.access", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def run_async(main: Callable[[], Awaitable[int]]) -> int:
+    """Run ``main`` on uvloop when available (it is faster), else asyncio."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on POSIX
+        return asyncio.run(main())
+    return uvloop.run(main())
+
+
+async def wait_for_stop(prompt: bool = False) -> None:
+    """Return on SIGINT or SIGTERM, or when ``exit`` is typed at an interactive prompt."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    reader_task = None
+    if prompt and sys.stdin is not None and sys.stdin.isatty():
+        reader_task = asyncio.ensure_future(_prompt_loop(stop))
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        if reader_task is not None:
+            reader_task.cancel()
+
+
+async def _prompt_loop(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        print("hc> ", end="", flush=True)
+        line = await loop.run_in_executor(None, sys.stdin.readline)
+        if not line:  # EOF: keep serving until a signal
+            return
+        command = line.strip()
+        if command == "exit":
+            stop.set()
+        elif command:
+            print(f"command {command} not recognized. Available commands are: exit", file=sys.stderr)

@@ -1,0 +1,153 @@
+"""The methods an interface exposes: ``info/instances`` and ``call`` on every
+interface, the admin, test and debug methods on admin interfaces only.
+
+Each interface gets its own method table, built from its configuration when
+it starts (as holochain-rust does): instances are reachable under their alias
+there, and only the instances the interface lists.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable
+
+from ..conductor.conductor import Conductor
+from ..conductor.config import InterfaceConfig
+from ..instance.instance import InstanceError
+from .jsonrpc import INVALID_PARAMS, Method, RpcError
+
+__all__ = ["interface_methods", "params_map", "get_str", "get_bool", "get_int", "rust_debug_str"]
+
+_MISSING = object()
+
+
+# -- holochain-rust's parameter helpers (their -32602 messages) ------------------------------
+
+
+def params_map(params: Any) -> dict[str, Any]:
+    if not isinstance(params, dict):
+        raise RpcError(INVALID_PARAMS, "expected params map")
+    return params
+
+
+def get_str(params: dict[str, Any], key: str) -> str:
+    if key not in params:
+        raise RpcError(INVALID_PARAMS, f"`{key}` param not provided")
+    value = params[key]
+    if not isinstance(value, str):
+        raise RpcError(INVALID_PARAMS, f"`{key}` is not a valid json string")
+    return value
+
+
+def get_bool(params: dict[str, Any], key: str) -> bool:
+    if key not in params:
+        raise RpcError(INVALID_PARAMS, f"`{key}` param not provided")
+    value = params[key]
+    if not isinstance(value, bool):
+        raise RpcError(INVALID_PARAMS, f"`{key}` has to be a boolean")
+    return value
+
+
+def get_int(params: dict[str, Any], key: str) -> int:
+    if key not in params:
+        raise RpcError(INVALID_PARAMS, f"`{key}` param not provided")
+    value = params[key]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RpcError(INVALID_PARAMS, f"`{key}` has to be an integer")
+    return value
+
+
+def rust_debug_str(text: str) -> str:
+    """A string as Rust's ``{:?}`` writes it: quoted, with escapes."""
+    out = ['"']
+    for ch in text:
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\0":
+            out.append("\\0")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{{{ord(ch):x}}}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+# -- call ------------------------------------------------------------------------------------
+
+
+def _provenance(value: Any) -> list[str]:
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value):
+        return value
+    raise RpcError(INVALID_PARAMS, "invalid provenance: expected [source address, signature], two strings")
+
+
+def make_call_method(conductor: Conductor, exposed: dict[str, str]) -> Method:
+    """``call``: checks in holochain-rust's order, errors in its words."""
+
+    def call(params: Any) -> Any:
+        p = params_map(params)
+        name = get_str(p, "instance_id")
+        zome = get_str(p, "zome")
+        function = get_str(p, "function")
+        args = p.get("args", _MISSING)
+        if args is _MISSING:
+            args = None  # the zome sees JSON null
+        elif args is None:
+            args = {}
+        instance_id = exposed.get(name)
+        if instance_id is None:
+            raise RpcError(INVALID_PARAMS, f"instance identifier invalid: PublicInstanceIdentifier({rust_debug_str(name)})")
+        instance = conductor.instances.get(instance_id)
+        if instance is None:
+            raise RpcError(INVALID_PARAMS, "Holochain Instance Error: Holochain instance is not initialized.")
+        token = p.get("token")
+        if not isinstance(token, str):
+            token = None
+        provenance = _provenance(p["provenance"]) if "provenance" in p else None
+        try:
+            result = instance.call(zome, function, args, token=token, provenance=provenance)
+        except InstanceError as exc:
+            raise RpcError(INVALID_PARAMS, f"Holochain Instance Error: {exc}") from None
+        if isinstance(result, str):
+            return result
+        return _instance_errors(result)
+
+    return call
+
+
+async def _instance_errors(result: Awaitable[str]) -> str:
+    try:
+        return await result
+    except InstanceError as exc:
+        raise RpcError(INVALID_PARAMS, f"Holochain Instance Error: {exc}") from None
+
+
+def interface_methods(
+    conductor: Conductor,
+    iface: InterfaceConfig,
+    admin_methods: Callable[[Conductor], dict[str, Method]] | None = None,
+) -> dict[str, Method]:
+    """The method table of one interface."""
+    exposed: dict[str, str] = {}
+    infos: list[dict[str, str]] = []
+    for ref in iface.instances:
+        inst = conductor.config.instance(ref.id)
+        if inst is None:
+            continue
+        exposed[ref.alias or ref.id] = ref.id
+        if ref.id in conductor.instances:
+            infos.append(inst.summary())
+    methods: dict[str, Method] = {
+        "info/instances": lambda params: infos,
+        "call": make_call_method(conductor, exposed),
+    }
+    if iface.admin and admin_methods is not None:
+        methods.update(admin_methods(conductor))
+    return methods
+

@@ -1,0 +1,176 @@
+"""JSON-RPC 2.0, transport-free: bytes in, bytes (or nothing) out.
+
+The WebSocket and HTTP servers both hand every message to a
+:class:`Dispatcher` and send back what it returns.  It follows the JSON-RPC
+2.0 specification, and holochain-rust's conductor where the specification
+leaves room:
+
+* malformed JSON → ``-32700 Parse error`` (``id: null``);
+* a request without ``"jsonrpc": "2.0"``, with unknown members, with a
+  ``method`` that is not a string, ``params`` that are neither object, array
+  nor null, or an ``id`` that is not a string, number or null →
+  ``-32600 Invalid request`` (holochain-rust answers a missing version with
+  ``Unsupported JSON-RPC protocol version`` and no ``jsonrpc`` member; so do we);
+* an unknown method → ``-32601 Method not found``;
+* ids are echoed exactly as sent;
+* a notification (no ``id``) is executed and gets no reply;
+* a batch is answered with an array of the replies to its requests (none if
+  all were notifications); an empty batch is an invalid request.
+
+A method returns its result, or an awaitable of it when it has to wait; the
+dispatcher then returns an awaitable too, so quick methods never cost a task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from typing import Any, Awaitable, Callable, Mapping
+
+import orjson
+
+__all__ = [
+    "Dispatcher",
+    "RpcError",
+    "PARSE_ERROR",
+    "INVALID_REQUEST",
+    "METHOD_NOT_FOUND",
+    "INVALID_PARAMS",
+    "INTERNAL_ERROR",
+    "Method",
+]
+
+log = logging.getLogger(__name__)
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+
+_ALLOWED_KEYS = frozenset({"jsonrpc", "method", "params", "id"})
+_NO_ID = object()
+
+Method = Callable[[Any], Any]
+
+
+class RpcError(Exception):
+    """A JSON-RPC error reply: ``{"code": code, "message": message}``."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _error(code: int, message: str, id_: Any, versioned: bool = True) -> dict[str, Any]:
+    reply: dict[str, Any] = {"jsonrpc": "2.0"} if versioned else {}
+    reply["error"] = {"code": code, "message": message}
+    reply["id"] = id_
+    return reply
+
+
+_PARSE_ERROR_REPLY = orjson.dumps(_error(PARSE_ERROR, "Parse error", None))
+
+
+def _valid_id(value: Any) -> bool:
+    return value is None or (isinstance(value, (str, int, float)) and not isinstance(value, bool))
+
+
+class Dispatcher:
+    """Routes JSON-RPC requests to a table of methods."""
+
+    def __init__(self, methods: Mapping[str, Method], *, max_batch: int = 1000) -> None:
+        self.methods = dict(methods)
+        self.max_batch = max_batch
+
+    def handle(self, data: bytes | str) -> bytes | None | Awaitable[bytes | None]:
+        """Answer one message: reply bytes, ``None`` (no reply), or an awaitable of either."""
+        try:
+            message = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return _PARSE_ERROR_REPLY
+        if isinstance(message, list):
+            return self._batch(message)
+        reply = self._one(message)
+        if reply is None:
+            return None
+        if isinstance(reply, dict):
+            return orjson.dumps(reply)
+        return _encode_later(reply)
+
+    def _batch(self, messages: list[Any]) -> bytes | None | Awaitable[bytes | None]:
+        if not messages:
+            return orjson.dumps(_error(INVALID_REQUEST, "Invalid request", None))
+        if len(messages) > self.max_batch:
+            return orjson.dumps(_error(INVALID_REQUEST, f"Invalid request: a batch may hold at most {self.max_batch} requests", None))
+        replies = [self._one(m) for m in messages]
+        if any(inspect.isawaitable(r) for r in replies):
+            return _gather_batch(replies)
+        done = [r for r in replies if r is not None]
+        return orjson.dumps(done) if done else None
+
+    def _one(self, message: Any) -> dict[str, Any] | None | Awaitable[dict[str, Any] | None]:
+        if not isinstance(message, dict):
+            return _error(INVALID_REQUEST, "Invalid request", None)
+        id_ = message.get("id", _NO_ID)
+        reply_id = None if id_ is _NO_ID or not _valid_id(id_) else id_
+        if "jsonrpc" not in message:
+            return _error(INVALID_REQUEST, "Unsupported JSON-RPC protocol version", reply_id, versioned=False)
+        if (
+            message["jsonrpc"] != "2.0"
+            or not _ALLOWED_KEYS.issuperset(message)
+            or not isinstance(message.get("method"), str)
+            or not _valid_id(message.get("id"))
+        ):
+            return _error(INVALID_REQUEST, "Invalid request", reply_id)
+        params = message.get("params")
+        if params is not None and not isinstance(params, (dict, list)):
+            return _error(INVALID_REQUEST, "Invalid request", reply_id)
+        notification = id_ is _NO_ID
+        method = self.methods.get(message["method"])
+        if method is None:
+            return None if notification else _error(METHOD_NOT_FOUND, "Method not found", id_)
+        try:
+            result = method(params)
+        except RpcError as exc:
+            return None if notification else _error(exc.code, exc.message, id_)
+        except Exception as exc:  # a bug in a method: answer, log, keep serving
+            log.exception("JSON-RPC method %s failed", message["method"])
+            return None if notification else _error(INTERNAL_ERROR, f"Internal error: {type(exc).__name__}: {exc}", id_)
+        if inspect.isawaitable(result):
+            return _finish(result, id_, notification, message["method"])
+        if notification:
+            return None
+        return {"jsonrpc": "2.0", "result": result, "id": id_}
+
+
+async def _finish(result: Awaitable[Any], id_: Any, notification: bool, name: str) -> dict[str, Any] | None:
+    try:
+        value = await result
+    except RpcError as exc:
+        return None if notification else _error(exc.code, exc.message, id_)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        log.exception("JSON-RPC method %s failed", name)
+        return None if notification else _error(INTERNAL_ERROR, f"Internal error: {type(exc).__name__}: {exc}", id_)
+    return None if notification else {"jsonrpc": "2.0", "result": value, "id": id_}
+
+
+async def _encode_later(reply: Awaitable[dict[str, Any] | None]) -> bytes | None:
+    done = await reply
+    return None if done is None else orjson.dumps(done)
+
+
+async def _gather_batch(replies: list[Any]) -> bytes | None:
+    # start every waiting request at once: batch members run concurrently
+    started = [asyncio.ensure_future(r) if inspect.isawaitable(r) else r for r in replies]
+    done = []
+    for reply in started:
+        if isinstance(reply, asyncio.Future):
+            reply = await reply
+        if reply is not None:
+            done.append(reply)
+    return orjson.dumps(done) if done else None

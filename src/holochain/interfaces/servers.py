@@ -1,0 +1,299 @@
+"""The WebSocket and HTTP servers of an interface (aiohttp).
+
+Both serve JSON-RPC through a :class:`~.jsonrpc.Dispatcher` on any path, and
+put a bound on everything a client controls: message size (5 MiB, as
+holochain-rust's ws server), requests in flight per WebSocket connection
+(reading pauses until replies go out: back-pressure, no unbounded queue),
+connections per interface, and the bytes a slow reader may leave queued for
+signals.  A browser page's ``Origin`` must be allowed to reach an admin
+interface; non-browser clients send none.
+
+WebSocket replies are text frames; requests may come as text or as binary
+frames holding UTF-8 (invalid UTF-8 closes the connection with 1007).
+Permessage-deflate is never negotiated (it costs 1.6–2.2× server CPU per call
+and browsers offer it unasked).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from dataclasses import dataclass
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from .jsonrpc import Dispatcher
+
+__all__ = ["Limits", "WebSocketServer", "HttpServer", "origin_is_loopback", "bind_hosts"]
+
+log = logging.getLogger(__name__)
+
+_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
+_JSON_TYPES = {"application/json", "application/json; charset=utf-8", "application/json;charset=utf-8"}
+
+
+@dataclass
+class Limits:
+    max_message_bytes: int = 5 * 1024 * 1024
+    max_in_flight: int = 256  # per WebSocket connection
+    max_connections: int = 1024  # per interface
+    max_queued_bytes: int = 16 * 1024 * 1024  # unread output before a connection is dropped
+
+
+def origin_is_loopback(origin: str) -> bool:
+    try:
+        host = urlsplit(origin).hostname
+    except ValueError:
+        return False
+    return host is not None and (host in _LOOPBACK_HOSTS or host.startswith("127."))
+
+
+def bind_hosts(address: str | None) -> list[str]:
+    """Where to listen: the configured address, or both loopbacks by default."""
+    if address:
+        return [address]
+    hosts = ["127.0.0.1"]
+    if socket.has_ipv6:
+        hosts.append("::1")
+    return hosts
+
+
+class _Server:
+    """An aiohttp app listening on one port (all hosts share the port)."""
+
+    def __init__(self, name: str, port: int, hosts: list[str], limits: Limits) -> None:
+        self.name = name
+        self.requested_port = port
+        self.hosts = hosts
+        self.limits = limits
+        self.port: int | None = None
+        self._runner: web.AppRunner | None = None
+
+    def _app(self) -> web.Application:
+        raise NotImplementedError
+
+    async def start(self) -> int:
+        app = self._app()
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        await self._runner.setup()
+        port = self.requested_port
+        try:
+            for i, host in enumerate(self.hosts):
+                site = web.TCPSite(self._runner, host, port, reuse_address=True, backlog=1024)
+                try:
+                    await site.start()
+                except OSError:
+                    if i == 0:
+                        raise
+                    log.debug("%s: could not also listen on %s:%s", self.name, host, port)
+                    continue
+                if i == 0:
+                    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        except BaseException:
+            await self._runner.cleanup()
+            self._runner = None
+            raise
+        self.port = port
+        return port
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._close_connections()
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _close_connections(self) -> None:
+        pass
+
+
+class WebSocketServer(_Server):
+    """JSON-RPC over WebSocket, plus server-pushed signal frames."""
+
+    def __init__(
+        self,
+        name: str,
+        port: int,
+        hosts: list[str],
+        dispatcher: Callable[[], Dispatcher],
+        *,
+        limits: Limits | None = None,
+        origin_allowed: Callable[[str], bool] | None = None,
+    ) -> None:
+        super().__init__(name, port, hosts, limits or Limits())
+        self.dispatcher = dispatcher
+        self.origin_allowed = origin_allowed
+        self.connections: set[web.WebSocketResponse] = set()
+
+    def _app(self) -> web.Application:
+        app = web.Application(client_max_size=self.limits.max_message_bytes)
+        app.router.add_route("GET", "/{tail:.*}", self._handle)
+        return app
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        origin = request.headers.get("Origin")
+        if origin is not None and self.origin_allowed is not None and not self.origin_allowed(origin):
+            log.warning("%s: refused a WebSocket from origin %s", self.name, origin)
+            return web.Response(status=403, text=f"origin {origin} is not allowed on this interface\n")
+        if len(self.connections) >= self.limits.max_connections:
+            return web.Response(status=503, text="too many connections on this interface\n")
+        ws = web.WebSocketResponse(
+            max_msg_size=self.limits.max_message_bytes,
+            compress=False,
+            autoping=True,
+            heartbeat=None,
+            protocols=_offered_protocols(request),
+        )
+        await ws.prepare(request)
+        self.connections.add(ws)
+        dispatcher = self.dispatcher()
+        slots = asyncio.Semaphore(self.limits.max_in_flight)
+        pending: set[asyncio.Task[None]] = set()
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    data: bytes | str = msg.data
+                elif msg.type == WSMsgType.BINARY:
+                    try:
+                        data = msg.data.decode("utf-8")
+                    except UnicodeDecodeError:
+                        await ws.close(code=WSCloseCode.INVALID_TEXT, message=b"invalid UTF-8")
+                        break
+                else:  # ERROR: the library has already closed (e.g. message too big)
+                    break
+                out = dispatcher.handle(data)
+                if out is None:
+                    continue
+                if isinstance(out, bytes):
+                    await self._send(ws, out)
+                    continue
+                await slots.acquire()  # back-pressure: stop reading while too many wait
+                task = asyncio.ensure_future(self._reply_later(ws, out, slots))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass
+        finally:
+            self.connections.discard(ws)
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        return ws
+
+    async def _reply_later(self, ws: web.WebSocketResponse, out: Any, slots: asyncio.Semaphore) -> None:
+        try:
+            reply = await out
+            if reply is not None:
+                await self._send(ws, reply)
+        except Exception:
+            log.exception("%s: a request failed", self.name)
+        finally:
+            slots.release()
+
+    async def _send(self, ws: web.WebSocketResponse, data: bytes) -> None:
+        if ws.closed:
+            return
+        try:
+            await ws.send_frame(data, WSMsgType.TEXT)
+        except (ConnectionResetError, RuntimeError):
+            pass  # the client went away; what was done stays done
+
+    def broadcast(self, text: str) -> None:
+        """Push a signal frame to every connection; drop ones that stopped reading."""
+        data = text.encode("utf-8")
+        for ws in list(self.connections):
+            if ws.closed:
+                continue
+            transport = ws._req.transport if ws._req is not None else None  # type: ignore[attr-defined]
+            if transport is not None and transport.get_write_buffer_size() > self.limits.max_queued_bytes:
+                log.warning("%s: dropping a connection that does not read its signals", self.name)
+                asyncio.ensure_future(ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"not reading"))
+                continue
+            asyncio.ensure_future(self._send(ws, data))
+
+    async def _close_connections(self) -> None:
+        for ws in list(self.connections):
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"interface stopped")
+
+
+def _offered_protocols(request: web.Request) -> tuple[str, ...]:
+    """Echo the first subprotocol a client offers (holochain-rust's ws server does)."""
+    offered = request.headers.get("Sec-WebSocket-Protocol")
+    if not offered:
+        return ()
+    first = offered.split(",")[0].strip()
+    return (first,) if first else ()
+
+
+class HttpServer(_Server):
+    """JSON-RPC over HTTP POST (any path), as jsonrpc-http-server answers it."""
+
+    def __init__(
+        self,
+        name: str,
+        port: int,
+        hosts: list[str],
+        dispatcher: Callable[[], Dispatcher],
+        *,
+        limits: Limits | None = None,
+        origin_allowed: Callable[[str], bool] | None = None,
+    ) -> None:
+        super().__init__(name, port, hosts, limits or Limits())
+        self.dispatcher = dispatcher
+        self.origin_allowed = origin_allowed
+
+    def _app(self) -> web.Application:
+        app = web.Application(client_max_size=self.limits.max_message_bytes)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        return app
+
+    def _cors(self, request: web.Request) -> dict[str, str]:
+        origin = request.headers.get("Origin")
+        if origin is None:
+            return {}
+        if self.origin_allowed is not None and not self.origin_allowed(origin):
+            return {}
+        headers = {
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Allow-Methods": "OPTIONS, POST",
+            "Vary": "origin",
+        }
+        requested = request.headers.get("Access-Control-Request-Headers")
+        if requested:
+            headers["Access-Control-Allow-Headers"] = requested
+        return headers
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        cors = self._cors(request)
+        if request.method == "OPTIONS":
+            return web.Response(status=200, headers={"Allow": "OPTIONS, POST", "Accept": "application/json", **cors})
+        if request.method != "POST":
+            return web.Response(status=405, headers=cors,
+                                text="Used HTTP Method is not allowed. POST or OPTIONS is required\n")
+        origin = request.headers.get("Origin")
+        if origin is not None and self.origin_allowed is not None and not self.origin_allowed(origin):
+            return web.Response(status=403, text=f"origin {origin} is not allowed on this interface\n")
+        content_type = request.headers.get("Content-Type", "").strip().lower()
+        if content_type not in _JSON_TYPES:
+            return web.Response(status=415, headers=cors,
+                                text="Supplied content type is not allowed. Content-Type: application/json is required\n")
+        if request.content_length is not None and request.content_length > self.limits.max_message_bytes:
+            return web.Response(status=413, headers=cors, text="request body size exceeds allowed maximum\n")
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return web.Response(status=413, headers=cors, text="request body size exceeds allowed maximum\n")
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return web.Response(status=400, headers=cors,
+                                text=f"utf-8 encoding error at byte {exc.start} in request body\n")
+        out = self.dispatcher().handle(body)
+        if out is not None and not isinstance(out, bytes):
+            out = await out
+        return web.Response(
+            status=200,
+            body=(out + b"\n") if out is not None else b"",
+            headers={"Content-Type": "application/json; charset=utf-8", **cors},
+        )
