@@ -12,7 +12,7 @@ from ..conductor.conductor import Conductor, ConductorError
 from ..conductor.config import ConfigError, load_config
 from ..storage.base import StorageError
 from .hc import config_root
-from .runtime import run_async, setup_logging, wait_for_stop
+from .runtime import StopSignal, run_async, setup_logging
 
 __all__ = ["main"]
 
@@ -48,6 +48,7 @@ def cli(config_path: Path | None, log_level: str) -> None:
 async def _serve(config) -> int:  # type: ignore[no-untyped-def]
     from ..interfaces.service import DONE_LINE, ConductorService
 
+    stop = StopSignal()
     service = ConductorService(Conductor(config))
     try:
         await service.start()
@@ -61,10 +62,11 @@ async def _serve(config) -> int:  # type: ignore[no-untyped-def]
         return 2
     print(DONE_LINE, flush=True)
     try:
-        await wait_for_stop()
+        await stop.wait()
     finally:
         print("Gracefully shutting down conductor...", flush=True)
         await service.stop()
+        stop.close()
     return 0
 
 

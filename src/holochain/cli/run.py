@@ -17,7 +17,7 @@ from ..conductor.config import (
 )
 from ..core.crypto import AgentKey
 from ..storage.base import StorageError
-from .runtime import run_async, setup_logging, wait_for_stop
+from .runtime import StopSignal, run_async, setup_logging
 
 __all__ = ["run_dev_conductor", "dev_config"]
 
@@ -56,6 +56,7 @@ def run_dev_conductor(*, dna_path: Path, port: int, interface: str, agent_name: 
                         agent_name=agent_name, persist=persist)
 
     async def main() -> int:
+        stop = StopSignal()
         service = ConductorService(Conductor(config, save_config=False))
         try:
             await service.start()
@@ -73,9 +74,10 @@ def run_dev_conductor(*, dna_path: Path, port: int, interface: str, agent_name: 
         if interactive:
             print("Type 'exit' to stop the conductor and exit the program", flush=True)
         try:
-            await wait_for_stop(prompt=interactive)
+            await stop.wait(prompt=interactive)
         finally:
             await service.stop()
+            stop.close()
         return 0
 
     return run_async(main)

@@ -8,7 +8,7 @@ import signal
 import sys
 from typing import Awaitable, Callable
 
-__all__ = ["setup_logging", "run_async", "wait_for_stop"]
+__all__ = ["setup_logging", "run_async", "StopSignal"]
 
 
 def setup_logging(level: str) -> None:
@@ -32,22 +32,36 @@ def run_async(main: Callable[[], Awaitable[int]]) -> int:
     return uvloop.run(main())
 
 
-async def wait_for_stop(prompt: bool = False) -> None:
-    """Return on SIGINT or SIGTERM, or when ``exit`` is typed at an interactive prompt."""
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    reader_task = None
-    if prompt and sys.stdin is not None and sys.stdin.isatty():
-        reader_task = asyncio.ensure_future(_prompt_loop(stop))
-    try:
-        await stop.wait()
-    finally:
+class StopSignal:
+    """Set by SIGINT or SIGTERM (or ``exit`` at an interactive prompt).
+
+    Create it before starting anything, so a signal that arrives while the
+    conductor starts up still stops it cleanly.
+    """
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._event = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
-        if reader_task is not None:
-            reader_task.cancel()
+            self._loop.add_signal_handler(sig, self._event.set)
+
+    @property
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    async def wait(self, prompt: bool = False) -> None:
+        reader_task = None
+        if prompt and sys.stdin is not None and sys.stdin.isatty():
+            reader_task = asyncio.ensure_future(_prompt_loop(self._event))
+        try:
+            await self._event.wait()
+        finally:
+            if reader_task is not None:
+                reader_task.cancel()
+
+    def close(self) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._loop.remove_signal_handler(sig)
 
 
 async def _prompt_loop(stop: asyncio.Event) -> None:

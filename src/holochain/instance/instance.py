@@ -221,7 +221,9 @@ class Instance:
             assignees = grant["assignees"]
             return not assignees or call.provenance[0] in assignees
         if call.token == self.agent.address:
-            return self._call_signature_ok(call, args)
+            # holochain-rust accepted any valid signature here, from anyone, though an
+            # agent's address is public; only the agent itself may use its own key.
+            return call.provenance[0] == self.agent.address and self._call_signature_ok(call, args)
         return False
 
     def _call_signature_ok(self, call: CallInfo, args: Any) -> bool:

@@ -43,7 +43,7 @@ def _ignore_spec(directory: Path, inherited: list[tuple[Path, pathspec.PathSpec]
         path = directory / name
         if path.is_file():
             lines = path.read_text(encoding="utf-8").splitlines()
-            specs.append((directory, pathspec.PathSpec.from_lines("gitwildmatch", lines)))
+            specs.append((directory, pathspec.GitIgnoreSpec.from_lines(lines)))
     return specs
 
 

@@ -1,0 +1,31 @@
+# Two commands do all set-up on a fresh machine (see README.md):
+#   make run    set up, package the example DNA and serve it with `hc run` on ws://localhost:8888
+#   make test   set up everything the tests need and run the whole suite
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+NODE_MODULES := tests/js/node_modules
+
+.PHONY: run test setup clean
+
+$(BIN)/hc: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+$(NODE_MODULES): tests/js/package.json tests/js/package-lock.json
+	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(BIN)/hc $(NODE_MODULES)
+
+run: $(BIN)/hc
+	cd examples/blog && ../../$(BIN)/hc run --package
+
+test: setup
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) $(NODE_MODULES) examples/*/dist
