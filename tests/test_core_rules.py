@@ -85,7 +85,8 @@ def test_hcid_round_trip_and_case_folding(key):
     assert hcid.decode(text.lower()) == key
 
 
-@given(st.binary(min_size=32, max_size=32), st.integers(5, 62))  # chars 0-4 hold the kind prefix
+# chars 0-4 hold the (unprotected) kind prefix; the last char carries padding bits
+@given(st.binary(min_size=32, max_size=32), st.integers(5, 61))
 @settings(max_examples=50)
 def test_hcid_corrects_one_transcription_error(key, position):
     text = hcid.encode(key)
