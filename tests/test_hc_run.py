@@ -245,3 +245,15 @@ def fine() -> str:
         assert err.value.code == -32602
         assert err.value.message == "Holochain Instance Error: Zome function failure: RuntimeError: the zome has a bug"
         assert await client.call_zome("test-instance", "blog", "fine") == {"Ok": "fine"}
+
+
+def test_sync_client(hc_run):
+    from holochain.client import SyncClient
+
+    conductor = hc_run()
+    with SyncClient(conductor.url) as client:
+        assert client.info_instances()[0]["id"] == "test-instance"
+        created = client.call_zome("test-instance", "blog", "create_post", {"content": "from sync code"})
+        assert client.call_zome("test-instance", "blog", "get_post", {"post_address": created["Ok"]})["Ok"]
+        with pytest.raises(RpcError, match="Zome 'nope' not found"):
+            client.call_zome("test-instance", "nope", "f")

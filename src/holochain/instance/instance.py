@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from ..core import json as cjson
 from ..core.crypto import AgentKey, PublicKeyError, encode_call_data_for_signing, verify
@@ -70,6 +70,13 @@ class Instance:
         self.chain = SourceChain(store, agent, f"instance '{instance_id}'")
         self.active = False
         self.initialized = False
+        # Set by the conductor that hosts this instance:
+        # signal_sink receives each signal the instance emits, as holochain-rust's
+        # Signal JSON (e.g. {"signal_type": "User", "name": …, "arguments": "<JSON text>"});
+        # bridge_call(handle, zome, function, args) calls through a bridge and returns
+        # the callee's result JSON text (or an awaitable of it), raising InstanceError.
+        self.signal_sink: Callable[[dict[str, Any]], None] | None = None
+        self.bridge_call: Callable[[str, str, str, Any], Any] | None = None
         self.public_token: str | None = None
         # (zome, function) pairs the public grant allows: the fast capability path
         self._public_functions: frozenset[tuple[str, str]] = frozenset()
