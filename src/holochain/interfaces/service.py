@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import Callable
 
 from ..conductor.conductor import Conductor, ConductorError
@@ -40,6 +41,10 @@ STATS_INTERVAL = 0.5
 
 def bound_line(interface_id: str, port: int) -> str:
     return f"*** Bound interface '{interface_id}' to port: {port}"
+
+
+def _reason(exc: OSError) -> str:
+    return os.strerror(exc.errno) if exc.errno else str(exc)
 
 
 def _announce(line: str) -> None:
@@ -129,7 +134,7 @@ class ConductorService:
             bound = await server.start()
         except OSError as exc:
             self._dispatchers.pop(interface_id, None)
-            raise ConductorError(f"interface '{iface.id}': cannot listen on port {port}: {exc.strerror}") from None
+            raise ConductorError(f"interface '{iface.id}': cannot listen on port {port}: {_reason(exc)}") from None
         except BaseException:
             self._dispatchers.pop(interface_id, None)
             raise
@@ -189,7 +194,7 @@ class ConductorService:
         try:
             bound = await server.start()
         except OSError as exc:
-            raise ConductorError(f"UI interface '{ui.id}': cannot listen on port {ui.port}: {exc.strerror}") from None
+            raise ConductorError(f"UI interface '{ui.id}': cannot listen on port {ui.port}: {_reason(exc)}") from None
         self.ui_servers[ui.id] = server
         self.conductor.notify(f'Server started for "{ui.id}" on http://{ui.bind_address}:{bound}')
         return bound
