@@ -3,6 +3,7 @@ errors, only on admin interfaces, and every change saved and surviving a restart
 
 from __future__ import annotations
 
+import asyncio
 import json
 import tomllib
 
@@ -253,3 +254,16 @@ async def test_debug_views_and_agent_with_keystore(setup, monkeypatch):
             await admin.request("admin/agent/add", {"id": "carol", "name": "carol"})
         assert "passphrase_service (cmd)" in err.value.message
         assert [a["id"] for a in await admin.request("admin/agent/list", {})] == ["alice"]
+
+
+async def test_instance_stats_count_what_a_persistent_instance_holds(setup):
+    conductor = setup["start"]()
+    async with await Client.connect(f"ws://127.0.0.1:{conductor.ports['admin']}") as admin:
+        await admin.call_zome("app", "blog", "create_post", {"content": "counted"})
+        for _ in range(20):  # stats frames come every 500 ms; the post shows once it is on disk
+            frame = await asyncio.wait_for(admin.signals.get(), 5)
+            if "instance_stats" in frame and frame["instance_stats"]["app"]["number_held_entries"] == 4:
+                break
+        else:
+            raise AssertionError(f"last stats: {frame}")
+        assert frame["instance_stats"]["app"]["number_held_aspects"] == 4

@@ -285,3 +285,10 @@ def test_uuid_rehashes_the_dna_and_the_config_is_saved(tmp_path, blog, spawn):
     assert doc["dnas"][0]["hash"] == Dna.from_text(blog.read_bytes()).with_uuid("123").address != dna_hash(blog)
     assert doc["agents"][0]["public_address"] == AgentKey.for_test_agent("alice::app::123").address
     assert doc["dnas"][0]["uuid"] == "123"
+
+
+def test_unimplemented_interface_driver(tmp_path, blog):
+    section = ('[[interfaces]]\nid = "sock"\nadmin = true\n[interfaces.driver]\ntype = "domainsocket"\n'
+               'file = "/tmp/x.sock"\n')
+    assert refused(tmp_path, agent("a"), section) == \
+        "interface 'sock': driver type `domainsocket` is not implemented; use websocket or http"

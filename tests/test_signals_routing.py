@@ -100,9 +100,9 @@ async def test_consistency_pairs_and_stats_on_admin_interfaces(conductor):
         assert consistency[0]["pending"] == [{"event": consistency[1]["event"], "group": "Source"}]
         assert consistency[1]["pending"] == []
         assert stats[0]["instance_stats"] == {
-            name: {"number_held_entries": 0, "number_held_aspects": 0, "number_pending_validations": 0,
+            name: {"number_held_entries": 3, "number_held_aspects": 3, "number_pending_validations": 0,
                    "number_delayed_validations": 0, "number_running_zome_calls": 0, "offline": False}
-            for name in ("a", "b")}
+            for name in ("a", "b")}  # genesis: Dna, AgentId and the public grant, each with its header
 
 
 async def test_http_interfaces_carry_no_signals(conductor):

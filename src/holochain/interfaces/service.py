@@ -129,7 +129,7 @@ class ConductorService:
             server = HttpServer(f"interface '{iface.id}'", port, hosts, dispatcher,
                                 limits=self.limits, origin_allowed=self._origin_check(iface))
         else:
-            raise ValueError(f"interface '{iface.id}': driver type `{kind}` is not implemented; use websocket or http")
+            raise ConductorError(f"interface '{iface.id}': driver type `{kind}` is not implemented; use websocket or http")
         try:
             bound = await server.start()
         except OSError as exc:
