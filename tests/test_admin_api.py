@@ -267,3 +267,21 @@ async def test_instance_stats_count_what_a_persistent_instance_holds(setup):
         else:
             raise AssertionError(f"last stats: {frame}")
         assert frame["instance_stats"]["app"]["number_held_aspects"] == 4
+
+
+async def test_an_instance_removed_with_its_agent_can_be_added_again_on_the_same_storage(setup):
+    conductor = setup["start"]()
+    async with await Client.connect(f"ws://127.0.0.1:{conductor.ports['admin']}") as admin:
+        post = await admin.call_zome("app", "blog", "create_post", {"content": "first life"})
+        await admin.request("admin/agent/remove", {"id": "alice"})
+        assert await admin.request("debug/running_instances", {}) == []
+        await admin.request("test/agent/add", {"id": "alice", "name": "alice"})
+        await admin.request("admin/instance/add", {"id": "app", "dna_id": "blog", "agent_id": "alice"})
+        await admin.request("admin/instance/start", {"id": "app"})
+        await admin.request("admin/interface/add_instance", {"interface_id": "admin", "instance_id": "app"})
+        assert await admin.request("admin/instance/running", {}) == [{"id": "app", "dna": "blog", "agent": "alice"}]
+        # a new storage directory (persistence_dir/storage/app): a fresh chain for the same agent
+        got = await admin.call_zome("app", "blog", "get_post", {"post_address": post["Ok"]})
+        assert got == {"Ok": None}
+        again = await admin.call_zome("app", "blog", "create_post", {"content": "second life"})
+        assert again["Ok"].startswith("Qm")

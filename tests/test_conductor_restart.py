@@ -81,3 +81,19 @@ def rows(db) -> list:
     with sqlite3.connect(db) as conn:
         return conn.execute("SELECT * FROM chain ORDER BY seq").fetchall() + \
             conn.execute("SELECT * FROM contents ORDER BY address").fetchall()
+
+
+async def test_sigterm_closes_client_connections_and_exits_zero(setup):
+    import aiohttp
+
+    conductor = setup["start"]()
+    async with aiohttp.ClientSession() as session:
+        ws = await session.ws_connect(f"ws://127.0.0.1:{conductor.ports['admin']}")
+        conductor.proc.send_signal(signal.SIGTERM)
+        msg = await ws.receive(timeout=10)
+        while msg.type == aiohttp.WSMsgType.TEXT:  # stats frames may come first
+            msg = await ws.receive(timeout=10)
+        assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING)
+        if msg.type == aiohttp.WSMsgType.CLOSE:
+            assert msg.data == 1001  # going away
+    assert conductor.proc.wait(15) == 0

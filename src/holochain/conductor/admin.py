@@ -125,9 +125,13 @@ class AdminOperations:
         self.notify(f'Uninstalled DNA "{dna_id}".')
 
     def _stop_quietly(self: "Conductor", instance_id: str) -> None:
-        instance = self.instances.get(instance_id)
-        if instance is not None and instance.active:
-            instance.stop()
+        """Stop and close an instance whose configuration is gone.
+
+        holochain-rust kept such instances, stopped, in its instance map; closing
+        them releases their store, so an instance added later under the same id
+        cannot open the same database twice.
+        """
+        self._close_instance(instance_id)
         self.notify(f'Removed instance "{instance_id}".')
 
     # -- agents ---------------------------------------------------------------------------
