@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 NODE_MODULES := tests/js/node_modules
 
-.PHONY: run test setup clean
+.PHONY: run test setup clean chromium
 
 $(BIN)/hc: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,15 @@ $(NODE_MODULES): tests/js/package.json tests/js/package-lock.json
 	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-setup: $(BIN)/hc $(NODE_MODULES)
+# Debian's Chromium, for the headless browser test of UI hosting (tests/test_ui_hosting.py).
+# Installed once; later runs find it and do nothing.  CI runs as root; elsewhere sudo is used.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
+
+setup: $(BIN)/hc $(NODE_MODULES) chromium
 
 run: $(BIN)/hc
 	cd examples/blog && ../../$(BIN)/hc run --package

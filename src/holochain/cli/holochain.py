@@ -1,4 +1,15 @@
-"""``holochain``: the production conductor, configured by a TOML file."""
+"""``holochain``: the production conductor, configured by a TOML file.
+
+Start-up prints holochain-rust's progress lines on stdout, then
+``*** Bound interface '<id>' to port: <n>`` for every interface and
+``*** Done. All interfaces started.`` once every interface and UI server
+listens (all flushed: tryorama reads them from a pipe).  A configuration the
+conductor cannot run is reported on stderr as
+``Error while trying to boot from config: <what and why>`` and the process
+exits with status 2 (holochain-rust exited 0 here, leaving callers to guess).
+SIGINT and SIGTERM stop it cleanly: interfaces close their connections,
+stores flush, exit status 0.
+"""
 
 from __future__ import annotations
 
@@ -9,62 +20,89 @@ import click
 
 from .. import COMPATIBLE_VERSION, __version__
 from ..conductor.conductor import Conductor, ConductorError
-from ..conductor.config import ConfigError, load_config
+from ..conductor.config import ConfigError, Configuration, load_config
+from ..instance.instance import InstanceError
 from ..storage.base import StorageError
 from .hc import config_root
 from .runtime import StopSignal, run_async, setup_logging
 
 __all__ = ["main"]
 
+BOOT_ERROR = "Error while trying to boot from config: "
+EXIT_BAD_CONFIG = 2
+
+
+def _out(line: str) -> None:
+    print(line, flush=True)
+
+
+def _fail(message: str) -> int:
+    print(BOOT_ERROR + message, file=sys.stderr, flush=True)
+    return EXIT_BAD_CONFIG
+
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="The conductor configuration (default: ~/.config/holochain/conductor/conductor-config.toml).")
-@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="warning",
               show_default=True, help="How much the conductor logs to stderr.")
 @click.version_option(f"{COMPATIBLE_VERSION} (holochain-py {__version__})", "-V", "--version",
                       prog_name="holochain", message="%(prog)s %(version)s")
 def cli(config_path: Path | None, log_level: str) -> None:
-    """Run a Holochain conductor: the agents, DNAs, instances and interfaces of a
-    holochain-rust TOML configuration.
+    """Run a Holochain conductor: the agents, DNAs, instances, interfaces, bridges
+    and UI servers of a holochain-rust TOML configuration.
 
     Prints `*** Bound interface '<id>' to port: <n>` for each interface and
     `*** Done. All interfaces started.` when it is ready; stops cleanly on
-    SIGINT or SIGTERM.
+    SIGINT or SIGTERM.  Admin API changes are saved to
+    <persistence_dir>/conductor-config.toml.
+
+    Keystore passphrases come from the [passphrase_service] table: type "cmd"
+    (prompt, or a line on standard input), "env" (variable, default
+    HOLOCHAIN_PASSPHRASE), "file" (path), "unixsocket" (path) or "mock"
+    (passphrase).
     """
     setup_logging(log_level)
     path = config_path or config_root() / "conductor" / "conductor-config.toml"
-    print(f"Using config path: {path}", flush=True)
+    _out(f"Using config path: {path}")
     try:
         config = load_config(path)
     except ConfigError as exc:
-        print(f"Error while trying to boot from config: {exc}", file=sys.stderr, flush=True)
-        sys.exit(2)
+        sys.exit(_fail(str(exc)))
     for key in config.unknown_keys:
-        print(f"Ignoring unknown configuration key `{key}`", file=sys.stderr, flush=True)
+        print(f"Ignoring unknown configuration table or key `{key}`", file=sys.stderr, flush=True)
+    if config.persistence_dir is None:  # holochain-rust's default
+        config.persistence_dir = str(config_root() / "conductor")
     sys.exit(run_async(lambda: _serve(config)))
 
 
-async def _serve(config) -> int:  # type: ignore[no-untyped-def]
+async def _serve(config: Configuration) -> int:
     from ..interfaces.service import DONE_LINE, ConductorService
 
     stop = StopSignal()
-    service = ConductorService(Conductor(config))
+    if config.ui_bundles or config.ui_interfaces:
+        _out("")
+        _out("!" * 20)
+        _out("DEPRECATION WARNING - Hosting a static UI via the conductor will not be supported in future releases")
+        _out("!" * 20)
+        _out("")
+    service = ConductorService(Conductor(config, notify=_out))
     try:
+        _out("Unlocking agent keys:")
         await service.start()
-    except (ConfigError, ConductorError, StorageError) as exc:
-        print(f"Error while trying to boot from config: {exc}", file=sys.stderr, flush=True)
+    except (ConfigError, ConductorError, InstanceError, StorageError) as exc:
         await service.stop()
-        return 2
-    except OSError as exc:
-        print(f"Error while trying to boot from config: cannot listen: {exc.strerror}", file=sys.stderr, flush=True)
+        stop.close()
+        return _fail(str(exc))
+    if stop.is_set:  # interrupted while starting
         await service.stop()
-        return 2
-    print(DONE_LINE, flush=True)
+        stop.close()
+        return 0
+    _out(DONE_LINE)
     try:
         await stop.wait()
     finally:
-        print("Gracefully shutting down conductor...", flush=True)
+        _out("Gracefully shutting down conductor...")
         await service.stop()
         stop.close()
     return 0

@@ -2,17 +2,22 @@
 
 It owns the configuration and the running instances, and does everything that
 is not a transport: booting (load DNAs, unlock agents, create or load every
-instance, start them), shutting down, and the operations the admin API and
-the interfaces call.  The servers that expose it live in
-:mod:`holochain.interfaces`; they ask the conductor for instances and
-register for its signals.
+instance, start them), shutting down, routing zome calls (from interfaces and
+across bridges), turning what instances emit into holochain-rust's signal
+frames, and the configuration changes of the admin API (:mod:`.admin`).  The
+servers that expose it live in :mod:`holochain.interfaces`; they ask the
+conductor for instances and register for its signals.
 """
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import logging
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
+
+import orjson
 
 from ..core.crypto import AgentKey
 from ..core.dna import Dna, DnaError
@@ -20,17 +25,46 @@ from ..instance.instance import Instance, InstanceError
 from ..storage.base import StorageError, Store
 from ..storage.memory import MemoryStore
 from ..storage.sqlite import SqliteStore
-from .config import Configuration, InstanceConfig, write_config_atomically
+from .admin import AdminOperations
+from .bridges import check_bridges, required_bridges
+from .config import ConfigError, Configuration, DnaConfig, InstanceConfig, write_config_atomically
+from .keystore import Keystore, KeystoreError
+from .passphrase import PassphraseError, PassphraseService
+from .signals import Signal, SignalKind, consistency_signal, instance_signal_frame
 
-__all__ = ["Conductor", "ConductorError", "load_dna_file"]
+__all__ = ["Conductor", "ConductorError", "load_dna_file", "rust_debug_str", "CONFIG_FILENAME"]
 
 log = logging.getLogger(__name__)
 
-Signal = dict[str, Any]
+CONFIG_FILENAME = "conductor-config.toml"
+
+SignalListener = Callable[[str, SignalKind, bytes], None]
 
 
 class ConductorError(Exception):
     """A conductor operation failed; the message is shown to the operator or client."""
+
+
+def rust_debug_str(text: str) -> str:
+    """A string as Rust's ``{:?}`` writes it: quoted, with escapes."""
+    out = ['"']
+    for ch in text:
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\0":
+            out.append("\\0")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{{{ord(ch):x}}}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
 
 
 def load_dna_file(path: Path) -> Dna:
@@ -47,7 +81,12 @@ def load_dna_file(path: Path) -> Dna:
         raise ConductorError(f'Could not load DNA file "{path}", Error: {exc}') from None
 
 
-class Conductor:
+def _rpc_error_text(message: str) -> str:
+    """A bridge failure as holochain-rust hands it to the caller: the JSON-RPC error object."""
+    return orjson.dumps({"code": -32602, "message": message}).decode()
+
+
+class Conductor(AdminOperations):
     def __init__(
         self,
         config: Configuration,
@@ -55,15 +94,22 @@ class Conductor:
         base_dir: Path | None = None,
         save_config: bool = True,
         synchronous: str = "full",
+        notify: Callable[[str], None] | None = None,
     ) -> None:
         self.config = config
+        # progress lines (holochain prints them on stdout, as holochain-rust does)
+        self.notify = notify or (lambda line: log.info("%s", line))
         self.base_dir = base_dir or Path.cwd()
         self.save_enabled = save_config and config.persistence_dir is not None
         self.synchronous = synchronous
         self.instances: dict[str, Instance] = {}
         self.dnas: dict[str, Dna] = {}  # dna config id -> DNA as instantiated (uuid applied)
         self.agent_keys: dict[str, AgentKey] = {}
-        self._signal_listeners: list[Callable[[Signal], None]] = []
+        self.passphrases = PassphraseService(config.passphrase_service, self.base_dir)
+        self.running_calls: dict[str, int] = {}
+        self._call_ids = itertools.count(1)
+        self._dna_cache: dict[tuple[Path, int, int], Dna] = {}
+        self._signal_listeners: list[SignalListener] = []
 
     # -- paths ------------------------------------------------------------------------
 
@@ -75,51 +121,113 @@ class Conductor:
     def persistence_dir(self) -> Path | None:
         return self.resolve(self.config.persistence_dir) if self.config.persistence_dir else None
 
+    @property
+    def saved_config_path(self) -> Path | None:
+        return self.persistence_dir / CONFIG_FILENAME if self.persistence_dir else None
+
     # -- boot and shutdown --------------------------------------------------------------
 
     async def boot(self) -> None:
         """Check the configuration, then create, initialize and start every instance."""
         self.config.check_consistency()
+        self.check_dnas(self.config)
         for agent in self.config.agents:
-            self.agent_keys[agent.id] = self._unlock_agent(agent.id)
+            await self.unlock_agent(agent.id)
         changed = False
         for inst_config in self.config.instances_in_bridge_order():
             changed |= await self._create_instance(inst_config)
         if changed:
             self.save()
-        for instance in self.instances.values():
+        for inst_config in self.config.instances:
+            instance = self.instances[inst_config.id]
             if not instance.active:
-                instance.start()
-                log.info("started instance '%s'", instance.instance_id)
+                self.start_instance(inst_config.id)
 
     async def shutdown(self) -> None:
-        for instance_id, instance in list(self.instances.items()):
-            try:
-                instance.close()
-            except StorageError as exc:
-                log.error("instance '%s': %s", instance_id, exc)
-            log.info("stopped instance '%s'", instance_id)
-        self.instances.clear()
+        for instance_id in list(self.instances):
+            self._close_instance(instance_id)
 
-    def _unlock_agent(self, agent_id: str) -> AgentKey:
+    def _close_instance(self, instance_id: str) -> None:
+        instance = self.instances.pop(instance_id, None)
+        if instance is None:
+            return
+        try:
+            instance.close()
+        except StorageError as exc:
+            log.error("instance '%s': %s", instance_id, exc)
+        log.info("stopped instance '%s'", instance_id)
+
+    # -- agents ---------------------------------------------------------------------------
+
+    async def unlock_agent(self, agent_id: str) -> AgentKey:
+        """The key of an agent: derived for test agents, from its keystore otherwise."""
         agent = self.config.agent(agent_id)
         assert agent is not None
+        self.notify(f"Unlocking key for agent '{agent.id}': ")
         if agent.test_agent:
             key = AgentKey.for_test_agent(agent.name)
             agent.public_address = key.address
-            return key
-        raise ConductorError(
-            f"agent '{agent.id}': only test agents (test_agent = true) are supported by this build"
-        )
+        elif agent.holo_remote_key:
+            raise ConductorError(
+                f"agent '{agent.id}': holo_remote_key agents sign through a remote service, "
+                "which this conductor does not support")
+        else:
+            path = self.resolve(agent.keystore_file)
+            self.notify(f"Reading keystore from {path}")
+            try:
+                passphrase = await asyncio.to_thread(self.passphrases.passphrase)
+                keystore = await asyncio.to_thread(Keystore.load, path, passphrase)
+            except (PassphraseError, KeystoreError) as exc:
+                raise ConductorError(f"agent '{agent.id}': {exc}") from None
+            key = keystore.agent_key
+            if key.address != agent.public_address:
+                raise ConductorError(
+                    f"Key from file '{agent.keystore_file}' ('{key.address}') does not match "
+                    f"public address {agent.public_address} mentioned in config!")
+        self.agent_keys[agent.id] = key
+        return key
+
+    # -- DNAs ---------------------------------------------------------------------------
+
+    def load_dna(self, path: Path) -> Dna:
+        """A DNA file, parsed once per version of the file."""
+        try:
+            st = path.stat()
+        except OSError:
+            return load_dna_file(path)  # raises with the reason
+        key = (path, st.st_mtime_ns, st.st_size)
+        dna = self._dna_cache.get(key)
+        if dna is None:
+            dna = load_dna_file(path)
+            self._dna_cache = {k: v for k, v in self._dna_cache.items() if k[0] != path}
+            self._dna_cache[key] = dna
+        return dna
+
+    def effective_dna(self, dna_config: DnaConfig) -> Dna:
+        """The DNA a configuration entry describes: the file, with its uuid applied."""
+        dna = self.load_dna(self.resolve(dna_config.file))
+        return dna.with_uuid(dna_config.uuid) if dna_config.uuid is not None else dna
+
+    def check_dnas(self, config: Configuration) -> None:
+        """holochain-rust's checks that need the DNA files: they load, and bridges fit."""
+        dnas: dict[str, Dna] = {}
+        for inst in config.instances:
+            dna_config = config.dna(inst.dna)
+            assert dna_config is not None
+            if inst.dna not in dnas:
+                try:
+                    dnas[inst.dna] = self.effective_dna(dna_config)
+                except ConductorError as exc:
+                    raise ConfigError(f'Could not load DNA file "{dna_config.file}": {exc}') from None
+        check_bridges(config, dnas)
 
     def _dna_for(self, inst_config: InstanceConfig) -> tuple[Dna, bool]:
-        """The DNA an instance runs: the file, with the config's uuid applied."""
+        """The DNA an instance runs; True if its hash in the config had to be rewritten."""
         dna_config = self.config.dna(inst_config.dna)
         assert dna_config is not None
-        dna = load_dna_file(self.resolve(dna_config.file))
+        dna = self.effective_dna(dna_config)
         changed = False
         if dna_config.uuid is not None:
-            dna = dna.with_uuid(dna_config.uuid)
             if dna_config.hash != dna.address:
                 dna_config.hash = dna.address
                 changed = True
@@ -129,6 +237,8 @@ class Conductor:
                 f"not match actual DNA hash! {dna_config.hash} != {dna.address}"
             )
         return dna, changed
+
+    # -- instances ----------------------------------------------------------------------
 
     def _open_store(self, inst_config: InstanceConfig) -> Store:
         storage = inst_config.storage
@@ -143,36 +253,174 @@ class Conductor:
         self.dnas[inst_config.dna] = dna
         agent_config = self.config.agent(inst_config.agent)
         assert agent_config is not None
-        store = self._open_store(inst_config)
-        instance = Instance(inst_config.id, dna, self.agent_keys[agent_config.id], agent_config.name, store)
+        key = self.agent_keys.get(agent_config.id)
+        if key is None:
+            key = await self.unlock_agent(agent_config.id)
+        try:
+            store = self._open_store(inst_config)
+        except StorageError as exc:
+            raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
+        instance = Instance(inst_config.id, dna, key, agent_config.name, store)
         try:
             await instance.initialize()
         except (InstanceError, StorageError) as exc:
             store.close()
             raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
-        self.instances[inst_config.id] = instance
+        instance_id = inst_config.id
+        instance.signal_sink = lambda signal: self._instance_signal(instance_id, signal)
+        instance.bridge_call = lambda handle, zome, fn, args: self.bridge_call(instance_id, handle, zome, fn, args)
+        self.instances[instance_id] = instance
         return changed or bool(agent_config.test_agent)
+
+    def start_instance(self, instance_id: str) -> None:
+        """Start an instance; its required bridges must lead to running instances."""
+        instance = self.instances.get(instance_id)
+        if instance is None:
+            raise InstanceError("Instance does not exist")
+        self.notify(f'Starting instance "{instance_id}"...')
+        for handle in required_bridges(instance.dna):
+            bridge = next((b for b in self.config.bridges if b.handle == handle), None)
+            callee = self.instances.get(bridge.callee_id) if bridge is not None else None
+            if callee is None or not callee.active:
+                raise InstanceError(f"Required bridge is not present/started: {handle}")
+        instance.start()
+
+    def stop_instance(self, instance_id: str) -> None:
+        instance = self.instances.get(instance_id)
+        if instance is None:
+            raise InstanceError("Instance does not exist")
+        self.notify(f'Stopping instance "{instance_id}"...')
+        instance.stop()
+
+    # -- zome calls ---------------------------------------------------------------------
+
+    def call_zome(
+        self,
+        instance_id: str,
+        zome: str,
+        function: str,
+        args: Any,
+        *,
+        token: str | None = None,
+        provenance: list[str] | None = None,
+    ) -> str | Awaitable[str]:
+        """Call a zome function of an instance: the JSON text of its result, or an
+        awaitable of it.  Raises :class:`InstanceError`.
+
+        With ``signals.consistency`` on, the call is announced with holochain-rust's
+        ``SignalZomeFunctionCall`` / ``ReturnZomeFunctionResult`` pair, the return
+        always following the call (so a waiter never waits for it in vain).
+        """
+        instance = self.instances.get(instance_id)
+        if instance is None:
+            raise InstanceError("Holochain instance is not initialized.")
+        event = None
+        if self.config.signals.consistency:
+            event = [f"{zome}/{function}", {"prefix": 0, "offset": next(self._call_ids)}]
+            self._emit(instance_id, "Consistency", consistency_signal(
+                {"SignalZomeFunctionCall": event}, "Source", [{"ReturnZomeFunctionResult": event}]))
+        try:
+            result = instance.call(zome, function, args, token=token, provenance=provenance)
+        except BaseException:
+            self._returned(instance_id, event)
+            raise
+        if isinstance(result, str):
+            self._returned(instance_id, event)
+            return result
+        return self._finish_call(instance_id, result, event)
+
+    async def _finish_call(self, instance_id: str, result: Awaitable[str], event: list[Any] | None) -> str:
+        self.running_calls[instance_id] = self.running_calls.get(instance_id, 0) + 1
+        try:
+            return await result
+        finally:
+            self.running_calls[instance_id] -= 1
+            self._returned(instance_id, event)
+
+    def _returned(self, instance_id: str, event: list[Any] | None) -> None:
+        if event is not None:
+            self._emit(instance_id, "Consistency",
+                       consistency_signal({"ReturnZomeFunctionResult": event}, None, []))
+
+    def bridge_call(self, caller_id: str, handle: str, zome: str, function: str, args: Any) -> str | Awaitable[str]:
+        """A call from instance ``caller_id`` through its bridge ``handle``.
+
+        As in holochain-rust the callee is called with its public token (and the
+        provenance of its own agent), so only its public functions are reachable;
+        failures reach the caller as the JSON-RPC error object's text.
+        """
+        bridge = next((b for b in self.config.bridges if b.caller_id == caller_id and b.handle == handle), None)
+        if bridge is None:
+            raise InstanceError(_rpc_error_text(
+                f"instance identifier invalid: PublicInstanceIdentifier({rust_debug_str(handle)})"))
+        try:
+            result = self.call_zome(bridge.callee_id, zome, function, args)
+        except InstanceError as exc:
+            raise InstanceError(_rpc_error_text(f"Holochain Instance Error: {exc}")) from None
+        if isinstance(result, str):
+            return result
+        return self._bridge_result(result)
+
+    async def _bridge_result(self, result: Awaitable[str]) -> str:
+        try:
+            return await result
+        except InstanceError as exc:
+            raise InstanceError(_rpc_error_text(f"Holochain Instance Error: {exc}")) from None
 
     # -- configuration persistence ---------------------------------------------------------
 
     def save(self) -> None:
         """Write the configuration to ``<persistence_dir>/conductor-config.toml``."""
-        if not self.save_enabled:
+        path = self.saved_config_path
+        if not self.save_enabled or path is None:
             return
-        path = self.persistence_dir / "conductor-config.toml"  # type: ignore[operator]
         write_config_atomically(self.config, path)
         log.debug("saved configuration to %s", path)
 
     # -- signals --------------------------------------------------------------------------
 
-    def add_signal_listener(self, listener: Callable[[Signal], None]) -> Callable[[], None]:
+    def add_signal_listener(self, listener: SignalListener) -> Callable[[], None]:
+        """``listener(instance_id, kind, frame)`` gets every signal frame, ready to send."""
         self._signal_listeners.append(listener)
         return lambda: self._signal_listeners.remove(listener)
 
-    def emit(self, signal: Signal) -> None:
+    def _instance_signal(self, instance_id: str, signal: Signal) -> None:
+        kind = signal.get("signal_type")
+        if kind not in ("User", "Trace", "Consistency"):
+            log.error("instance '%s' emitted a signal of unknown type %r; dropped", instance_id, kind)
+            return
+        self._emit(instance_id, kind, signal)
+
+    def _emit(self, instance_id: str, kind: SignalKind, signal: Signal) -> None:
+        if not self._signal_listeners:
+            return
+        frame = instance_signal_frame(instance_id, signal)
         for listener in list(self._signal_listeners):
             try:
-                listener(signal)
+                listener(instance_id, kind, frame)
             except Exception:  # a broken listener must not break the zome call
                 log.exception("signal listener failed")
 
+    def instance_stats(self) -> dict[str, dict[str, Any]]:
+        """holochain-rust's ``InstanceStats`` of every instance.
+
+        Held entries and aspects are what the instance's store holds (an aspect
+        here: one header held for an entry).  Validation happens inside the call
+        that brings an entry, so nothing waits in a validation queue.
+        """
+        stats = {}
+        for instance_id, instance in self.instances.items():
+            try:
+                entries, aspects = instance.store.held_counts()
+            except StorageError as exc:
+                log.error("instance '%s': %s", instance_id, exc)
+                entries = aspects = 0
+            stats[instance_id] = {
+                "number_held_entries": entries,
+                "number_held_aspects": aspects,
+                "number_pending_validations": 0,
+                "number_delayed_validations": 0,
+                "number_running_zome_calls": self.running_calls.get(instance_id, 0),
+                "offline": False,
+            }
+        return stats

@@ -20,6 +20,8 @@ from typing import Any
 
 import tomli_w
 
+from .passphrase import SERVICE_KEYS
+
 __all__ = [
     "ConfigError",
     "Configuration",
@@ -473,8 +475,14 @@ def parse_config(data: dict[str, Any]) -> Configuration:
     if "passphrase_service" in data:
         ps = _get(data, "passphrase_service", "config", dict)
         kind = _get(ps, "type", "passphrase_service", str)
-        if kind not in ("cmd", "unixsocket", "mock", "env", "file"):
-            raise ConfigError(f"passphrase_service: unknown type `{kind}`")
+        if kind not in SERVICE_KEYS:
+            raise ConfigError(f"passphrase_service: unknown type `{kind}`; use one of {', '.join(SERVICE_KEYS)}")
+        required, optional = SERVICE_KEYS[kind]
+        for key in required:
+            _get(ps, key, f"passphrase_service ({kind})", str)
+        for key in optional:
+            _get(ps, key, f"passphrase_service ({kind})", (int, float) if key.endswith("seconds") else str,
+                 required=False)
         config.passphrase_service = dict(ps)
     config.persistence_dir = _get(data, "persistence_dir", "config", str, required=False)
     for key in ("tracing", "dpki", "metric_publisher", "signing_service_uri",

@@ -8,14 +8,14 @@ there, and only the instances the interface lists.
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable
 
-from ..conductor.conductor import Conductor
+from ..conductor.conductor import Conductor, rust_debug_str
 from ..conductor.config import InterfaceConfig
 from ..instance.instance import InstanceError
 from .jsonrpc import INVALID_PARAMS, Method, RpcError
 
-__all__ = ["interface_methods", "params_map", "get_str", "get_bool", "get_int", "rust_debug_str"]
+__all__ = ["interface_methods", "params_map", "get_str", "get_bool", "get_int", "opt_str"]
 
 _MISSING = object()
 
@@ -56,26 +56,10 @@ def get_int(params: dict[str, Any], key: str) -> int:
     return value
 
 
-def rust_debug_str(text: str) -> str:
-    """A string as Rust's ``{:?}`` writes it: quoted, with escapes."""
-    out = ['"']
-    for ch in text:
-        if ch in ('"', "\\"):
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\0":
-            out.append("\\0")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{{{ord(ch):x}}}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
+def opt_str(params: dict[str, Any], key: str) -> str | None:
+    """An optional string param; holochain-rust ignores one of another type."""
+    value = params.get(key)
+    return value if isinstance(value, str) else None
 
 
 # -- call ------------------------------------------------------------------------------------
@@ -103,15 +87,12 @@ def make_call_method(conductor: Conductor, exposed: dict[str, str]) -> Method:
         instance_id = exposed.get(name)
         if instance_id is None:
             raise RpcError(INVALID_PARAMS, f"instance identifier invalid: PublicInstanceIdentifier({rust_debug_str(name)})")
-        instance = conductor.instances.get(instance_id)
-        if instance is None:
-            raise RpcError(INVALID_PARAMS, "Holochain Instance Error: Holochain instance is not initialized.")
         token = p.get("token")
         if not isinstance(token, str):
             token = None
         provenance = _provenance(p["provenance"]) if "provenance" in p else None
         try:
-            result = instance.call(zome, function, args, token=token, provenance=provenance)
+            result = conductor.call_zome(instance_id, zome, function, args, token=token, provenance=provenance)
         except InstanceError as exc:
             raise RpcError(INVALID_PARAMS, f"Holochain Instance Error: {exc}") from None
         if isinstance(result, str):
@@ -131,7 +112,7 @@ async def _instance_errors(result: Awaitable[str]) -> str:
 def interface_methods(
     conductor: Conductor,
     iface: InterfaceConfig,
-    admin_methods: Callable[[Conductor], dict[str, Method]] | None = None,
+    admin_methods: dict[str, Method] | None = None,
 ) -> dict[str, Method]:
     """The method table of one interface."""
     exposed: dict[str, str] = {}
@@ -148,6 +129,6 @@ def interface_methods(
         "call": make_call_method(conductor, exposed),
     }
     if iface.admin and admin_methods is not None:
-        methods.update(admin_methods(conductor))
+        methods.update(admin_methods)
     return methods
 

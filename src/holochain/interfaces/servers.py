@@ -20,6 +20,7 @@ import asyncio
 import logging
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
@@ -27,7 +28,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from .jsonrpc import Dispatcher
 
-__all__ = ["Limits", "WebSocketServer", "HttpServer", "origin_is_loopback", "bind_hosts"]
+__all__ = ["Limits", "WebSocketServer", "HttpServer", "StaticUiServer", "origin_is_loopback", "bind_hosts"]
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +126,8 @@ class WebSocketServer(_Server):
         super().__init__(name, port, hosts, limits or Limits())
         self.dispatcher = dispatcher
         self.origin_allowed = origin_allowed
-        self.connections: set[web.WebSocketResponse] = set()
+        # each connection with its transport (to see how much it has left unread)
+        self.connections: dict[web.WebSocketResponse, asyncio.BaseTransport | None] = {}
 
     def _app(self) -> web.Application:
         app = web.Application(client_max_size=self.limits.max_message_bytes)
@@ -147,8 +149,7 @@ class WebSocketServer(_Server):
             protocols=_offered_protocols(request),
         )
         await ws.prepare(request)
-        self.connections.add(ws)
-        dispatcher = self.dispatcher()
+        self.connections[ws] = request.transport
         slots = asyncio.Semaphore(self.limits.max_in_flight)
         pending: set[asyncio.Task[None]] = set()
         try:
@@ -163,7 +164,7 @@ class WebSocketServer(_Server):
                         break
                 else:  # ERROR: the library has already closed (e.g. message too big)
                     break
-                out = dispatcher.handle(data)
+                out = self.dispatcher().handle(data)
                 if out is None:
                     continue
                 if isinstance(out, bytes):
@@ -176,7 +177,7 @@ class WebSocketServer(_Server):
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         finally:
-            self.connections.discard(ws)
+            self.connections.pop(ws, None)
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
         return ws
@@ -199,18 +200,27 @@ class WebSocketServer(_Server):
         except (ConnectionResetError, RuntimeError):
             pass  # the client went away; what was done stays done
 
-    def broadcast(self, text: str) -> None:
-        """Push a signal frame to every connection; drop ones that stopped reading."""
-        data = text.encode("utf-8")
-        for ws in list(self.connections):
-            if ws.closed:
+    def broadcast(self, data: bytes) -> None:
+        """Push a signal frame to every connection.
+
+        A client that stops reading while signals keep coming would make its
+        unsent frames pile up in the server; once more than
+        ``max_queued_bytes`` wait for it, its connection is cut (aborted: a
+        polite close would queue behind what it does not read).
+        """
+        for ws, transport in list(self.connections.items()):
+            if ws.closed or transport is None or transport.is_closing():
                 continue
-            transport = ws._req.transport if ws._req is not None else None  # type: ignore[attr-defined]
-            if transport is not None and transport.get_write_buffer_size() > self.limits.max_queued_bytes:
-                log.warning("%s: dropping a connection that does not read its signals", self.name)
-                asyncio.ensure_future(ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"not reading"))
+            if transport.get_write_buffer_size() > self.limits.max_queued_bytes:  # type: ignore[attr-defined]
+                log.warning("%s: cutting a connection that does not read its signals", self.name)
+                transport.abort()  # type: ignore[attr-defined]
+                self.connections.pop(ws, None)
                 continue
             asyncio.ensure_future(self._send(ws, data))
+
+    @property
+    def has_connections(self) -> bool:
+        return bool(self.connections)
 
     async def _close_connections(self) -> None:
         for ws in list(self.connections):
@@ -297,3 +307,59 @@ class HttpServer(_Server):
             body=(out + b"\n") if out is not None else b"",
             headers={"Content-Type": "application/json; charset=utf-8", **cors},
         )
+
+
+class StaticUiServer(_Server):
+    """A UI bundle's static files, as holochain-rust's (deprecated) UI interfaces serve them.
+
+    Files of ``root_dir`` are served at ``/`` (``index.html`` for directories);
+    with ``reroute_to_root`` an unknown path gets the root page, so single-page
+    apps can route on the client.  ``GET /_dna_connections.json`` answers
+    ``{"dna_interface": <the interface config, or null>}``, which is how
+    hc-web-client's ``connect()`` without a url finds the conductor's WebSocket.
+    Nothing outside ``root_dir`` is ever served.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        port: int,
+        hosts: list[str],
+        root_dir: Path,
+        dna_interface: Callable[[], dict[str, Any] | None],
+        *,
+        reroute_to_root: bool = True,
+        limits: Limits | None = None,
+    ) -> None:
+        super().__init__(name, port, hosts, limits or Limits())
+        self.root_dir = root_dir.resolve()
+        self.dna_interface = dna_interface
+        self.reroute_to_root = reroute_to_root
+
+    def _app(self) -> web.Application:
+        app = web.Application(client_max_size=64 * 1024)
+        app.router.add_route("GET", "/_dna_connections.json", self._connections)
+        app.router.add_route("GET", "/{tail:.*}", self._file)
+        return app
+
+    async def _connections(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response({"dna_interface": self.dna_interface()})
+
+    def _find(self, tail: str) -> Path | None:
+        try:
+            target = (self.root_dir / tail).resolve()
+        except (OSError, ValueError):
+            return None
+        if target != self.root_dir and self.root_dir not in target.parents:
+            return None
+        if target.is_dir():
+            target = target / "index.html"
+        return target if target.is_file() else None
+
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        target = self._find(request.match_info["tail"])
+        if target is None and self.reroute_to_root:
+            target = self._find("")
+        if target is None:
+            return web.Response(status=404, text="Not Found\n")
+        return web.FileResponse(target)

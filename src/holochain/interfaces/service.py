@@ -1,31 +1,50 @@
 """A running conductor with its interfaces: what ``hc run`` and ``holochain`` start.
 
 :class:`ConductorService` boots a :class:`~holochain.conductor.Conductor`,
-starts one server per configured interface, announces each bound port with
-holochain-rust's ``*** Bound interface '<id>' to port: <n>`` line, routes
-signals to WebSocket interfaces, and stops everything in order.
+starts one server per configured interface (announcing each bound port with
+holochain-rust's ``*** Bound interface '<id>' to port: <n>`` line) and one
+static server per UI interface, routes signals, and stops everything in order.
+
+Signal routing, as holochain-rust's signal multiplexer does it:
+
+* ``User`` signals go to every WebSocket interface listing the emitting
+  instance, and to every admin WebSocket interface;
+* ``Consistency`` and ``Trace`` signals go to admin WebSocket interfaces, when
+  ``[signals]`` switches them on;
+* ``InstanceStats`` frames go to admin WebSocket interfaces every 500 ms
+  (only while one has a client: nobody to tell, nothing to compute);
+* HTTP interfaces carry no signals.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 from typing import Callable
 
-from ..conductor.conductor import Conductor
-from ..conductor.config import InterfaceConfig
+from ..conductor.conductor import Conductor, ConductorError
+from ..conductor.config import InterfaceConfig, UiInterfaceConfig
+from ..conductor.signals import SignalKind, stats_frame
+from .admin_api import admin_methods
 from .api import interface_methods
-from .jsonrpc import Dispatcher
-from .servers import HttpServer, Limits, WebSocketServer, bind_hosts, origin_is_loopback
+from .jsonrpc import Dispatcher, Method
+from .servers import HttpServer, Limits, StaticUiServer, WebSocketServer, bind_hosts, origin_is_loopback
 
-__all__ = ["ConductorService", "bound_line", "DONE_LINE"]
+__all__ = ["ConductorService", "bound_line", "DONE_LINE", "STATS_INTERVAL"]
 
 log = logging.getLogger(__name__)
 
 DONE_LINE = "*** Done. All interfaces started."
+STATS_INTERVAL = 0.5
 
 
 def bound_line(interface_id: str, port: int) -> str:
     return f"*** Bound interface '{interface_id}' to port: {port}"
+
+
+def _reason(exc: OSError) -> str:
+    return os.strerror(exc.errno) if exc.errno else str(exc)
 
 
 def _announce(line: str) -> None:
@@ -44,12 +63,42 @@ class ConductorService:
         self.limits = limits or Limits()
         self.announce = announce
         self.servers: dict[str, WebSocketServer | HttpServer] = {}
+        self.ui_servers: dict[str, StaticUiServer] = {}
+        self.admin_lock = asyncio.Lock()
+        self._dispatchers: dict[str, Dispatcher] = {}
+        self._admin_methods: dict[str, Method] | None = None
+        self._user_routes: dict[str, list[WebSocketServer]] = {}
+        self._admin_routes: list[WebSocketServer] = []
+        self._unsubscribe: Callable[[], None] | None = None
+        self._stats_task: asyncio.Task[None] | None = None
+
+    # -- start and stop ----------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Boot the conductor, then start every interface."""
+        """Boot the conductor, then start every interface and UI server."""
         await self.conductor.boot()
+        self._unsubscribe = self.conductor.add_signal_listener(self._route_signal)
         for iface in self.conductor.config.interfaces:
             await self.start_interface(iface)
+        for ui in self.conductor.config.ui_interfaces:
+            await self.start_ui_interface(ui)
+        self._stats_task = asyncio.ensure_future(self._stats_loop())
+
+    async def stop(self) -> None:
+        if self._stats_task is not None:
+            self._stats_task.cancel()
+            await asyncio.gather(self._stats_task, return_exceptions=True)
+            self._stats_task = None
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        for ui_id in list(self.ui_servers):
+            await self.stop_ui_interface(ui_id)
+        for interface_id in list(self.servers):
+            await self.stop_interface(interface_id)
+        await self.conductor.shutdown()
+
+    # -- interfaces ----------------------------------------------------------------------------
 
     def _origin_check(self, iface: InterfaceConfig) -> Callable[[str], bool] | None:
         allowed = set(iface.allowed_origins or ())
@@ -57,23 +106,40 @@ class ConductorService:
             return None  # app interfaces: any page may call zome functions (as holochain-rust)
         return lambda origin: origin in allowed or origin_is_loopback(origin)
 
+    def _build_dispatcher(self, iface: InterfaceConfig) -> Dispatcher:
+        if iface.admin and self._admin_methods is None:
+            self._admin_methods = admin_methods(self)
+        return Dispatcher(interface_methods(self.conductor, iface, self._admin_methods if iface.admin else None))
+
     async def start_interface(self, iface: InterfaceConfig) -> int:
-        # the method table is built once per start, as holochain-rust builds it
-        dispatcher = Dispatcher(interface_methods(self.conductor, iface))
+        interface_id = iface.id
+        self._dispatchers[interface_id] = self._build_dispatcher(iface)
+
+        def dispatcher() -> Dispatcher:
+            return self._dispatchers[interface_id]
+
         port = 0 if iface.choose_free_port else (iface.port or 0)
         hosts = bind_hosts(iface.bind_address)
         kind = iface.kind
         if kind == "websocket":
             server: WebSocketServer | HttpServer = WebSocketServer(
-                f"interface '{iface.id}'", port, hosts, lambda: dispatcher,
+                f"interface '{iface.id}'", port, hosts, dispatcher,
                 limits=self.limits, origin_allowed=self._origin_check(iface))
         elif kind == "http":
-            server = HttpServer(f"interface '{iface.id}'", port, hosts, lambda: dispatcher,
+            server = HttpServer(f"interface '{iface.id}'", port, hosts, dispatcher,
                                 limits=self.limits, origin_allowed=self._origin_check(iface))
         else:
-            raise ValueError(f"interface '{iface.id}': driver type `{kind}` is not implemented; use websocket or http")
-        bound = await server.start()
+            raise ConductorError(f"interface '{iface.id}': driver type `{kind}` is not implemented; use websocket or http")
+        try:
+            bound = await server.start()
+        except OSError as exc:
+            self._dispatchers.pop(interface_id, None)
+            raise ConductorError(f"interface '{iface.id}': cannot listen on port {port}: {_reason(exc)}") from None
+        except BaseException:
+            self._dispatchers.pop(interface_id, None)
+            raise
         self.servers[iface.id] = server
+        self._rebuild_routes()
         log.info("interface '%s' (%s%s) listening on %s port %d", iface.id, kind,
                  ", admin" if iface.admin else "", "/".join(hosts), bound)
         self.announce(bound_line(iface.id, bound))
@@ -81,15 +147,100 @@ class ConductorService:
 
     async def stop_interface(self, interface_id: str) -> None:
         server = self.servers.pop(interface_id, None)
+        self._dispatchers.pop(interface_id, None)
+        self._rebuild_routes()
         if server is not None:
             await server.stop()
+
+    def stop_interface_soon(self, interface_id: str) -> None:
+        """Stop an interface after the reply to the request that removed it is on its way."""
+        asyncio.get_running_loop().call_later(0.05, lambda: asyncio.ensure_future(self.stop_interface(interface_id)))
 
     def port_of(self, interface_id: str) -> int | None:
         server = self.servers.get(interface_id)
         return server.port if server is not None else None
 
-    async def stop(self) -> None:
-        for interface_id in list(self.servers):
-            await self.stop_interface(interface_id)
-        await self.conductor.shutdown()
+    def refresh(self) -> None:
+        """After a configuration change: rebuild method tables and signal routes in place."""
+        for iface in self.conductor.config.interfaces:
+            if iface.id in self._dispatchers:
+                self._dispatchers[iface.id] = self._build_dispatcher(iface)
+        self._rebuild_routes()
 
+    # -- UI servers ------------------------------------------------------------------------------
+
+    async def start_ui_interface(self, ui: UiInterfaceConfig) -> int:
+        bundle = self.conductor.config.ui_bundle(ui.bundle)
+        assert bundle is not None  # checked by the configuration
+        ui_id = ui.id
+
+        def dna_interface() -> dict | None:
+            config = self.conductor.config
+            current = next((u for u in config.ui_interfaces if u.id == ui_id), None)
+            if current is None or current.dna_interface is None:
+                return None
+            iface = config.interface(current.dna_interface)
+            if iface is None:
+                return None
+            described = iface.to_json()
+            port = self.port_of(iface.id)
+            if port is not None:  # the port really bound (matters with choose_free_port)
+                described["driver"] = {**described["driver"], "port": port}
+            return described
+
+        server = StaticUiServer(f"UI interface '{ui.id}'", ui.port, [ui.bind_address],
+                                self.conductor.resolve(bundle.root_dir), dna_interface,
+                                reroute_to_root=ui.reroute_to_root, limits=self.limits)
+        try:
+            bound = await server.start()
+        except OSError as exc:
+            raise ConductorError(f"UI interface '{ui.id}': cannot listen on port {ui.port}: {_reason(exc)}") from None
+        self.ui_servers[ui.id] = server
+        self.conductor.notify(f'Server started for "{ui.id}" on http://{ui.bind_address}:{bound}')
+        return bound
+
+    async def stop_ui_interface(self, ui_id: str) -> None:
+        server = self.ui_servers.pop(ui_id, None)
+        if server is not None:
+            await server.stop()
+
+    # -- signals ---------------------------------------------------------------------------------
+
+    def _rebuild_routes(self) -> None:
+        config = self.conductor.config
+        user: dict[str, list[WebSocketServer]] = {}
+        admin: list[WebSocketServer] = []
+        for iface in config.interfaces:
+            server = self.servers.get(iface.id)
+            if not isinstance(server, WebSocketServer):
+                continue  # HTTP never carries signals
+            if iface.admin:
+                admin.append(server)
+            for ref in iface.instances:
+                user.setdefault(ref.id, []).append(server)
+        for instance_id, servers in user.items():
+            user[instance_id] = list(dict.fromkeys(servers + admin))
+        self._user_routes = user
+        self._admin_routes = admin
+
+    def _route_signal(self, instance_id: str, kind: SignalKind, frame: bytes) -> None:
+        if kind == "User":
+            targets = self._user_routes.get(instance_id, self._admin_routes)
+        elif kind == "Consistency" and self.conductor.config.signals.consistency:
+            targets = self._admin_routes
+        elif kind == "Trace" and self.conductor.config.signals.trace:
+            targets = self._admin_routes
+        else:
+            return
+        for server in targets:
+            server.broadcast(frame)
+
+    async def _stats_loop(self) -> None:
+        while True:
+            await asyncio.sleep(STATS_INTERVAL)
+            listeners = [s for s in self._admin_routes if s.has_connections]
+            if not listeners:
+                continue
+            frame = stats_frame(self.conductor.instance_stats())
+            for server in listeners:
+                server.broadcast(frame)

@@ -103,5 +103,9 @@ class MemoryStore:
     def kv_get(self, key: str) -> str | None:
         return self._tables.kv.get(key)
 
+    def held_counts(self) -> tuple[int, int]:
+        headers = self._tables.headers
+        return len(headers), sum(len(h) for h in headers.values())
+
     def close(self) -> None:
         pass

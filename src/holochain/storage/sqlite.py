@@ -93,6 +93,7 @@ class SqliteStore:
         self._next_ticket = 0
         self.durable_ticket = 0
         self._durable_upto = 0  # set by the writer thread
+        self._held_counts: tuple[int, tuple[int, int]] | None = None  # (durable ticket, counts)
         self._failed: BaseException | None = None
         self._waiters: dict[int, list[asyncio.Future[None]]] = {}
         self._pending: dict[int, WriteBatch] = {}
@@ -331,6 +332,17 @@ class SqliteStore:
             return value
         found = self._reader.execute("SELECT value FROM kv WHERE key=?", (key,)).fetchone()
         return found[0] if found else None
+
+    def held_counts(self) -> tuple[int, int]:
+        """Entries and headers held, as committed to disk (recounted only after new commits)."""
+        if self._held_counts is None or self._held_counts[0] != self.durable_ticket:
+            try:
+                entries, headers = self._reader.execute(
+                    "SELECT COUNT(DISTINCT entry_address), COUNT(*) FROM headers").fetchone()
+            except sqlite3.Error as exc:
+                raise StorageError(f"storage of {self.label}: cannot count held entries: {exc}") from None
+            self._held_counts = (self.durable_ticket, (entries, headers))
+        return self._held_counts[1]
 
     def close(self) -> None:
         if self._writer.is_alive():

@@ -1,0 +1,336 @@
+"""The admin, test and debug methods of admin interfaces, in holochain-rust's words.
+
+Each method reads its params with holochain-rust's helpers (their ``-32602``
+messages), calls the conductor (:mod:`holochain.conductor.admin`) and, where
+servers are involved, the :class:`~.service.ConductorService`.  Conductor
+failures become ``-32603`` with the conductor's message, as holochain-rust's
+``conductor_call!`` does; instance failures read
+``Holochain Instance Error: <reason>``.
+
+Unlike holochain-rust, adding or removing an instance of an interface does not
+restart that interface: its method table is rebuilt in place, so no client is
+disconnected and the port stays the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
+
+import orjson
+
+from ..conductor.conductor import ConductorError
+from ..conductor.config import ConfigError, InterfaceConfig, UiInterfaceConfig
+from ..instance.instance import InstanceError
+from ..storage.base import StorageError
+from .api import get_bool, get_int, get_str, opt_str, params_map
+from .jsonrpc import INTERNAL_ERROR, INVALID_PARAMS, Method, RpcError
+
+if TYPE_CHECKING:
+    from .service import ConductorService
+
+__all__ = ["admin_methods"]
+
+SUCCESS = {"success": True}
+
+
+def _fail(exc: Exception) -> RpcError:
+    if isinstance(exc, InstanceError):
+        return RpcError(INTERNAL_ERROR, f"Holochain Instance Error: {exc}")
+    return RpcError(INTERNAL_ERROR, str(exc))
+
+
+_ERRORS = (ConfigError, ConductorError, InstanceError, StorageError)
+
+
+def _guard(fn: Callable[[Any], Any]) -> Method:
+    """Map conductor errors of a method (sync or async) to ``-32603``."""
+
+    def method(params: Any) -> Any:
+        try:
+            result = fn(params)
+        except _ERRORS as exc:
+            raise _fail(exc) from None
+        if inspect.isawaitable(result):
+            return _guard_async(result)
+        return result
+
+    return method
+
+
+async def _guard_async(result: Awaitable[Any]) -> Any:
+    try:
+        return await result
+    except _ERRORS as exc:
+        raise _fail(exc) from None
+
+
+def _serialized(fn: Callable[[Any], Any], lock: asyncio.Lock) -> Callable[[Any], Any]:
+    """One configuration change at a time: a change that waits (for a keystore, a
+    new instance's genesis, a server) must not interleave with another."""
+
+    async def method(params: Any) -> Any:
+        async with lock:
+            result = fn(params)
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+
+    return method
+
+
+def _port(p: dict[str, Any]) -> int:
+    port = get_int(p, "port")
+    if not 0 <= port <= 65535:
+        raise RpcError(INVALID_PARAMS, "`port` has to be a 16bit integer")
+    return port
+
+
+def admin_methods(service: "ConductorService") -> dict[str, Method]:
+    """The methods only admin interfaces have."""
+    conductor = service.conductor
+
+    def changed(result: Any = SUCCESS) -> Any:
+        service.refresh()
+        return result
+
+    # -- DNAs ---------------------------------------------------------------------------
+
+    def dna_install(params: Any) -> Any:
+        p = params_map(params)
+        dna_id = get_str(p, "id")
+        path = get_str(p, "path")
+        copy = p.get("copy") is True
+        expected = p.get("expected_hash")
+        if expected is not None and not isinstance(expected, str):
+            raise RpcError(INVALID_PARAMS, f"`{orjson.dumps(expected).decode()}` is not a valid json string")
+        dna_hash = conductor.install_dna_from_file(
+            dna_id, path, copy=copy, expected_hash=expected, properties=p.get("properties"), uuid=opt_str(p, "uuid"))
+        return changed({"success": True, "dna_hash": dna_hash})
+
+    def dna_uninstall(params: Any) -> Any:
+        conductor.uninstall_dna(get_str(params_map(params), "id"))
+        return changed()
+
+    def dna_list(params: Any) -> Any:
+        return [{"id": d.id, "hash": d.hash} for d in conductor.config.dnas]
+
+    # -- instances ------------------------------------------------------------------------
+
+    async def instance_add(params: Any) -> Any:
+        p = params_map(params)
+        instance_id, dna_id, agent_id = get_str(p, "id"), get_str(p, "dna_id"), get_str(p, "agent_id")
+        await conductor.add_instance(instance_id, dna_id, agent_id, opt_str(p, "storage"))
+        return changed()
+
+    def instance_remove(params: Any) -> Any:
+        conductor.remove_instance(get_str(params_map(params), "id"))
+        return changed()
+
+    def instance_start(params: Any) -> Any:
+        conductor.start_instance(get_str(params_map(params), "id"))
+        return SUCCESS
+
+    def instance_stop(params: Any) -> Any:
+        conductor.stop_instance(get_str(params_map(params), "id"))
+        return SUCCESS
+
+    def instance_list(params: Any) -> Any:
+        return [i.summary() for i in conductor.config.instances]
+
+    def instance_running(params: Any) -> Any:
+        return [i.summary() for i in conductor.config.instances
+                if (inst := conductor.instances.get(i.id)) is not None and inst.active]
+
+    def instance_get_meta(params: Any) -> Any:
+        p = params_map(params)
+        return conductor.get_meta(get_str(p, "id"), get_str(p, "hash"))
+
+    # -- interfaces -----------------------------------------------------------------------
+
+    async def interface_add(params: Any) -> Any:
+        p = params_map(params)
+        interface_id = get_str(p, "id")
+        admin = get_bool(p, "admin")
+        kind = get_str(p, "type")
+        if kind not in ("websocket", "http"):
+            raise RpcError(INVALID_PARAMS, "`type` has to be either `websocket` or `http`")
+        port = _port(p)
+        iface = InterfaceConfig(interface_id, {"type": kind, "port": port}, admin=admin)
+        conductor.add_interface_config(iface)
+        try:
+            await service.start_interface(iface)
+        except ConductorError:
+            conductor.remove_interface_config(interface_id)
+            raise
+        return changed()
+
+    async def interface_remove(params: Any) -> Any:
+        interface_id = get_str(params_map(params), "id")
+        conductor.remove_interface_config(interface_id)
+        changed()
+        service.stop_interface_soon(interface_id)
+        return SUCCESS
+
+    def interface_add_instance(params: Any) -> Any:
+        p = params_map(params)
+        conductor.add_instance_to_interface_config(get_str(p, "interface_id"), get_str(p, "instance_id"),
+                                                   opt_str(p, "alias"))
+        return changed()
+
+    def interface_remove_instance(params: Any) -> Any:
+        p = params_map(params)
+        conductor.remove_instance_from_interface_config(get_str(p, "interface_id"), get_str(p, "instance_id"))
+        return changed()
+
+    def interface_list(params: Any) -> Any:
+        return [i.to_json() for i in conductor.config.interfaces]
+
+    # -- agents ---------------------------------------------------------------------------
+
+    async def agent_add(params: Any) -> Any:
+        p = params_map(params)
+        agent_id, name = get_str(p, "id"), get_str(p, "name")
+        remote = p.get("holo_remote_key")
+        if remote is not None and not isinstance(remote, str):
+            raise RpcError(INVALID_PARAMS, "holo_remote_key must be a string")
+        await conductor.add_agent(agent_id, name, remote)
+        return changed()
+
+    def agent_remove(params: Any) -> Any:
+        conductor.remove_agent(get_str(params_map(params), "id"))
+        return changed()
+
+    def agent_list(params: Any) -> Any:
+        return [a.to_json() for a in conductor.config.agents]
+
+    def test_agent_add(params: Any) -> Any:
+        p = params_map(params)
+        address = conductor.add_test_agent(get_str(p, "id"), get_str(p, "name"))
+        return changed({"agent_address": address})
+
+    # -- bridges --------------------------------------------------------------------------
+
+    def bridge_add(params: Any) -> Any:
+        p = params_map(params)
+        conductor.add_bridge(get_str(p, "caller_id"), get_str(p, "callee_id"), get_str(p, "handle"))
+        return changed()
+
+    def bridge_remove(params: Any) -> Any:
+        p = params_map(params)
+        conductor.remove_bridge(get_str(p, "caller_id"), get_str(p, "callee_id"))
+        return changed()
+
+    def bridge_list(params: Any) -> Any:
+        return [{"caller_id": b.caller_id, "callee_id": b.callee_id, "handle": b.handle}
+                for b in conductor.config.bridges]
+
+    # -- UI bundles and UI interfaces -------------------------------------------------------
+
+    def ui_install(params: Any) -> Any:
+        p = params_map(params)
+        conductor.install_ui(get_str(p, "id"), get_str(p, "root_dir"))
+        return changed()
+
+    async def ui_uninstall(params: Any) -> Any:
+        removed = conductor.uninstall_ui(get_str(params_map(params), "id"))
+        for ui_id in removed:
+            await service.stop_ui_interface(ui_id)
+        return changed()
+
+    def ui_list(params: Any) -> Any:
+        return [{"id": b.id, "root_dir": b.root_dir, "hash": b.hash} for b in conductor.config.ui_bundles]
+
+    def ui_interface_add(params: Any) -> Any:
+        p = params_map(params)
+        ui = UiInterfaceConfig(id=get_str(p, "id"), port=_port(p), bundle=get_str(p, "bundle"),
+                               dna_interface=opt_str(p, "dna_interface"))
+        conductor.add_ui_interface(ui)
+        return changed()
+
+    async def ui_interface_remove(params: Any) -> Any:
+        ui_id = get_str(params_map(params), "id")
+        conductor.remove_ui_interface(ui_id)
+        await service.stop_ui_interface(ui_id)
+        return changed()
+
+    async def ui_interface_start(params: Any) -> Any:
+        ui_id = get_str(params_map(params), "id")
+        ui = next((u for u in conductor.config.ui_interfaces if u.id == ui_id), None)
+        if ui is None:
+            raise InstanceError("Instance does not exist")
+        if ui_id in service.ui_servers:
+            raise InstanceError("server is already started")
+        await service.start_ui_interface(ui)
+        return SUCCESS
+
+    async def ui_interface_stop(params: Any) -> Any:
+        ui_id = get_str(params_map(params), "id")
+        if not any(u.id == ui_id for u in conductor.config.ui_interfaces):
+            raise InstanceError("Instance does not exist")
+        if ui_id not in service.ui_servers:
+            raise InstanceError("server is already stopped")
+        await service.stop_ui_interface(ui_id)
+        return SUCCESS
+
+    def ui_interface_list(params: Any) -> Any:
+        return [{"id": u.id, "bundle": u.bundle, "port": u.port, "dna_interface": u.dna_interface,
+                 "reroute_to_root": u.reroute_to_root, "bind_address": u.bind_address}
+                for u in conductor.config.ui_interfaces]
+
+    # -- debug ----------------------------------------------------------------------------
+
+    def running_instances(params: Any) -> Any:
+        return list(conductor.instances)
+
+    def state_dump(params: Any) -> Any:
+        p = params_map(params)
+        instance_id = get_str(p, "instance_id")
+        return conductor.state_dump(instance_id, source_chain=p.get("source_chain") is not False)
+
+    def fetch_cas(params: Any) -> Any:
+        p = params_map(params)
+        return conductor.fetch_cas(get_str(p, "instance_id"), get_str(p, "address"))
+
+    table = {
+        "admin/dna/install_from_file": dna_install,
+        "admin/dna/uninstall": dna_uninstall,
+        "admin/dna/list": dna_list,
+        "admin/instance/add": instance_add,
+        "admin/instance/remove": instance_remove,
+        "admin/instance/start": instance_start,
+        "admin/instance/stop": instance_stop,
+        "admin/instance/list": instance_list,
+        "admin/instance/running": instance_running,
+        "admin/instance/get_meta": instance_get_meta,
+        "admin/interface/add": interface_add,
+        "admin/interface/remove": interface_remove,
+        "admin/interface/add_instance": interface_add_instance,
+        "admin/interface/remove_instance": interface_remove_instance,
+        "admin/interface/list": interface_list,
+        "admin/agent/add": agent_add,
+        "admin/agent/remove": agent_remove,
+        "admin/agent/list": agent_list,
+        "admin/bridge/add": bridge_add,
+        "admin/bridge/remove": bridge_remove,
+        "admin/bridge/list": bridge_list,
+        "admin/ui/install": ui_install,
+        "admin/ui/uninstall": ui_uninstall,
+        "admin/ui/list": ui_list,
+        "admin/ui_interface/add": ui_interface_add,
+        "admin/ui_interface/remove": ui_interface_remove,
+        "admin/ui_interface/start": ui_interface_start,
+        "admin/ui_interface/stop": ui_interface_stop,
+        "admin/ui_interface/list": ui_interface_list,
+        "test/agent/add": test_agent_add,
+        "debug/running_instances": running_instances,
+        "debug/state_dump": state_dump,
+        "debug/fetch_cas": fetch_cas,
+    }
+    lock = service.admin_lock
+    return {
+        name: _guard(fn if name.endswith(("/list", "/running", "/get_meta")) or name.startswith("debug/")
+                     else _serialized(fn, lock))
+        for name, fn in table.items()
+    }
