@@ -103,6 +103,8 @@ admin = true
 [interfaces.driver]
 type = "websocket"
 port = 0
+[[interfaces.instances]]
+id = "i"
 """
     config.write_text(base)
     secrets = ["correct horse battery staple", "wrong passphrase here", keystore.root_seed.hex(),
