@@ -156,3 +156,18 @@ def node(script: str, *args: str, timeout: float = 60.0, cwd: Path | None = None
     env = {**os.environ, "NODE_PATH": str(JS_DIR / "node_modules"), **(env or {})}
     return subprocess.run(["node", script, *args], cwd=cwd or JS_DIR, env=env, capture_output=True,
                           text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def fuzz_conductor(blog_dna: Path, tmp_path_factory: pytest.TempPathFactory):
+    """One `hc run` shared by a module's many generated cases, with its own event loop."""
+    import asyncio
+
+    proc = Process([HC, "run", "--port", "0", "--dna", str(blog_dna)], tmp_path_factory.mktemp("fuzz"))
+    loop = asyncio.new_event_loop()
+    try:
+        yield proc.port, loop
+    finally:
+        loop.close()
+        proc.stop()
+        assert proc.proc.returncode == 0, "the conductor did not survive the fuzzing"
