@@ -17,6 +17,7 @@ from typing import Any, Callable
 from ..core.crypto import AgentKey
 from ..core.dna import Dna, DnaError
 from ..instance.instance import Instance, InstanceError
+from ..net.config import NetworkConfigError, network_for_instance
 from ..storage.base import StorageError, Store
 from ..storage.memory import MemoryStore
 from ..storage.sqlite import SqliteStore
@@ -144,7 +145,13 @@ class Conductor:
         agent_config = self.config.agent(inst_config.agent)
         assert agent_config is not None
         store = self._open_store(inst_config)
-        instance = Instance(inst_config.id, dna, self.agent_keys[agent_config.id], agent_config.name, store)
+        try:
+            network = network_for_instance(self.config.network, inst_config.id)
+        except NetworkConfigError as exc:
+            store.close()
+            raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
+        instance = Instance(inst_config.id, dna, self.agent_keys[agent_config.id], agent_config.name, store,
+                            network=network)
         try:
             await instance.initialize()
         except (InstanceError, StorageError) as exc:

@@ -39,7 +39,7 @@ from typing import Any, Callable, Iterable
 
 from ..core import json as cjson
 from ..core.entry import Entry
-from ..core.errors import HolochainError, ZomeApiError
+from ..core.errors import HolochainError, RibosomeError, ZomeApiError
 
 __all__ = [
     "Zome",
@@ -189,13 +189,13 @@ class ZomeFunction:
             kwargs = self.bind(args)
         except ArgumentError as exc:
             return {"SerializationError": str(exc)}
-        if self.raw:
-            return to_json_value(self.fn(**kwargs))
         try:
+            if self.raw:
+                return to_json_value(self.fn(**kwargs))
             result = self.fn(**kwargs)
         except ZomeApiError as exc:
             return {"Err": exc.to_json()}
-        except HolochainError as exc:
+        except (HolochainError, RibosomeError) as exc:
             return {"Err": exc.to_zome_api_error().to_json()}
         return {"Ok": to_json_value(result)}
 
@@ -271,14 +271,21 @@ class Zome:
 
         return decorate
 
-    def validate_link(self, link_type: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """Register the validation callback of a link type."""
+    def validate_link(self, link_type: str, *, validation_package: str = "Entry"
+                      ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Register the validation callback of a link type (it receives an ``hdk.LinkValidation``).
+
+        ``validation_package`` is what the validator needs of the author's chain.
+        """
+        if validation_package not in VALIDATION_PACKAGES:
+            raise ValueError(f"validation_package must be one of {', '.join(VALIDATION_PACKAGES)}")
 
         def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
             link = self._links.get(link_type)
             if link is None:
                 raise ValueError(f"validate_link({link_type!r}): declare the link on an entry type first")
             link.validator = fn
+            link.validation_package = validation_package
             return fn
 
         return decorate
@@ -319,7 +326,12 @@ class Zome:
         return fn
 
     def validate_agent(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        """Validate other agents' AgentId entries before holding them."""
+        """Validate other agents' AgentId entries before holding them.
+
+        The callback gets an ``hdk.EntryValidation`` whose ``entry`` is the
+        AgentId as ``{"nick": …, "pub_sign_key": …}``; raise
+        ``hdk.ValidationError`` to refuse to hold that agent.
+        """
         self.validate_agent_callback = fn
         return fn
 
