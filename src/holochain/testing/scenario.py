@@ -120,7 +120,8 @@ class Player:
             "agents": agents, "dnas": dnas, "instances": instances, "interfaces": interfaces,
             "bridges": [{"caller_id": c, "callee_id": e, "handle": h} for c, e, h in self.config.bridges],
             "network": {"type": "memory", "name": self.scenario.network_name,
-                        "redundancy": self.scenario.redundancy},
+                        "redundancy": self.scenario.redundancy,
+                        "request_timeout_ms": int(self.scenario.request_timeout * 1000)},
         }
 
     async def spawn(self) -> None:
@@ -228,12 +229,15 @@ class Player:
 class Scenario:
     """Players sharing one in-process network (see the module docstring)."""
 
-    def __init__(self, directory: Path, *, redundancy: int = 0, consistency_timeout: float = 30.0) -> None:
+    def __init__(self, directory: Path, *, redundancy: int = 0, request_timeout: float = 30.0,
+                 consistency_timeout: float = 30.0) -> None:
         self.directory = Path(directory)
         self.redundancy = redundancy
+        self.request_timeout = request_timeout
         self.consistency_timeout = consistency_timeout
         self.network_name = f"scenario-{next(_scenario_ids)}-{_uuid.uuid4().hex[:8]}"
-        self.network: Network = shared_memory_network(self.network_name, redundancy=redundancy)
+        self.network: Network = shared_memory_network(self.network_name, redundancy=redundancy,
+                                                      request_timeout=request_timeout)
         self.players_by_name: dict[str, Player] = {}
         self._hashes: dict[Path, str] = {}
 
