@@ -135,14 +135,6 @@ async def test_create_and_publish_post_then_get_from_other_instance(scenario, on
     assert content_of(got["Ok"])["content"] == "Holo world"
 
 
-async def test_get_post_before_consistency_asks_the_network(scenario, one):
-    """Without waiting, bob's get reaches the author (who holds what it commits)."""
-    players = await scenario.players({"alice": one, "bob": one})
-    created = await players["alice"].call("app", "blog", "create_post", {"content": "Holo world", "in_reply_to": None})
-    got = await players["bob"].call("app", "blog", "get_post", {"post_address": created["Ok"]})
-    assert content_of(got["Ok"])["content"] == "Holo world"
-
-
 async def test_get_post_with_non_existent_address_returns_null(scenario, one):
     alice = await scenario.player("alice", one)
     assert await alice.call("app", "blog", "get_post", {"post_address": "RANDOM"}) == {"Ok": None}

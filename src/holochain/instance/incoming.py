@@ -99,6 +99,12 @@ class Incoming:
             results.append([op.hash, status])
         return results
 
+    async def hold_own(self, op: DhtOp) -> str:
+        """Validate one of our own ``Content`` ops as a holder would (so we may serve it)."""
+        if self.shard.holds_op(op.hash):
+            return HELD
+        return await self.hold(op)
+
     async def hold(self, op: DhtOp) -> str:
         """Validate and integrate one op (once, however many peers send it at the same time)."""
         active = self._active.get(op.hash)

@@ -5,7 +5,8 @@ yet published.  When poked (after every commit, and when the instance joins
 the network) it waits until the chain is durable, turns each record past the
 cursor into DHT ops (:func:`holochain.core.dht_ops.produce_dht_ops`), sends
 them to their holders and, once every holder has answered for them,
-advances the cursor.  So publishing happens after the zome call's reply and
+advances the cursor.  We hold our own data too, but like any holder only
+after validating it as one (until then we see it locally, peers do not).  So publishing happens after the zome call's reply and
 from what is stored: a crash at any point loses nothing, the next start
 publishes again from the cursor (holders ignore what they already hold).
 
@@ -17,6 +18,7 @@ others.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import TYPE_CHECKING, Iterator
 
 from ..core.dht_ops import DhtOp, produce_dht_ops
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
     from .instance import Instance
 
 __all__ = ["Publisher", "CURSOR_KEY"]
+
+log = logging.getLogger(__name__)
 
 CURSOR_KEY = "publish-cursor"
 _BATCH_RECORDS = 500
@@ -64,6 +68,13 @@ class Publisher:
             end = min(instance.chain.length, self.cursor + _BATCH_RECORDS)
             await instance.wait_durable(instance.last_ticket)
             ops = list(self.ops_for(self.cursor, end))
+            for op in ops:
+                # we are a holder of our own data, validated as any holder validates it
+                if op.kind == "Content" and node.should_hold(node.agent, op.basis):
+                    status = await instance.incoming.hold_own(op)
+                    if status != "held":
+                        log.info("instance '%s': as a holder we do not hold our own %r: %s",
+                                 instance.instance_id, op, status)
             if ops:
                 await node.publish([op.to_json() for op in ops], [op.basis for op in ops])
             self.cursor = end

@@ -5,7 +5,11 @@ The shard lives in the instance's store beside the source chain:
 * ``contents``: entry JSON by address (entries, header-entries, and the ops
   held for others by op hash);
 * ``headers``: the headers held per entry;
-* EAV rows: ``crud-status`` / ``crud-link`` per entry; per link base one
+* EAV rows: ``crud-status`` / ``crud-link`` per entry; ``dht-held`` (header
+  address) once the entry's content was validated *as a holder* — the
+  author's own records are held locally at commit, but it serves them to
+  peers only once it validated them as a holder too, as every holder does;
+  per link base one
   ``link-add:<json [type, tag]>`` row per LinkAdd (index: its header time)
   and one ``link-remove:<json [remove address, type, tag]>`` tombstone per
   removal (index: the removal time); and the log of ops held for others
@@ -13,7 +17,7 @@ The shard lives in the instance's store beside the source chain:
 
 :meth:`Shard.integrate` is the *integrate* step of holding (and what the
 author does with its own records at commit).  The ``answer_*`` methods are
-what peers may ask: never a private entry.
+what peers may ask: never a private entry, only what was validated as a holder.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ __all__ = ["Shard", "CRUD_STATUS", "CRUD_LINK", "HELD_OPS"]
 
 CRUD_STATUS = "crud-status"
 CRUD_LINK = "crud-link"
+DHT_HELD = "dht-held"
 LINK_ADD = "link-add:"
 LINK_REMOVE = "link-remove:"
 HELD_OPS = "%held-ops"
@@ -90,6 +95,10 @@ class Shard:
     def holds(self, address: str) -> bool:
         return self.record(address) is not None
 
+    def dht_held(self, address: str) -> bool:
+        """Whether we validated ``address``'s content as a holder (and so may serve it)."""
+        return bool(self.store.eav(address, DHT_HELD))
+
     def holds_op(self, op_hash: str) -> bool:
         return self.store.get_content(op_hash) is not None
 
@@ -142,14 +151,14 @@ class Shard:
 
     def answer_entry(self, address: str) -> dict[str, Any] | None:
         record = self.record(address)
-        if record is None or self.is_private(Entry(record.entry)):
+        if record is None or self.is_private(Entry(record.entry)) or not self.dht_held(address):
             return None
         return {"address": record.address, "entry": record.entry, "entry_type": record.entry_type,
                 "crud_status": record.crud_status, "crud_link": record.crud_link, "headers": record.headers}
 
     def answer_links(self, base: str, link_type: str | None, tag: str | None, options: dict[str, Any],
                      count: bool) -> dict[str, Any] | None:
-        if not self.holds(base):
+        if not self.holds(base) or not self.dht_held(base):
             return None
         links = self.links(base, link_type, tag, options)
         return {"count": len(links)} if count else {"links": links}
@@ -182,6 +191,8 @@ class Shard:
         if log_op:
             batch.contents[op.hash] = cjson.dumps(op.to_json())
             batch.eav.append(EavRow(HELD_OPS, "op", op.hash, now_ns))
+            if op.kind == "Content":
+                batch.eav.append(EavRow(entry.address, DHT_HELD, header.address, 0))
 
     def _hold_content(self, entry: Entry, header: ChainHeader, batch: WriteBatch, now_ns: int) -> None:
         batch.contents[entry.address] = entry.content if entry.variant != "ChainHeader" else cjson.dumps(entry.value)
