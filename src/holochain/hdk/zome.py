@@ -32,6 +32,7 @@ calls at run time.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import types
 import typing
@@ -391,6 +392,12 @@ def type_text(annotation: Any) -> str:
     return str(annotation).replace("typing.", "")
 
 
+@functools.lru_cache(maxsize=1024)
+def _type_hints(cls: type) -> dict[str, Any]:
+    """A dataclass's resolved field types (resolving them is slow; entry types are decoded often)."""
+    return typing.get_type_hints(cls)
+
+
 def convert_argument(value: Any, annotation: Any, name: str) -> Any:
     """Check/convert one JSON value against a parameter annotation."""
     if annotation is Any or annotation is inspect.Parameter.empty:
@@ -445,7 +452,7 @@ def convert_argument(value: Any, annotation: Any, name: str) -> Any:
     if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
         if not isinstance(value, dict):
             raise ArgumentError(f"invalid type: {_describe(value)}, expected struct {annotation.__name__}")
-        hints = typing.get_type_hints(annotation)
+        hints = _type_hints(annotation)
         kwargs = {}
         for f in dataclasses.fields(annotation):
             if f.name in value:

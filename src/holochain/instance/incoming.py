@@ -100,10 +100,22 @@ class Incoming:
         return results
 
     async def hold_own(self, op: DhtOp) -> str:
-        """Validate one of our own ``Content`` ops as a holder would (so we may serve it)."""
-        if self.shard.holds_op(op.hash):
+        """Validate one of our own ``Content`` ops as a holder would, so we may serve it to peers.
+
+        The record itself was held locally at commit; only the mark that it
+        passed holder validation is added, stored with the publish cursor.
+        """
+        if self.shard.dht_held(op.entry.address) and op.header.address in self._validated:
             return HELD
-        return await self.hold(op)
+        try:  # our own fresh signatures are not verified again: only app validation differs
+            await runner.run_to_completion(lambda: self._app_validate(op), CallHost(self.instance, "", None))
+        except Unresolved as exc:
+            return _rejected(f"missing dependencies: {exc}")
+        except HolochainError as exc:
+            return _rejected(exc.display())
+        self._remember_valid(op.header.address)
+        self.shard.mark_own(op.entry, op.header)
+        return HELD
 
     async def hold(self, op: DhtOp) -> str:
         """Validate and integrate one op (once, however many peers send it at the same time)."""
@@ -142,14 +154,17 @@ class Incoming:
             except HolochainError as exc:
                 log.info("%s: refused %r: %s", self.instance.instance_id, op, exc.display())
                 return _rejected(exc.display())
-            self._validated[op.header.address] = None
-            if len(self._validated) > _VALIDATED_CACHE:
-                self._validated.popitem(last=False)
+            self._remember_valid(op.header.address)
         batch = WriteBatch()
         self.shard.integrate(op, batch, now_ns(), log_op=True)
         await self.instance.wait_durable(self.instance.store.write(batch))
         self._schedule_retry()
         return HELD
+
+    def _remember_valid(self, header_address: str) -> None:
+        self._validated[header_address] = None
+        if len(self._validated) > _VALIDATED_CACHE:
+            self._validated.popitem(last=False)
 
     # -- 1. sys validation ----------------------------------------------------------------------
 

@@ -160,6 +160,7 @@ class Instance:
         if self.node is not None:
             self.incoming.close()
             self.node.close()
+            self.publisher.save_cursor()
 
     async def _genesis(self) -> None:
         if not self.dna.zomes:

@@ -9,7 +9,8 @@ The shard lives in the instance's store beside the source chain:
   address) once the entry's content was validated *as a holder* — the
   author's own records are held locally at commit, but it serves them to
   peers only once it validated them as a holder too, as every holder does;
-  per link base one
+  per link base (entity ``links:<base>``, apart from the base's own rows so
+  reading its CRUD status never reads its links) one
   ``link-add:<json [type, tag]>`` row per LinkAdd (index: its header time)
   and one ``link-remove:<json [remove address, type, tag]>`` tombstone per
   removal (index: the removal time); and the log of ops held for others
@@ -42,12 +43,15 @@ DHT_HELD = "dht-held"
 LINK_ADD = "link-add:"
 LINK_REMOVE = "link-remove:"
 HELD_OPS = "%held-ops"
+LINKS_OF = "links:"
 
 
 class Shard:
     def __init__(self, store: Store, dna: Dna) -> None:
         self.store = store
         self.dna = dna
+        # marks for our own records, written with the publish cursor (see mark_own)
+        self._own_marks: dict[str, EavRow] = {}
 
     # -- what kind of entry may be shared ---------------------------------------------------
 
@@ -97,14 +101,14 @@ class Shard:
 
     def dht_held(self, address: str) -> bool:
         """Whether we validated ``address``'s content as a holder (and so may serve it)."""
-        return bool(self.store.eav(address, DHT_HELD))
+        return address in self._own_marks or bool(self.store.eav(address, DHT_HELD))
 
     def holds_op(self, op_hash: str) -> bool:
         return self.store.get_content(op_hash) is not None
 
     def link_rows(self, base: str) -> list[LinkRow]:
         rows = []
-        for row in self.store.eav(base, "link-"):
+        for row in self.store.eav(LINKS_OF + base, "link-"):
             if row.attribute.startswith(LINK_ADD):
                 link_type, tag = cjson.loads(row.attribute[len(LINK_ADD):])
                 rows.append(LinkRow(row.value, link_type, tag, row.index))
@@ -179,7 +183,7 @@ class Shard:
         elif op.kind == "LinkAdd":
             link = op.link
             self._keep_link_data(entry, header, batch)
-            batch.eav.append(EavRow(link["base"], LINK_ADD + cjson.dumps([link["link_type"], link["tag"]]),
+            batch.eav.append(EavRow(LINKS_OF + link["base"], LINK_ADD + cjson.dumps([link["link_type"], link["tag"]]),
                                     entry.address, parse_iso8601_ns(header.timestamp)))
         elif op.kind == "LinkRemove":
             link = op.link
@@ -187,12 +191,28 @@ class Shard:
             index = parse_iso8601_ns(header.timestamp)
             attribute = LINK_REMOVE + cjson.dumps([entry.address, link["link_type"], link["tag"]])
             for link_add in entry.value["LinkRemove"][1]:
-                batch.eav.append(EavRow(link["base"], attribute, link_add, index))
+                batch.eav.append(EavRow(LINKS_OF + link["base"], attribute, link_add, index))
         if log_op:
             batch.contents[op.hash] = cjson.dumps(op.to_json())
             batch.eav.append(EavRow(HELD_OPS, "op", op.hash, now_ns))
             if op.kind == "Content":
                 batch.eav.append(EavRow(entry.address, DHT_HELD, header.address, 0))
+
+    def mark_own(self, entry: Entry, header: ChainHeader) -> None:
+        """Mark one of our own entries (held since its commit) as validated as a holder.
+
+        The mark is kept in memory until :meth:`take_own_marks` adds it to the
+        publish cursor's write: if it is lost in a crash, publishing resumes
+        before it and marks it again.
+        """
+        self._own_marks[entry.address] = EavRow(entry.address, DHT_HELD, header.address, 0)
+
+    def mark_own_header(self, header: ChainHeader) -> None:
+        self._own_marks[header.address] = EavRow(header.address, DHT_HELD, header.address, 0)
+
+    def take_own_marks(self, batch: WriteBatch) -> None:
+        batch.eav.extend(self._own_marks.values())
+        self._own_marks.clear()
 
     def _hold_content(self, entry: Entry, header: ChainHeader, batch: WriteBatch, now_ns: int) -> None:
         batch.contents[entry.address] = entry.content if entry.variant != "ChainHeader" else cjson.dumps(entry.value)
