@@ -193,3 +193,21 @@ async def test_consistency_names_what_is_outstanding(scenario, one):
     with pytest.raises(TimeoutError, match="did not settle within 0.2s: .*(deliveries|unpublished records)"):
         await scenario.consistency(timeout=0.2)
     scenario.network.switchboard.heal()
+
+
+async def test_a_silent_holder_delays_nobody_else(scenario, one):
+    players = await scenario.players({"alice": one, "bob": one, "carol": one})
+    alice, bob, carol = players["alice"], players["bob"], players["carol"]
+    scenario.network.switchboard.drop(bob.info("app").agent_address)
+    first = (await alice.call("app", "blog", "create_post", {"content": "first"}))["Ok"]
+    second = (await alice.call("app", "blog", "create_post", {"content": "second"}))["Ok"]
+    shard = carol.instance("app").shard
+    for _ in range(200):  # bounded: at most 2 s
+        if shard.record(first) is not None and shard.record(second) is not None:
+            break
+        await asyncio.sleep(0.01)
+    assert shard.record(first) is not None and shard.record(second) is not None
+    waiting = alice.instance("app").node.outbox_sizes()
+    assert set(waiting) <= {bob.info("app").agent_address}  # only bob's outbox waits
+    assert alice.instance("app").publisher.acked < alice.instance("app").chain.length  # not stored as done
+    scenario.network.switchboard.heal()

@@ -22,6 +22,7 @@ others.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 from typing import TYPE_CHECKING, Iterator
 
@@ -45,8 +46,10 @@ _CURSOR_EVERY = 64  # records; publishing again after a crash is harmless (holde
 class Publisher:
     def __init__(self, instance: "Instance") -> None:
         self.instance = instance
-        self.cursor = int(instance.store.kv_get(CURSOR_KEY) or 0)
-        self._saved = self.cursor
+        # records before ``cursor`` are handed to the node's outboxes; before ``acked`` every
+        # holder is done with them (that is what is stored)
+        self.cursor = self.acked = self._saved = int(instance.store.kv_get(CURSOR_KEY) or 0)
+        self._in_flight: collections.deque[tuple[int, asyncio.Future[None]]] = collections.deque()
         self._task: asyncio.Task[None] | None = None
 
     def ops_for(self, start: int, end: int | None = None) -> Iterator[DhtOp]:
@@ -76,10 +79,19 @@ class Publisher:
                 for record in records:
                     await self._hold_own(record.entry, record.header)
                 ops = [op for record in records for op in self._record_ops(record.entry, record.header)]
-                await node.publish([op.to_json() for op in ops], [op.basis for op in ops])
+                delivered = node.publish([op.to_json() for op in ops], [op.basis for op in ops])
+            else:
+                delivered = asyncio.get_running_loop().create_future()
+                delivered.set_result(None)
             self.cursor = end
-            if self.cursor - self._saved >= _CURSOR_EVERY:
-                self.save_cursor()
+            self._in_flight.append((end, delivered))
+            delivered.add_done_callback(lambda _: self._advance())
+
+    def _advance(self) -> None:
+        while self._in_flight and self._in_flight[0][1].done():
+            self.acked = self._in_flight.popleft()[0]
+        if self.acked - self._saved >= _CURSOR_EVERY:
+            self.save_cursor()
 
     def _record_ops(self, entry: Entry | None, header: ChainHeader) -> list[DhtOp]:
         assert entry is not None
@@ -105,8 +117,8 @@ class Publisher:
     def save_cursor(self) -> None:
         """Persist the cursor, with the marks of our records validated as a holder (every
         few dozen records, and when the instance closes)."""
-        if self.cursor != self._saved:
-            batch = WriteBatch(kv={CURSOR_KEY: str(self.cursor)})
+        if self.acked != self._saved:
+            batch = WriteBatch(kv={CURSOR_KEY: str(self.acked)})
             self.instance.shard.take_own_marks(batch)
             self.instance.store.write(batch)
-            self._saved = self.cursor
+            self._saved = self.acked

@@ -27,6 +27,7 @@ waits on the real state — everything published is held — never on a timer.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 import logging
@@ -51,6 +52,7 @@ _RETRY_FIRST = 0.05
 _RETRY_MAX = 5.0
 _RETRY_GIVE_UP = 300.0  # a holder that never answers is left to gossip after this long
 _RECEIPT_WAIT = 300.0
+_OUTBOX_LIMIT = 100_000  # ops queued for one holder
 _private_names = itertools.count(1)
 
 
@@ -148,7 +150,8 @@ class DhtNode:
         self._busy = 0
         self._work: dict[str, int] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._receipts: dict[tuple[str, str], asyncio.Future[str]] = {}
+        self._outboxes: dict[str, _Outbox] = {}
+        self._receipts: dict[tuple[str, str], list[_Item]] = {}
 
     # -- outstanding work (what consistency waits on) -----------------------------------------
 
@@ -180,6 +183,10 @@ class DhtNode:
         finally:
             self.end(what)
 
+    def outbox_sizes(self) -> dict[str, int]:
+        """Ops waiting to be sent, per holder (what a slow or silent holder has piled up)."""
+        return {holder: len(outbox.queue) for holder, outbox in self._outboxes.items() if outbox.queue}
+
     def describe_work(self) -> str:
         parts = ", ".join(f"{n} {w}" for w, n in sorted(self._work.items()))
         return f"{self.agent[:12]}… in {self.space[:12]}… has {parts or 'nothing'} outstanding"
@@ -210,9 +217,12 @@ class DhtNode:
         self.network.nodes.discard(self)
         for task in list(self._tasks):
             task.cancel()
-        for fut in self._receipts.values():
-            if not fut.done():
-                fut.cancel()
+        for outbox in self._outboxes.values():
+            outbox.abandon("this node left the network")
+        self._outboxes.clear()
+        for items in self._receipts.values():
+            for item in items:
+                item.finish("this node left the network")
         self._receipts.clear()
 
     # -- membership ------------------------------------------------------------------------
@@ -236,14 +246,17 @@ class DhtNode:
         if event == "join":
             self.spawn("syncs to newcomers", self._sync_to(agent))
         elif event == "leave":
-            for (holder, _), fut in list(self._receipts.items()):
-                if holder == agent and not fut.done():
-                    fut.set_result("holder left")
+            outbox = self._outboxes.pop(agent, None)
+            if outbox is not None:
+                outbox.abandon("holder left")
+            for key in [k for k in self._receipts if k[0] == agent]:
+                for item in self._receipts.pop(key):
+                    item.finish("holder left")
 
     async def _sync_to(self, agent: str) -> None:
         ops = self.handler.sync_ops(agent, lambda basis: self.should_hold(agent, basis))
         if ops:
-            await self._deliver(agent, ops)
+            await self._enqueue(agent, ops, _Batch(self, len(ops)))
 
     # -- requests --------------------------------------------------------------------------
 
@@ -262,61 +275,44 @@ class DhtNode:
 
     # -- publishing ----------------------------------------------------------------------------
 
-    def publish(self, ops: list[Any], bases: list[str]) -> "asyncio.Future[Any]":
-        """Send each op (JSON) to the holders of its basis; resolves when every holder is done.
+    def publish(self, ops: list[Any], bases: list[str]) -> "asyncio.Future[None]":
+        """Queue each op (JSON) for the holders of its basis; resolves once every holder is done with it.
 
-        ``bases[i]`` is the basis address of ``ops[i]``.
+        ``bases[i]`` is the basis address of ``ops[i]``.  Each holder has its
+        own outbox, so a slow or silent holder delays only itself.
         """
         per_holder: dict[str, list[Any]] = {}
         for op, basis in zip(ops, bases):
             for holder in self.holders(basis):
                 per_holder.setdefault(holder, []).append(op)
-        tasks = [self.spawn("deliveries", self._deliver(holder, batch)) for holder, batch in per_holder.items()]
-        if not tasks:
-            fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-            fut.set_result(None)
-            return fut
-        return asyncio.gather(*tasks, return_exceptions=True)
+        batch = _Batch(self, sum(len(v) for v in per_holder.values()))
+        for holder, holder_ops in per_holder.items():
+            self._outbox(holder).extend(holder_ops, batch)
+        return batch.future
 
-    async def _deliver(self, holder: str, ops: list[Any]) -> None:
-        for start in range(0, len(ops), _OPS_PER_MESSAGE):
-            await self._deliver_chunk(holder, ops[start:start + _OPS_PER_MESSAGE])
+    async def _enqueue(self, holder: str, ops: list[Any], batch: "_Batch") -> None:
+        self._outbox(holder).extend(ops, batch)
+        await batch.future
 
-    async def _deliver_chunk(self, holder: str, ops: list[Any]) -> None:
-        loop = asyncio.get_running_loop()
-        give_up = loop.time() + _RETRY_GIVE_UP
-        delay = _RETRY_FIRST
-        while True:
-            if holder not in self.members():
-                return  # gone: whoever holds for it now gets the data by sync
-            try:
-                reply = await self.request(holder, "hold", {"ops": ops}, self.network.request_timeout)
-                results = reply["results"]
-                break
-            except (NetworkError, KeyError, TypeError) as exc:
-                if loop.time() + delay > give_up:
-                    log.error("%s: giving up publishing %d ops to %s: %s", self.agent[:12], len(ops), holder, exc)
-                    return
-                log.debug("%s: publishing to %s failed (%s); retrying in %.2fs", self.agent[:12], holder, exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, _RETRY_MAX)
-        waiting = []
-        for item in results:
-            if isinstance(item, list) and len(item) == 2 and item[1] == PENDING:
-                key = (holder, item[0])
-                fut = self._receipts.get(key)
-                if fut is None:
-                    fut = loop.create_future()
-                    self._receipts[key] = fut
-                waiting.append((key, fut))
-        for key, fut in waiting:
-            try:
-                await asyncio.wait_for(asyncio.shield(fut), _RECEIPT_WAIT)
-            except asyncio.TimeoutError:
-                log.warning("%s: no receipt from %s for op %s", self.agent[:12], holder, key[1])
-            finally:
-                if self._receipts.get(key) is fut:
-                    del self._receipts[key]
+    def _outbox(self, holder: str) -> "_Outbox":
+        outbox = self._outboxes.get(holder)
+        if outbox is None:
+            outbox = self._outboxes[holder] = _Outbox(self, holder)
+        return outbox
+
+    def _await_receipt(self, holder: str, op_hash: str, item: "_Item") -> None:
+        self._receipts.setdefault((holder, op_hash), []).append(item)
+
+        def expire() -> None:
+            items = self._receipts.get((holder, op_hash))
+            if items is not None and item in items:
+                items.remove(item)
+                if not items:
+                    del self._receipts[(holder, op_hash)]
+                log.warning("%s: no receipt from %s for op %s", self.agent[:12], holder, op_hash)
+                item.finish("no receipt")
+
+        item.timer = asyncio.get_running_loop().call_later(_RECEIPT_WAIT, expire)
 
     def send_receipts(self, to: str, results: list[list[str]]) -> None:
         """Tell a publisher what became of ops we had answered ``pending``."""
@@ -419,9 +415,8 @@ class DhtNode:
             return {"results": await self.handler.hold_ops(ops, frm)}
         if kind == "receipt":
             for op_hash, status in body["results"]:
-                fut = self._receipts.get((frm, op_hash))
-                if fut is not None and not fut.done():
-                    fut.set_result(status)
+                for item in self._receipts.pop((frm, op_hash), ()):
+                    item.finish(status)
             return {}
         if kind == "get_entry":
             address = body["address"]
@@ -450,3 +445,113 @@ class DhtNode:
 
     def __repr__(self) -> str:
         return f"DhtNode({self.agent[:12]}… in {self.space[:12]}… on {self.network.name})"
+
+
+class _Batch:
+    """What one ``publish`` call waits for: every (holder, op) delivery to finish."""
+
+    __slots__ = ("node", "remaining", "future")
+
+    def __init__(self, node: DhtNode, count: int) -> None:
+        self.node = node
+        self.remaining = count
+        self.future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if count == 0:
+            self.future.set_result(None)
+
+    def done_one(self) -> None:
+        self.remaining -= 1
+        if self.remaining <= 0 and not self.future.done():
+            self.future.set_result(None)
+
+
+class _Item:
+    """One op on its way to one holder: outstanding work until held, refused or given up."""
+
+    __slots__ = ("op", "batch", "finished", "timer")
+
+    def __init__(self, op: Any, batch: _Batch) -> None:
+        self.op = op
+        self.batch = batch
+        self.finished = False
+        self.timer: asyncio.TimerHandle | None = None
+        batch.node.begin("deliveries")
+
+    def finish(self, outcome: str) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        if self.timer is not None:
+            self.timer.cancel()
+        self.batch.done_one()
+        self.batch.node.end("deliveries")
+
+
+class _Outbox:
+    """The ops waiting for one holder, sent in order by one worker, retried with backoff.
+
+    Bounded: past :data:`_OUTBOX_LIMIT` ops the oldest are given up (and
+    logged); a holder that leaves gets nothing more.
+    """
+
+    def __init__(self, node: DhtNode, holder: str) -> None:
+        self.node = node
+        self.holder = holder
+        self.queue: collections.deque[_Item] = collections.deque()
+        self.worker: asyncio.Task[None] | None = None
+
+    def extend(self, ops: list[Any], batch: _Batch) -> None:
+        for op in ops:
+            self.queue.append(_Item(op, batch))
+        dropped = 0
+        while len(self.queue) > _OUTBOX_LIMIT:
+            self.queue.popleft().finish("outbox full")
+            dropped += 1
+        if dropped:
+            log.error("%s: outbox to %s is full; gave up %d ops (newcomer sync and gossip bring them later)",
+                      self.node.agent[:12], self.holder, dropped)
+        if self.worker is None or self.worker.done():
+            self.worker = asyncio.ensure_future(self._run())
+            self.node._tasks.add(self.worker)
+            self.worker.add_done_callback(self.node._tasks.discard)
+
+    def abandon(self, why: str) -> None:
+        while self.queue:
+            self.queue.popleft().finish(why)
+
+    async def _run(self) -> None:
+        node = self.node
+        loop = asyncio.get_running_loop()
+        while self.queue:
+            chunk = [self.queue[i] for i in range(min(len(self.queue), _OPS_PER_MESSAGE))]
+            give_up = loop.time() + _RETRY_GIVE_UP
+            delay = _RETRY_FIRST
+            while True:
+                if self.holder not in node.members():
+                    self.abandon("holder left")  # whoever holds for it now gets the data by sync
+                    return
+                try:
+                    reply = await node.request(self.holder, "hold", {"ops": [i.op for i in chunk]},
+                                               node.network.request_timeout)
+                    results = reply["results"]
+                    if not isinstance(results, list) or len(results) != len(chunk):
+                        raise NetworkError("the answer does not list every op")
+                    break
+                except (NetworkError, KeyError, TypeError) as exc:
+                    if loop.time() + delay > give_up:
+                        log.error("%s: giving up publishing %d ops to %s: %s", node.agent[:12], len(chunk),
+                                  self.holder, exc)
+                        results = None
+                        break
+                    log.debug("%s: publishing to %s failed (%s); retrying in %.2fs", node.agent[:12],
+                              self.holder, exc, delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, _RETRY_MAX)
+            for _ in chunk:
+                self.queue.popleft()
+            for position, item in enumerate(chunk):
+                result = results[position] if results is not None else None
+                if isinstance(result, list) and len(result) == 2 and result[1] == PENDING:
+                    node._await_receipt(self.holder, result[0], item)
+                else:
+                    item.finish(result[1] if isinstance(result, list) and len(result) == 2 else "given up")
