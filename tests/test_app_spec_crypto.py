@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
-from app_spec_support import BOB, HOLO_WORLD_POST, app_spec_dna, one  # noqa: F401  (fixtures)
+import pytest
 
-from holochain.core.crypto import AgentKey
+from app_spec_support import BOB, HOLO_WORLD_POST, app_spec_dna, one  # noqa: F401  (fixtures)
+from holochain.core.crypto import AgentKey, encode_call_data_for_signing
+from holochain.instance.instance import InstanceError
 
 MESSAGE = "Hello everyone! Time to start the secret meeting"
 # holochain-rust's historical app_spec assertion: bob::app signing MESSAGE
@@ -118,8 +120,6 @@ async def test_an_assigned_grant_lets_only_its_assignee_call(scenario, one):
     token = (await alice.call("app", "blog", "request_post_grant", {}))["Ok"]
     bob_key = AgentKey.for_test_agent("bob::app")
     args = {"content": "from bob"}
-    from holochain.core.crypto import encode_call_data_for_signing
-
     signature = bob_key.sign(encode_call_data_for_signing("create_post", json.dumps(args, separators=(",", ":"))))
     result = instance.call("blog", "create_post", args, token=token, provenance=[bob_key.address, signature])
     if not isinstance(result, str):
@@ -127,9 +127,6 @@ async def test_an_assigned_grant_lets_only_its_assignee_call(scenario, one):
     assert json.loads(result)["Ok"]
     carol_key = AgentKey.for_test_agent("carol::app")
     carol_sig = carol_key.sign(encode_call_data_for_signing("create_post", json.dumps(args, separators=(",", ":"))))
-    import pytest
-    from holochain.instance.instance import InstanceError
-
     with pytest.raises(InstanceError, match="Caller does not have Capability to make that call"):
         instance.call("blog", "create_post", args, token=token, provenance=[carol_key.address, carol_sig])
     with pytest.raises(InstanceError, match="Caller does not have Capability to make that call"):

@@ -11,7 +11,6 @@ import pytest
 from app_spec_support import ALICE, BOB, HOLO_WORLD_POST, app_spec_dna, one, two  # noqa: F401  (fixtures)
 
 from holochain.core.crypto import encode_call_data_for_signing
-from holochain.testing import DnaSpec, PlayerConfig
 
 
 async def test_agent_id(scenario, one):

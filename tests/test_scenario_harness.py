@@ -11,7 +11,7 @@ import pytest
 from app_spec_support import REPO, app_spec_dna, one  # noqa: F401  (fixtures)
 from conftest import HC
 from holochain.core.dna import Dna
-from holochain.testing import CallFailed, DnaSpec, PlayerConfig, Scenario
+from holochain.testing import CallFailed, Scenario
 
 
 async def test_refused_calls_raise_with_the_conductors_message(scenario, one):

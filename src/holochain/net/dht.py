@@ -9,7 +9,9 @@ messages), and gets a :class:`DhtNode` with which it:
 * **publishes** ops: each op goes to the holders of its basis address; a
   holder answers per op ``held``, ``rejected: <why>`` or ``pending`` (its
   dependencies have not arrived yet) and later sends a *receipt* for pending
-  ones; un-answered holders are retried with backoff while they are members;
+  ones.  Each holder has its own bounded outbox, sent in order by one worker
+  and retried with backoff while the holder is a member, so a slow or silent
+  holder delays nobody else;
 * **queries** entries and links: holders nearest the basis first, two at a
   time, within the caller's timeout; "no holder has it" (``None``) is told
   apart from "nobody answered in time" (:class:`RequestTimeout`);
@@ -36,7 +38,7 @@ from typing import Any, Iterator, Protocol
 from ..core.crypto import AgentKey
 from .location import holders_for
 from .memory import MemorySwitchboard
-from .switchboard import NetworkError, RequestTimeout, Switchboard, Unreachable
+from .switchboard import NetworkError, RequestTimeout, Switchboard
 from .wire import EnvelopeError, open_envelope, seal_envelope
 
 __all__ = ["Network", "DhtNode", "NodeHandler", "DirectMessageError", "HELD", "PENDING", "REJECTED"]

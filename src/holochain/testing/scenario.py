@@ -22,7 +22,6 @@ with ``config = PlayerConfig({"app": DnaSpec(path_to_dna_json)})``.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import itertools
 import uuid as _uuid
