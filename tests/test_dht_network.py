@@ -211,3 +211,16 @@ async def test_a_silent_holder_delays_nobody_else(scenario, one):
     assert set(waiting) <= {bob.info("app").agent_address}  # only bob's outbox waits
     assert alice.instance("app").publisher.acked < alice.instance("app").chain.length  # not stored as done
     scenario.network.switchboard.heal()
+
+
+async def test_the_same_agent_cannot_join_a_space_twice(app_spec_dna, tmp_path):
+    config = parse_config({
+        "agents": [{"id": "a", "name": "a::app", "public_address": "", "keystore_file": "", "test_agent": True}],
+        "dnas": [{"id": "d", "file": str(app_spec_dna), "hash": load_dna_file(app_spec_dna).address}],
+        "instances": [{"id": i, "dna": "d", "agent": "a", "storage": {"type": "memory"}} for i in ("one", "two")],
+        "network": {"type": "memory", "name": "twice"},
+    })
+    conductor = Conductor(config, base_dir=tmp_path, save_config=False)
+    with pytest.raises(ConductorError, match='instance "two".*cannot join network .twice.*already in space'):
+        await conductor.boot()
+    await conductor.shutdown()

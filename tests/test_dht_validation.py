@@ -41,6 +41,26 @@ def validate_counted(v: hdk.EntryValidation) -> None:
         raise hdk.ValidationError("the package lacks the chain's first header")
 
 
+@zome.entry_type("stamped", description="a custom package", validation_package={"Custom": "stamp-1"})
+@dataclass
+class Stamped:
+    stamp: str
+
+
+@zome.validate("stamped")
+def validate_stamped(v: hdk.EntryValidation) -> None:
+    package = v.validation_data.package
+    if package["custom"] != v.entry.stamp or package["source_chain_headers"] is not None:
+        raise hdk.ValidationError(f"wrong stamp {v.entry.stamp}")
+    if v.validation_data.sources() != [hdk.AGENT_ADDRESS] and v.validation_data.lifecycle == "Chain":
+        raise hdk.ValidationError("sources are the author")
+
+
+@zome.function(public=True)
+def stamped(stamp: str) -> str:
+    return hdk.commit_entry(Stamped(stamp))
+
+
 @zome.validate("note")
 def validate_note(v: hdk.EntryValidation) -> None:
     if v.action == "create" and v.validation_data.lifecycle != "Chain" and v.entry.text == "holders refuse":
@@ -118,3 +138,14 @@ async def test_an_agent_refused_by_validate_agent_is_invisible(scenario, one):
     assert other == {"Ok": None}
     # the rejected agent's own view is unchanged
     assert (await reject.call("app", "simple", "get_entry", {"address": reject.info("app").agent_address}))["Ok"]
+
+
+async def test_a_custom_validation_package(scenario, chain_dna):
+    config = PlayerConfig({"app": DnaSpec(chain_dna)})
+    players = await scenario.players({"alice": config, "bob": config})
+    alice, bob = players["alice"], players["bob"]
+    refused = await alice.call("app", "chain", "stamped", {"stamp": "stamp-2"})
+    assert json.loads(refused["Err"]["Internal"])["kind"] == {"ValidationFailed": "wrong stamp stamp-2"}
+    address = (await alice.call("app", "chain", "stamped", {"stamp": "stamp-1"}))["Ok"]
+    await scenario.consistency()
+    assert bob.instance("app").shard.record(address) is not None

@@ -101,7 +101,7 @@ class LinkDefinition:
     base_type: str
     target_type: str
     direction: str  # "to": declared on the base type; "from": on the target type
-    validation_package: str = "Entry"
+    validation_package: Any = "Entry"  # a name in VALIDATION_PACKAGES or {"Custom": "<text>"}
     validator: Callable[..., Any] | None = None
 
 
@@ -110,7 +110,7 @@ class EntryTypeDefinition:
     name: str
     description: str
     sharing: str
-    validation_package: str
+    validation_package: Any
     cls: type | None
     validator: Callable[..., Any] | None = None
     links_to: list[LinkDefinition] = dataclasses.field(default_factory=list)
@@ -201,6 +201,15 @@ class ZomeFunction:
         return {"Ok": to_json_value(result)}
 
 
+def _check_package(definition: Any) -> None:
+    if definition in VALIDATION_PACKAGES:
+        return
+    if isinstance(definition, dict) and list(definition) == ["Custom"] and isinstance(definition["Custom"], str):
+        return
+    raise ValueError(f"validation_package must be one of {', '.join(VALIDATION_PACKAGES)} "
+                     'or {"Custom": "<text>"}')
+
+
 class Zome:
     """Everything one zome defines.  Create exactly one per zome package."""
 
@@ -221,7 +230,7 @@ class Zome:
         *,
         description: str = "",
         sharing: str = "public",
-        validation_package: str = "Entry",
+        validation_package: Any = "Entry",
         links_to: Iterable[tuple[str, str]] = (),
         linked_from: Iterable[tuple[str, str]] = (),
     ) -> Callable[[type], type]:
@@ -235,8 +244,7 @@ class Zome:
             raise ValueError(f"invalid entry type name {name!r}: non-empty, not starting with %")
         if sharing not in _SHARING:
             raise ValueError(f"sharing must be one of {', '.join(_SHARING)}, not {sharing!r}")
-        if validation_package not in VALIDATION_PACKAGES:
-            raise ValueError(f"validation_package must be one of {', '.join(VALIDATION_PACKAGES)}")
+        _check_package(validation_package)
         if name in self.entry_types:
             raise ValueError(f"entry type {name!r} is defined twice")
 
@@ -272,14 +280,13 @@ class Zome:
 
         return decorate
 
-    def validate_link(self, link_type: str, *, validation_package: str = "Entry"
+    def validate_link(self, link_type: str, *, validation_package: Any = "Entry"
                       ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register the validation callback of a link type (it receives an ``hdk.LinkValidation``).
 
         ``validation_package`` is what the validator needs of the author's chain.
         """
-        if validation_package not in VALIDATION_PACKAGES:
-            raise ValueError(f"validation_package must be one of {', '.join(VALIDATION_PACKAGES)}")
+        _check_package(validation_package)
 
         def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
             link = self._links.get(link_type)

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AppValidation", "Unresolved", "LinkDefinitionPath", "PackageFactory"]
 
-PackageFactory = Callable[[str], Mapping[str, Any]]
+PackageFactory = Callable[[Any], Mapping[str, Any]]
 
 
 class Unresolved(Exception):
@@ -85,7 +85,7 @@ class AppValidation:
                                                   type_name)
         return None
 
-    def package_definition(self, entry: Entry) -> str:
+    def package_definition(self, entry: Entry) -> Any:
         """The validation-package definition the entry's validator asks for."""
         if entry.is_app:
             found = self.dna.entry_type_def(entry.type_name)
@@ -123,7 +123,7 @@ class AppValidation:
         else:
             raise HolochainError.not_implemented("Validation not implemented")
 
-    def _data(self, package: PackageFactory, definition: str, lifecycle: str) -> ValidationData:
+    def _data(self, package: PackageFactory, definition: Any, lifecycle: str) -> ValidationData:
         return ValidationData(package=package(definition), lifecycle=lifecycle)
 
     def _decode(self, entry: Entry) -> tuple[str, Any]:

@@ -205,12 +205,12 @@ class Incoming:
         entry, header = op.entry, op.header
         lifecycle = "Dht" if op.kind == "Content" else "Meta"
 
-        def package(definition: str) -> Mapping[str, Any]:
+        def package(definition: Any) -> Mapping[str, Any]:
             return RemoteValidationPackage(header, definition, lambda: self._fetch_package(header, definition))
 
         self.instance.validation.validate(entry, header, lifecycle, package, holding=True)
 
-    def _fetch_package(self, header: ChainHeader, definition: str) -> Mapping[str, Any]:
+    def _fetch_package(self, header: ChainHeader, definition: Any) -> Mapping[str, Any]:
         """Ask the author for its package; if it is gone, rebuild it from the DHT."""
         node = self.instance.node
         if node is not None and not node.closed:
@@ -225,7 +225,7 @@ class Incoming:
                 return package
         return self._package_from_dht(header, definition)
 
-    def _package_from_dht(self, header: ChainHeader, definition: str) -> Mapping[str, Any]:
+    def _package_from_dht(self, header: ChainHeader, definition: Any) -> Mapping[str, Any]:
         cascade = self.instance.cascade
         headers: list[dict[str, Any]] = []
         entries: list[dict[str, Any]] = []

@@ -153,7 +153,10 @@ class Instance:
         self.store.close()
 
     async def _join_network(self) -> None:
-        self.node = await self.network.join(self.dna_address, self.agent, self)
+        try:
+            self.node = await self.network.join(self.dna_address, self.agent, self)
+        except (ValueError, NetworkError) as exc:
+            raise InstanceError(f"cannot join network '{self.network.name}': {exc}") from exc
         self.publisher.poke()
 
     def _leave_network(self) -> None:

@@ -43,8 +43,10 @@ def public_entry(dna: Dna, entry_json: dict[str, Any]) -> bool:
 
 
 class _LazyPackage(Mapping[str, Any]):
-    def __init__(self, header: ChainHeader, definition: str, custom: str | None = None) -> None:
+    def __init__(self, header: ChainHeader, definition: Any, custom: str | None = None) -> None:
         self._header = header
+        if isinstance(definition, dict):  # {"Custom": "<text>"}: the header plus that text
+            custom, definition = definition.get("Custom"), "Custom"
         self._definition = definition
         self._custom = custom
         self._cache: dict[str, Any] = {}
@@ -88,7 +90,7 @@ class ValidationPackage(_LazyPackage):
     all of them: at the author, the header being validated is not appended yet).
     """
 
-    def __init__(self, chain: SourceChain, header: ChainHeader, definition: str, dna: Dna,
+    def __init__(self, chain: SourceChain, header: ChainHeader, definition: Any, dna: Dna,
                  custom: str | None = None, upto: int | None = None) -> None:
         super().__init__(header, definition, custom)
         self._chain = chain
@@ -116,7 +118,7 @@ class RemoteValidationPackage(_LazyPackage):
     (either may be ``None``); it may suspend the validator for the network.
     """
 
-    def __init__(self, header: ChainHeader, definition: str,
+    def __init__(self, header: ChainHeader, definition: Any,
                  load: Callable[[], Mapping[str, Any]], custom: str | None = None) -> None:
         super().__init__(header, definition, custom)
         self._load = load
