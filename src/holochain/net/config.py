@@ -28,7 +28,7 @@ __all__ = ["network_for_instance", "NetworkConfigError", "shared_memory_network"
 log = logging.getLogger(__name__)
 
 _shared: "weakref.WeakValueDictionary[str, Network]" = weakref.WeakValueDictionary()
-_OFFLINE_TYPES = ("sim2h", "lib3h", "websocket")
+_OFFLINE_TYPES = ("sim2h", "lib3h")
 
 
 class NetworkConfigError(ValueError):
