@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from .time import parse_iso8601_ns
+
 __all__ = [
     "link_json",
     "link_data_json",
@@ -143,6 +145,10 @@ def parse_link_options(options: Any) -> dict[str, Any]:
                 and body["limit"] >= 0
             ):
                 raise LinkOptionsError("Time pagination needs from_time (ISO 8601) and a non-negative limit")
+            try:
+                parse_iso8601_ns(body["from_time"])
+            except ValueError:
+                raise LinkOptionsError(f"from_time {body['from_time']!r} is not an ISO 8601 time") from None
         else:
             raise LinkOptionsError(f"unknown pagination `{kind}`, expected `Size` or `Time`")
     timeout = options.get("timeout", 60000)
