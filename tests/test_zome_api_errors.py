@@ -56,6 +56,11 @@ def commit_raw(entry_type: str, value: dict) -> str:
 
 
 @public
+def commit_system(value: dict) -> str:
+    return hdk.commit_entry(hdk.Entry(value))
+
+
+@public
 def address_of(entry_type: str, value: dict) -> str:
     return hdk.entry_address(hdk.app_entry(entry_type, value))
 
@@ -180,6 +185,17 @@ async def test_unknown_entry_type_is_refused(alice):
         "ValidationFailed": "Unknown app entry type 'nonexistent'"}
     assert await call(alice, "address_of", entry_type="nonexistent", value={"x": 1}) == {
         "Err": {"Internal": "Unknown entry type"}}
+    assert length(alice) == before
+
+
+async def test_malformed_and_uncommittable_system_entries_are_refused(alice):
+    before = length(alice)
+    assert await call(alice, "commit_system", value={"LinkAdd": {"no": "link"}}) == {
+        "Err": {"Internal": "Argument deserialization failed"}}
+    assert await call(alice, "commit_system", value={"Deletion": {}}) == {
+        "Err": {"Internal": "Argument deserialization failed"}}
+    assert kind(await call(alice, "commit_system", value={"Dna": {"name": "x"}})) == {
+        "ValidationFailed": "Attempted to validate system entry type Dna"}
     assert length(alice) == before
 
 

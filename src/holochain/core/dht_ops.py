@@ -29,6 +29,7 @@ from .entry import Entry, EntryShapeError
 from .header import ChainHeader
 
 __all__ = [
+    "check_entry_shape",
     "OP_KINDS",
     "DhtOp",
     "DhtOpError",
@@ -136,6 +137,14 @@ class DhtOp:
 
     def __repr__(self) -> str:
         return f"DhtOp({self.kind} {self.entry.type_name} @ {self.basis})"
+
+
+def check_entry_shape(entry: Entry) -> None:
+    """Raise :class:`EntryShapeError` for an entry whose JSON is not what its kind holds."""
+    Entry.from_json(entry.value)
+    _check_link_shape(entry)
+    if entry.variant == "Deletion" and not isinstance(entry.value["Deletion"].get("deleted_entry_address"), str):
+        raise EntryShapeError("a Deletion names the deleted entry's address")
 
 
 def _check_link_shape(entry: Entry) -> None:

@@ -25,8 +25,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..core import json as cjson
-from ..core.dht_ops import DhtOp
-from ..core.entry import Entry
+from ..core.dht_ops import DhtOp, check_entry_shape
+from ..core.entry import Entry, EntryShapeError
 from ..core.errors import HolochainError, RibosomeError, RibosomeErrorCode
 from ..core.header import ChainHeader
 from ..core.links import link_data_json, link_json
@@ -68,6 +68,10 @@ class Authoring:
     # -- the commit workflow --------------------------------------------------------------------
 
     def check_committable(self, entry: Entry) -> None:
+        try:
+            check_entry_shape(entry)
+        except EntryShapeError:
+            raise RibosomeError(RibosomeErrorCode.ArgumentDeserializationFailed) from None
         if entry.is_app:
             if self.instance.dna.entry_type_def(entry.type_name) is None:
                 raise HolochainError.validation_failed(f"Unknown app entry type '{entry.type_name}'")
