@@ -20,8 +20,10 @@ from typing import Any, Awaitable, Callable
 import orjson
 
 from ..core.crypto import AgentKey
+from ..core.keys import AgentKeystore
 from ..core.dna import Dna, DnaError
 from ..instance.instance import Instance, InstanceError
+from ..net.config import NetworkConfigError, network_for_instance
 from ..storage.base import StorageError, Store
 from ..storage.memory import MemoryStore
 from ..storage.sqlite import SqliteStore
@@ -105,6 +107,9 @@ class Conductor(AdminOperations):
         self.instances: dict[str, Instance] = {}
         self.dnas: dict[str, Dna] = {}  # dna config id -> DNA as instantiated (uuid applied)
         self.agent_keys: dict[str, AgentKey] = {}
+        # one runtime keystore per agent, shared by its instances (secrets a zome
+        # adds, like converse's app_root_seed, are visible to all of them)
+        self._keystores: dict[str, AgentKeystore] = {}
         self.passphrases = PassphraseService(config.passphrase_service, self.base_dir)
         self.running_calls: dict[str, int] = {}
         self._call_ids = itertools.count(1)
@@ -257,10 +262,15 @@ class Conductor(AdminOperations):
         if key is None:
             key = await self.unlock_agent(agent_config.id)
         try:
+            network = network_for_instance(self.config.network, inst_config.id)
+        except NetworkConfigError as exc:
+            raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
+        try:
             store = self._open_store(inst_config)
         except StorageError as exc:
             raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
-        instance = Instance(inst_config.id, dna, key, agent_config.name, store)
+        instance = Instance(inst_config.id, dna, key, agent_config.name, store, network=network,
+                            keystore=self._runtime_keystore(agent_config.id, key))
         try:
             await instance.initialize()
         except (InstanceError, StorageError) as exc:
@@ -271,6 +281,12 @@ class Conductor(AdminOperations):
         instance.bridge_call = lambda handle, zome, fn, args: self.bridge_call(instance_id, handle, zome, fn, args)
         self.instances[instance_id] = instance
         return changed or bool(agent_config.test_agent)
+
+    def _runtime_keystore(self, agent_id: str, key: AgentKey) -> AgentKeystore:
+        keystore = self._keystores.get(agent_id)
+        if keystore is None or keystore.agent_key.address != key.address:
+            keystore = self._keystores[agent_id] = AgentKeystore.for_agent(key)
+        return keystore
 
     def start_instance(self, instance_id: str) -> None:
         """Start an instance; its required bridges must lead to running instances."""

@@ -22,6 +22,7 @@ from . import json as cjson
 __all__ = [
     "HolochainError",
     "RibosomeErrorCode",
+    "RibosomeError",
     "ZomeApiError",
     "CORE_ERROR_FILE",
     "CORE_ERROR_LINE",
@@ -137,6 +138,17 @@ class RibosomeErrorCode(enum.Enum):
 
     def to_zome_api_error(self) -> "ZomeApiError":
         return ZomeApiError.internal(self.value)
+
+
+class RibosomeError(Exception):
+    """A host function failing with a bare error code (zome code sees ``Internal("<code text>")``)."""
+
+    def __init__(self, code: RibosomeErrorCode) -> None:
+        self.code = code
+        super().__init__(code.text)
+
+    def to_zome_api_error(self) -> "ZomeApiError":
+        return self.code.to_zome_api_error()
 
 
 class ZomeApiError(Exception):

@@ -2,8 +2,9 @@
 
 ``from holochain import hdk`` gives:
 
-* :class:`Zome` and its decorators (entry types, functions, callbacks);
-* the zome API functions (``hdk.commit_entry``, ``hdk.get_entry`` …);
+* :class:`Zome` and its decorators (entry types, links, functions, callbacks);
+* the zome API functions (``hdk.commit_entry``, ``hdk.get_links`` …), one per
+  Rust HDK function, with the same inputs, outputs and errors;
 * the globals of the running call, read as attributes at call time:
   ``hdk.AGENT_ADDRESS``, ``hdk.AGENT_ID_STR``, ``hdk.AGENT_INITIAL_HASH``,
   ``hdk.AGENT_LATEST_HASH``, ``hdk.DNA_ADDRESS``, ``hdk.DNA_NAME``,
@@ -18,21 +19,8 @@ from typing import Any
 
 from ..core.entry import Entry
 from ..core.errors import ZomeApiError
-from .api import (
-    EntryValidation,
-    GetEntryOptions,
-    ValidationData,
-    app_entry,
-    commit_entry,
-    commit_entry_result,
-    debug,
-    entry_address,
-    get_entry,
-    get_entry_history,
-    get_entry_initial,
-    get_entry_result,
-    property,
-)
+from . import api as _api
+from .api import *  # noqa: F401,F403  (the zome API, listed in api.__all__)
 from .host import OutsideZomeCall, ZomeHost, current_host
 from .zome import InitError, ValidationError, Zome, to_json_value
 
@@ -56,24 +44,12 @@ __all__ = [
     "ZomeApiError",
     "ValidationError",
     "InitError",
-    "EntryValidation",
-    "ValidationData",
-    "GetEntryOptions",
-    "app_entry",
-    "commit_entry",
-    "commit_entry_result",
-    "get_entry",
-    "get_entry_initial",
-    "get_entry_history",
-    "get_entry_result",
-    "entry_address",
-    "debug",
-    "property",
     "to_json_value",
     "current_host",
     "ZomeHost",
     "OutsideZomeCall",
     "THIS_INSTANCE",
+    *_api.__all__,
 ]
 
 

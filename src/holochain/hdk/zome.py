@@ -32,6 +32,7 @@ calls at run time.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import types
 import typing
@@ -39,7 +40,7 @@ from typing import Any, Callable, Iterable
 
 from ..core import json as cjson
 from ..core.entry import Entry
-from ..core.errors import HolochainError, ZomeApiError
+from ..core.errors import HolochainError, RibosomeError, ZomeApiError
 
 __all__ = [
     "Zome",
@@ -100,7 +101,7 @@ class LinkDefinition:
     base_type: str
     target_type: str
     direction: str  # "to": declared on the base type; "from": on the target type
-    validation_package: str = "Entry"
+    validation_package: Any = "Entry"  # a name in VALIDATION_PACKAGES or {"Custom": "<text>"}
     validator: Callable[..., Any] | None = None
 
 
@@ -109,7 +110,7 @@ class EntryTypeDefinition:
     name: str
     description: str
     sharing: str
-    validation_package: str
+    validation_package: Any
     cls: type | None
     validator: Callable[..., Any] | None = None
     links_to: list[LinkDefinition] = dataclasses.field(default_factory=list)
@@ -189,15 +190,24 @@ class ZomeFunction:
             kwargs = self.bind(args)
         except ArgumentError as exc:
             return {"SerializationError": str(exc)}
-        if self.raw:
-            return to_json_value(self.fn(**kwargs))
         try:
+            if self.raw:
+                return to_json_value(self.fn(**kwargs))
             result = self.fn(**kwargs)
         except ZomeApiError as exc:
             return {"Err": exc.to_json()}
-        except HolochainError as exc:
+        except (HolochainError, RibosomeError) as exc:
             return {"Err": exc.to_zome_api_error().to_json()}
         return {"Ok": to_json_value(result)}
+
+
+def _check_package(definition: Any) -> None:
+    if definition in VALIDATION_PACKAGES:
+        return
+    if isinstance(definition, dict) and list(definition) == ["Custom"] and isinstance(definition["Custom"], str):
+        return
+    raise ValueError(f"validation_package must be one of {', '.join(VALIDATION_PACKAGES)} "
+                     'or {"Custom": "<text>"}')
 
 
 class Zome:
@@ -220,7 +230,7 @@ class Zome:
         *,
         description: str = "",
         sharing: str = "public",
-        validation_package: str = "Entry",
+        validation_package: Any = "Entry",
         links_to: Iterable[tuple[str, str]] = (),
         linked_from: Iterable[tuple[str, str]] = (),
     ) -> Callable[[type], type]:
@@ -234,8 +244,7 @@ class Zome:
             raise ValueError(f"invalid entry type name {name!r}: non-empty, not starting with %")
         if sharing not in _SHARING:
             raise ValueError(f"sharing must be one of {', '.join(_SHARING)}, not {sharing!r}")
-        if validation_package not in VALIDATION_PACKAGES:
-            raise ValueError(f"validation_package must be one of {', '.join(VALIDATION_PACKAGES)}")
+        _check_package(validation_package)
         if name in self.entry_types:
             raise ValueError(f"entry type {name!r} is defined twice")
 
@@ -271,14 +280,20 @@ class Zome:
 
         return decorate
 
-    def validate_link(self, link_type: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """Register the validation callback of a link type."""
+    def validate_link(self, link_type: str, *, validation_package: Any = "Entry"
+                      ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Register the validation callback of a link type (it receives an ``hdk.LinkValidation``).
+
+        ``validation_package`` is what the validator needs of the author's chain.
+        """
+        _check_package(validation_package)
 
         def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
             link = self._links.get(link_type)
             if link is None:
                 raise ValueError(f"validate_link({link_type!r}): declare the link on an entry type first")
             link.validator = fn
+            link.validation_package = validation_package
             return fn
 
         return decorate
@@ -319,7 +334,12 @@ class Zome:
         return fn
 
     def validate_agent(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        """Validate other agents' AgentId entries before holding them."""
+        """Validate other agents' AgentId entries before holding them.
+
+        The callback gets an ``hdk.EntryValidation`` whose ``entry`` is the
+        AgentId as ``{"nick": …, "pub_sign_key": …}``; raise
+        ``hdk.ValidationError`` to refuse to hold that agent.
+        """
         self.validate_agent_callback = fn
         return fn
 
@@ -379,6 +399,12 @@ def type_text(annotation: Any) -> str:
     return str(annotation).replace("typing.", "")
 
 
+@functools.lru_cache(maxsize=1024)
+def _type_hints(cls: type) -> dict[str, Any]:
+    """A dataclass's resolved field types (resolving them is slow; entry types are decoded often)."""
+    return typing.get_type_hints(cls)
+
+
 def convert_argument(value: Any, annotation: Any, name: str) -> Any:
     """Check/convert one JSON value against a parameter annotation."""
     if annotation is Any or annotation is inspect.Parameter.empty:
@@ -433,7 +459,7 @@ def convert_argument(value: Any, annotation: Any, name: str) -> Any:
     if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
         if not isinstance(value, dict):
             raise ArgumentError(f"invalid type: {_describe(value)}, expected struct {annotation.__name__}")
-        hints = typing.get_type_hints(annotation)
+        hints = _type_hints(annotation)
         kwargs = {}
         for f in dataclasses.fields(annotation):
             if f.name in value:

@@ -44,6 +44,7 @@ class SourceChain:
         self.agent_entries: list[str] = []  # AgentId entry addresses, oldest first
         self.grants: dict[str, dict[str, Any]] = {}  # token (grant address) -> grant JSON
         self.claims: list[tuple[str, dict[str, Any]]] = []
+        self.seq_by_header: dict[str, int] = {}  # header address -> position in the chain
 
     # -- loading ---------------------------------------------------------------
 
@@ -61,6 +62,7 @@ class SourceChain:
             header = self._check_row(row, previous, verify_signatures)
             entry = self._load_entry(row, header)
             self._advance(header, entry, row.entry_type)
+            self.seq_by_header[header.address] = row.seq
             previous = header
             count += 1
         self.length = count
@@ -160,23 +162,36 @@ class SourceChain:
         batch.chain.append(ChainRow(seq, header.address, header.content, entry.address, entry.type_name))
         batch.contents[entry.address] = cjson.dumps(entry.value)
         self._advance(header, entry, entry.type_name)
+        self.seq_by_header[header.address] = seq
         self.length = seq + 1
         return seq
 
     # -- reading -------------------------------------------------------------------
 
+    def record(self, seq: int, with_entry: bool = True) -> ChainRecord | None:
+        row = self.store.chain_row(seq)
+        if row is None:
+            return None
+        header = ChainHeader.from_json(cjson.loads(row.header))
+        entry = None
+        if with_entry:
+            text = self.store.get_content(row.entry_address)
+            entry = Entry(cjson.loads(text)) if text is not None else None
+        return ChainRecord(seq, header, entry)
+
     def records_desc(self, with_entries: bool = True) -> Iterator[ChainRecord]:
         """Records newest first (as holochain-rust iterates a chain)."""
         for seq in range(self.length - 1, -1, -1):
-            row = self.store.chain_row(seq)
-            if row is None:
-                continue
-            header = ChainHeader.from_json(cjson.loads(row.header))
-            entry = None
-            if with_entries:
-                text = self.store.get_content(row.entry_address)
-                entry = Entry(cjson.loads(text)) if text is not None else None
-            yield ChainRecord(seq, header, entry)
+            record = self.record(seq, with_entries)
+            if record is not None:
+                yield record
+
+    def records_asc(self, start: int = 0, end: int | None = None) -> Iterator[ChainRecord]:
+        """Records oldest first, from ``start`` up to (not including) ``end``."""
+        for seq in range(start, self.length if end is None else min(end, self.length)):
+            record = self.record(seq)
+            if record is not None:
+                yield record
 
     @property
     def agent_address(self) -> str:

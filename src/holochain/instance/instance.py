@@ -1,48 +1,70 @@
-"""An instance: one DNA run by one agent, with its chain, shard and zome calls.
+"""An instance: one DNA run by one agent — its chain, its DHT shard, its zome calls.
 
-The workflows read in the order a zome call meets them:
+The workflows, in the order a zome call meets them (each in its own module,
+named as in holochain's later rewrite):
 
-* :meth:`Instance.initialize` — *genesis* (Dna, AgentId, public grant, then
-  every zome's ``init``) for a new chain, or *load* (rebuild and verify) an
-  existing one.
+* :meth:`Instance.initialize` — *genesis* (Dna, AgentId, public grant), or
+  *load* (rebuild and verify) an existing chain; then join the network and
+  run every zome's ``init``;
 * :meth:`Instance.call` — *call_zome*: check the zome, the function and the
-  capability, run the function, reply once what it wrote is durable.
-* :meth:`Instance.author_entry` — *commit*: validate at the author, append
-  the header, hold the entry in the local shard.
-* :meth:`Instance.get_entry_result` — *get*: the entry, its CRUD status and
-  its newer versions, from the local shard.
+  capability, run the function, reply once what it wrote is durable;
+* :mod:`.authoring` — *commit*: validate at the author, append, hold locally;
+* :mod:`.publish` — *produce_dht_ops* / *publish_dht_ops*, after the reply;
+* :mod:`.incoming` — *incoming_dht_ops*: sys and app validation at a
+  holder, then *integrate*; receipts for what was pending;
+* :mod:`.cascade` — *get*: local shard first, then the DHT.
+
+The instance is also its node's :class:`~holochain.net.dht.NodeHandler` (what
+peers may ask of it) and the ribosome's
+:class:`~holochain.ribosome.host_api.HostCore` (what zome code may ask).
+
+The conductor sets two hooks: ``signal_sink(signal)`` receives each signal
+as holochain-rust's Signal JSON; ``bridge_call(handle, zome, function,
+args)`` calls through a bridge (returning the callee's result JSON text, or
+an awaitable of it, and raising :class:`InstanceError`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from ..core import json as cjson
 from ..core.crypto import AgentKey, PublicKeyError, encode_call_data_for_signing, verify
+from ..core.dht_ops import DhtOp
 from ..core.dna import Dna
 from ..core.entry import Entry
-from ..core.errors import HolochainError
-from ..core.header import ChainHeader
-from ..core.time import now_ns
-from ..hdk.api import EntryValidation, ValidationData
+from ..core.errors import HolochainError, RibosomeError, RibosomeErrorCode
+from ..core.keys import AgentKeystore, KeystoreError
+from ..core.links import LinkOptionsError, parse_link_options
+from ..core.query import QueryPatternError, compile_type_names, parse_query_options
+from ..hdk.zome import to_json_value
+from ..net import DirectMessageError, Network, NetworkError, RequestTimeout
+from ..net.dht import DhtNode
 from ..ribosome import runner
 from ..ribosome.host_api import CallHost, CallInfo
 from ..ribosome.ribosome import Ribosome, ZomeFunctionFailure
-from ..storage.base import EavRow, StorageError, Store, WriteBatch
+from ..storage.base import Store, WriteBatch
+from .app_validation import AppValidation
+from .authoring import Authoring
+from .cascade import Cascade
 from .chain import SourceChain
+from .incoming import Incoming
+from .publish import Publisher
+from .shard import CRUD_LINK, CRUD_STATUS, Shard
 from .validation_package import ValidationPackage
 
-__all__ = ["Instance", "InstanceError", "CRUD_STATUS", "CRUD_LINK"]
+__all__ = ["Instance", "InstanceError", "CRUD_STATUS", "CRUD_LINK", "THIS_INSTANCE"]
 
 log = logging.getLogger(__name__)
 
 PUBLIC_GRANT_ID = "hc_public"
-CRUD_STATUS = "crud-status"
-CRUD_LINK = "crud-link"
+THIS_INSTANCE = "__hdk_this_instance"
 _INITIALIZED_KEY = "initialized"
-_STATUS_PRIORITY = {"deleted": 3, "modified": 2, "live": 1}
+_RECEIVE_TIMEOUT = 60.0  # holochain-rust: the receiver waits at most 60 s to reply
+_SEND_TIMEOUT_TEXT = "timeout src: crates/core/src/network/reducers/send_direct_message.rs:82"
 
 
 class InstanceError(Exception):
@@ -58,6 +80,9 @@ class Instance:
         agent: AgentKey,
         agent_nick: str,
         store: Store,
+        *,
+        network: Network | None = None,
+        keystore: AgentKeystore | None = None,
     ) -> None:
         self.instance_id = instance_id
         self.dna = dna
@@ -66,10 +91,20 @@ class Instance:
         self.agent_nick = agent_nick
         self.agent_id_str = cjson.dumps({"nick": agent_nick, "pub_sign_key": agent.address})
         self.store = store
+        self.keys = keystore if keystore is not None else AgentKeystore.for_agent(agent)
         self.ribosome = Ribosome(dna)
         self.chain = SourceChain(store, agent, f"instance '{instance_id}'")
+        self.shard = Shard(store, dna)
+        self.cascade = Cascade(self)
+        self.validation = AppValidation(self)
+        self.authoring = Authoring(self)
+        self.incoming = Incoming(self)
+        self.publisher = Publisher(self)
+        self.network = network if network is not None else Network.private()
+        self.node: DhtNode | None = None
         self.active = False
         self.initialized = False
+        self.last_ticket = 0
         # Set by the conductor that hosts this instance:
         # signal_sink receives each signal the instance emits, as holochain-rust's
         # Signal JSON (e.g. {"signal_type": "User", "name": …, "arguments": "<JSON text>"});
@@ -84,16 +119,21 @@ class Instance:
     # -- lifecycle -----------------------------------------------------------------
 
     async def initialize(self) -> None:
-        """Genesis for a new chain, otherwise load and verify the stored one."""
+        """Genesis for a new chain (else load and verify it), join the network, run ``init``."""
         if self.store.chain_length() == 0:
             log.info("instance '%s': no chain found in the store, initializing a new chain", self.instance_id)
             await self._genesis()
         else:
             count = self.chain.load()
             log.info("instance '%s': loaded and verified a chain of %d records", self.instance_id, count)
-            self._find_public_grant()
-            if self.store.kv_get(_INITIALIZED_KEY) is None:
+            self.grants_changed()
+        await self._join_network()
+        if self.store.kv_get(_INITIALIZED_KEY) is None:
+            try:
                 await self._run_init()
+            except BaseException:
+                self._leave_network()
+                raise
         self.initialized = True
 
     def start(self) -> None:
@@ -107,8 +147,23 @@ class Instance:
         self.active = False
 
     def close(self) -> None:
+        """Leave the network, stop background work, close the store."""
         self.active = False
+        self._leave_network()
         self.store.close()
+
+    async def _join_network(self) -> None:
+        try:
+            self.node = await self.network.join(self.dna_address, self.agent, self)
+        except (ValueError, NetworkError) as exc:
+            raise InstanceError(f"cannot join network '{self.network.name}': {exc}") from exc
+        self.publisher.poke()
+
+    def _leave_network(self) -> None:
+        if self.node is not None:
+            self.incoming.close()
+            self.node.close()
+            self.publisher.save_cursor()
 
     async def _genesis(self) -> None:
         if not self.dna.zomes:
@@ -118,13 +173,12 @@ class Instance:
             Entry.dna(self.dna.canonical),
             Entry.agent_id(self.agent_nick, self.agent.address),
         ):
-            self._commit(entry, batch)
+            self.authoring.append(entry, self.chain.new_header(entry), batch)
         public = self.dna.public_functions()
         if public:
-            self._commit(Entry.cap_token_grant(PUBLIC_GRANT_ID, None, public), batch)
-        await self._wait(self.store.write(batch))
-        self._find_public_grant()
-        await self._run_init()
+            grant = Entry.cap_token_grant(PUBLIC_GRANT_ID, None, public)
+            self.authoring.append(grant, self.chain.new_header(grant), batch)
+        await self.wait_durable(self._write(batch))
 
     async def _run_init(self) -> None:
         failures = []
@@ -139,9 +193,9 @@ class Instance:
             text = ", ".join(f'("{z}", "{m}")' for z, m in failures)
             raise InstanceError(f"At least one zome init returned error: [{text}]")
         # waiting for this ticket also covers everything init committed before it
-        await self._wait(self.store.write(WriteBatch(kv={_INITIALIZED_KEY: "1"})))
+        await self.wait_durable(self._write(WriteBatch(kv={_INITIALIZED_KEY: "1"})))
 
-    def _find_public_grant(self) -> None:
+    def grants_changed(self) -> None:
         for token, grant in self.chain.grants.items():
             if grant["id"] == PUBLIC_GRANT_ID and grant["assignees"] is None:
                 self.public_token = token
@@ -150,12 +204,46 @@ class Instance:
                 )
                 return
 
-    async def _wait(self, ticket: int) -> None:
+    # -- storage tickets --------------------------------------------------------------
+
+    def _write(self, batch: WriteBatch) -> int:
+        ticket = self.store.write(batch)
+        self.last_ticket = max(self.last_ticket, ticket)
+        return ticket
+
+    def wrote(self, ticket: int, call: CallInfo | None) -> None:
+        """A commit wrote ``ticket``: the call's reply waits for it; publishing follows."""
+        self.last_ticket = max(self.last_ticket, ticket)
+        if call is not None:
+            call.wrote = max(call.wrote, ticket)
+        self.publisher.poke()
+
+    async def wait_durable(self, ticket: int) -> None:
         fut = self.store.wait_durable(ticket)
         if fut is not None:
             await fut
 
     # -- zome calls --------------------------------------------------------------------
+
+    def _check_call(self, zome: str, function: str, args: Any, token: str | None,
+                    provenance: list[str] | None) -> tuple[Any, CallInfo]:
+        """``validate_call``: raises :class:`HolochainError` in holochain-rust's kinds."""
+        zome_def = self.ribosome.zomes.get(zome)
+        if zome_def is None:
+            raise HolochainError.generic(f"Zome '{zome}' not found")
+        fn = zome_def.functions.get(function)
+        if fn is None or not self.dna.has_function(zome, function):
+            raise HolochainError.generic(f"Zome function '{function}' not found in Zome '{zome}'")
+        if token is None:
+            if self.public_token is None:
+                raise HolochainError.generic("Public token not found: No public CapTokenGrant entry type in chain")
+            token = self.public_token
+        call = CallInfo(zome, function, token, provenance,
+                        None if provenance is not None else lambda: self._own_provenance(function, args),
+                        args)
+        if not self._capability_allows(call, args):
+            raise HolochainError.capability_check_failed()
+        return fn, call
 
     def call(
         self,
@@ -172,23 +260,16 @@ class Instance:
         """
         if not self.active:
             raise InstanceError("Holochain instance is not active yet.")
-        zome_def = self.ribosome.zomes.get(zome)
-        if zome_def is None:
-            raise InstanceError(f"Zome '{zome}' not found")
-        fn = zome_def.functions.get(function)
-        if fn is None or not self.dna.has_function(zome, function):
-            raise InstanceError(f"Zome function '{function}' not found in Zome '{zome}'")
-        if token is None:
-            if self.public_token is None:
-                raise InstanceError("Public token not found: No public CapTokenGrant entry type in chain")
-            token = self.public_token
-        call = CallInfo(zome, function, token, provenance,
-                        None if provenance is not None else lambda: self._own_provenance(function, args))
-        if not self._capability_allows(call, args):
-            raise InstanceError("Caller does not have Capability to make that call")
-        host = CallHost(self, zome, call)
         try:
-            outcome = self.ribosome.call_function(fn, args, host, f"{self.instance_id}/{zome}/{function}")
+            fn, call = self._check_call(zome, function, args, token, provenance)
+        except HolochainError as exc:
+            raise InstanceError(exc.display()) from None
+        return self._run_call(fn, call)
+
+    def _run_call(self, fn: Any, call: CallInfo) -> Any:
+        host = CallHost(self, call.zome, call)
+        try:
+            outcome = self.ribosome.call_function(fn, call.args, host, f"{self.instance_id}/{call.zome}/{call.function}")
         except ZomeFunctionFailure as exc:
             raise InstanceError(f"Zome function failure: {exc}") from exc
         if isinstance(outcome, runner.Pending):
@@ -234,7 +315,7 @@ class Instance:
         return False
 
     def _call_signature_ok(self, call: CallInfo, args: Any) -> bool:
-        if call._provenance is None:
+        if call.made_by_conductor:
             return True  # made by this conductor for its own agent: trusted, not re-verified
         source, signature = call.provenance
         args_json = "null" if args is None else cjson.dumps(args)
@@ -243,7 +324,7 @@ class Instance:
         except PublicKeyError:
             return False
 
-    # -- the host's view ----------------------------------------------------------------
+    # -- the host's view: globals ------------------------------------------------------
 
     def global_value(self, name: str, call: CallInfo | None) -> Any:
         if name == "AGENT_ADDRESS":
@@ -266,163 +347,240 @@ class Instance:
             return cjson.dumps(self.dna.properties)
         raise AttributeError(name)
 
-    # -- commit ---------------------------------------------------------------------------
+    # -- the host's view: entries and links ----------------------------------------------
 
-    def author_entry(
-        self, entry: Entry, provenances: list[list[str]], zome: str, call: CallInfo | None
-    ) -> str:
+    def author_entry(self, entry: Entry, provenances: list[list[str]], zome: str, call: CallInfo | None) -> str:
         """Validate and commit an entry authored by this agent; returns its address.
 
         Raises :class:`HolochainError` (e.g. ``ValidationFailed``) without
         writing anything when the entry is refused.
         """
-        self._check_committable(entry)
-        header = self.chain.new_header(entry)
-        if provenances:
-            self._check_counter_signatures(entry, provenances)
-        preflight = ChainHeader(
-            header.entry_type, header.entry_address, [*provenances, *header.provenances],
-            header.link, header.link_same_type, header.link_update_delete, header.timestamp,
-        )
-        self._validate_at_author(entry, preflight, zome)
-        if not self.chain.fits_head(header):
-            # another call committed while validation waited: re-link, same signature
-            header = self.chain.new_header(entry, header.link_update_delete, header.provenances[0][1])
-        batch = WriteBatch()
-        self._commit(entry, batch, header)
-        ticket = self.store.write(batch)
-        if call is not None:
-            call.wrote = ticket  # tickets grow: the last one covers the earlier ones
-        return entry.address
+        return self.authoring.commit(entry, provenances, call)
 
-    def _check_committable(self, entry: Entry) -> None:
-        if entry.is_app:
-            if self.dna.entry_type_def(entry.type_name) is None:
-                raise HolochainError.validation_failed(f"Unknown app entry type '{entry.type_name}'")
-        elif entry.variant not in ("LinkAdd", "LinkRemove", "Deletion", "CapTokenGrant", "AgentId"):
-            raise HolochainError.validation_failed(
-                f"Attempted to validate system entry type {entry.variant}"
-            )
+    def update_entry(self, entry: Entry, address: str, zome: str, call: CallInfo | None) -> str:
+        return self.authoring.update(entry, address, call)
 
-    def _check_counter_signatures(self, entry: Entry, provenances: list[list[str]]) -> None:
-        for provenance in provenances:
-            if not (isinstance(provenance, list) and len(provenance) == 2
-                    and all(isinstance(p, str) for p in provenance)):
-                raise HolochainError.validation_failed("provenance must be [source, signature]")
-            source, signature = provenance
-            try:
-                ok = verify(source, signature, entry.address)
-            except PublicKeyError:
-                raise HolochainError.validation_failed(
-                    f"Signature of entry {entry.address} from author {source} failed to verify "
-                    "public signing key. Key might be invalid."
-                ) from None
-            if not ok:
-                raise HolochainError.validation_failed(
-                    f"Signature of entry {entry.address} from author {source} invalid"
-                )
-
-    def _validate_at_author(self, entry: Entry, header: ChainHeader, zome_hint: str) -> None:
-        if not entry.is_app:
-            return
-        type_name = entry.type_name
-        zome, definition = self.dna.entry_type_def(type_name)  # checked by _check_committable
-        entry_def = self.ribosome.zomes[zome].entry_types.get(type_name)
-        if entry_def is None:
-            raise HolochainError.validation_failed(f"Unknown app entry type '{type_name}'")
-        try:
-            value = entry_def.decode(entry.app_value_json)
-        except Exception:
-            raise HolochainError.validation_failed(
-                f"Could not convert Entry result to requested type : {entry.app_value_json}"
-            ) from None
-        package = ValidationPackage(self.chain, header, entry_def.validation_package, self.dna)
-        validation = EntryValidation(
-            action="create",
-            entry=value,
-            validation_data=ValidationData(package=package, lifecycle="Chain"),
-        )
-        reason = self.ribosome.validate_entry(zome, type_name, validation, CallHost(self, zome, None))
-        if isinstance(reason, runner.Pending):  # pragma: no cover - only outside a zome call
-            raise HolochainError.generic("validation cannot wait outside a zome call")
-        if reason is not None:
-            raise HolochainError.validation_failed(reason)
-
-    def _commit(self, entry: Entry, batch: WriteBatch, header: ChainHeader | None = None) -> ChainHeader:
-        """Append to the chain and hold it in the local shard, all in ``batch``."""
-        if header is None:
-            header = self.chain.new_header(entry)
-        self.chain.append(header, entry, batch)
-        self._hold(entry, header, batch)
-        if entry.variant == "CapTokenGrant":
-            self._find_public_grant()
-        return header
-
-    def _hold(self, entry: Entry, header: ChainHeader, batch: WriteBatch) -> None:
-        """Hold an entry (and its header, as an entry of its own) in the local shard."""
-        ts = now_ns()
-        batch.contents[entry.address] = cjson.dumps(entry.value)
-        batch.headers.append((entry.address, header.address, header.content))
-        batch.eav.append(EavRow(entry.address, CRUD_STATUS, "live", ts))
-        batch.contents[header.address] = cjson.dumps({"ChainHeader": header.to_json()})
-
-    # -- get -----------------------------------------------------------------------------
-
-    def _entry_with_meta(self, address: str) -> tuple[Entry, str, str | None] | None:
-        text = self.store.get_content(address)
-        if text is None:
-            return None
-        entry = Entry(cjson.loads(text))
-        if entry.variant == "ChainHeader":
-            return entry, "live", None
-        status = None
-        link = None
-        for row in self.store.eav(address, "crud-"):
-            if row.attribute == CRUD_STATUS:
-                if status is None or _STATUS_PRIORITY.get(row.value, 0) > _STATUS_PRIORITY.get(status, 0):
-                    status = row.value
-            elif row.attribute == CRUD_LINK and link is None:
-                link = row.value
-        if status is None:
-            return None  # in the store but not held: treat as absent
-        return entry, status, link
+    def remove_entry(self, address: str, zome: str, call: CallInfo | None) -> str:
+        return self.authoring.remove(address, call)
 
     def get_entry_result(self, address: str, options: dict[str, Any]) -> dict[str, Any]:
-        """``get_entry_result`` over the local shard (holochain-rust's workflow)."""
-        kind = options.get("status_request", "Latest")
-        want_headers = bool(options.get("headers", False))
-        items: list[dict[str, Any]] = []
-        crud_links: dict[str, str] = {}
-        next_address: str | None = address
-        seen: set[str] = set()
-        cleared = False
-        while next_address is not None and next_address not in seen:
-            seen.add(next_address)
-            found = self._entry_with_meta(next_address)
-            if found is None:
-                break
-            entry, status, link = found
-            if kind == "Latest" and status == "deleted":
-                items.clear()
-                crud_links.clear()
-                cleared = True
-                break
-            headers = [cjson.loads(h) for h in self.store.held_headers(next_address)] if want_headers else []
-            items.append({
-                "meta": {"address": entry.address, "entry_type": entry.entry_type, "crud_status": status},
-                "entry": entry.value,
-                "headers": headers,
-            })
-            if link is not None:
-                crud_links[entry.address] = link
-            if kind == "Initial":
-                break
-            next_address = link if status != "deleted" else None
-        if kind == "All":
-            return {"result": {"All": {"items": items, "crud_links": crud_links}}}
-        if not items or cleared:
-            return {"result": {"Single": {"meta": None, "entry": None, "headers": []}}}
-        return {"result": {"Single": items[-1]}}
+        return self.cascade.get_entry_result(address, options)
+
+    def link_entries(self, base: str, target: str, link_type: str, tag: str, call: CallInfo | None) -> str:
+        return self.authoring.link(base, target, link_type, tag, call)
+
+    def remove_link(self, base: str, target: str, link_type: str, tag: str, call: CallInfo | None) -> None:
+        self.authoring.unlink(base, target, link_type, tag, call)
+
+    def get_links(self, base: str, link_type: str | None, tag: str | None, options: dict[str, Any],
+                  count: bool) -> dict[str, Any]:
+        return self.cascade.get_links(base, link_type, tag, options, count)
+
+    def commit_capability_grant(self, grant_id: str, cap_type: str, assignees: Any, functions: Any,
+                                call: CallInfo | None) -> str:
+        return self.authoring.grant(grant_id, cap_type, assignees, functions, call)
+
+    def commit_capability_claim(self, claim_id: str, grantor: str, token: str, call: CallInfo | None) -> str:
+        return self.authoring.claim(claim_id, grantor, token, call)
+
+    def query(self, names: Any, options: Any) -> dict[str, Any]:
+        """``query_result`` over this agent's chain, newest first."""
+        try:
+            matches = compile_type_names(names)
+            opts = parse_query_options(options)
+        except QueryPatternError:
+            raise RibosomeError(RibosomeErrorCode.UnknownEntryType) from None
+        selected = []
+        for seq in range(self.chain.length - 1, -1, -1):
+            row = self.store.chain_row(seq)
+            if row is not None and matches(row.entry_type):
+                selected.append(row)
+        start, limit = opts["start"], opts["limit"]
+        selected = selected[start:start + limit] if limit else selected[start:]
+        if not opts["headers"] and not opts["entries"]:
+            return {"Addresses": [row.entry_address for row in selected]}
+        headers = [cjson.loads(row.header) for row in selected]
+        if not opts["entries"]:
+            return {"Headers": headers}
+        pairs = []
+        for row, header in zip(selected, headers):
+            if row.entry_type == "%dna":
+                continue
+            text = self.store.get_content(row.entry_address)
+            entry = cjson.loads(text) if text is not None else None
+            pairs.append((row, header, entry))
+        if opts["headers"]:
+            return {"HeadersWithEntries": [[header, entry] for _, header, entry in pairs]}
+        return {"Entries": [[row.entry_address, entry] for row, _, entry in pairs]}
+
+    # -- the host's view: crypto and keystore ------------------------------------------------
+
+    def sign(self, payload: str) -> str:
+        return self.agent.sign(payload)
+
+    def encrypt(self, payload: str) -> str:
+        return self.keys.encryption_key.encrypt(payload)
+
+    def decrypt(self, payload: str) -> str:
+        try:
+            return self.keys.encryption_key.decrypt(payload)
+        except KeystoreError as exc:
+            raise HolochainError.generic(str(exc)) from None
+
+    def keystore(self, method: str, params: dict[str, Any]) -> Any:
+        """The conductor's ``agent/keystore/*`` methods; any failure is the code ``Callback failed``."""
+        ks = self.keys
+        try:
+            if method == "list":
+                return {"ids": ks.list()}
+            if method == "add_random_seed":
+                ks.add_random_seed(_param(params, "dst_id", str), _param(params, "size", int))
+                return None
+            if method == "add_seed_from_seed":
+                context = _param(params, "context", str)
+                if len(context.encode("utf-8")) != 8:
+                    raise KeystoreError("`context` has to be 8 bytes")
+                ks.add_seed_from_seed(_param(params, "src_id", str), _param(params, "dst_id", str), context,
+                                      _param(params, "index", int))
+                return None
+            if method == "add_key_from_seed":
+                return ks.add_key_from_seed(_param(params, "src_id", str), _param(params, "dst_id", str),
+                                            _param(params, "key_type", str))
+            if method == "sign":
+                return ks.sign(_param(params, "src_id", str), _param(params, "payload", str))
+            if method == "get_public_key":
+                return ks.get_public_key(_param(params, "src_id", str))
+        except (KeystoreError, _ParamError) as exc:
+            log.info("instance '%s': keystore %s failed: %s", self.instance_id, method, exc)
+            raise RibosomeError(RibosomeErrorCode.CallbackFailed) from None
+        raise RibosomeError(RibosomeErrorCode.CallbackFailed)
+
+    # -- the host's view: calls, messages, signals -----------------------------------------------
+
+    def call_zome(self, handle: str, zome: str, cap_token: str, function: str, args: Any,
+                  caller: CallInfo | None) -> Any:
+        """``hdk::call``: this instance (``THIS_INSTANCE``) or a bridge; returns the result JSON."""
+        if handle == THIS_INSTANCE:
+            args_json = "null" if args is None else cjson.dumps(args)
+            if caller is not None and caller.zome == zome and caller.function == function \
+                    and caller.token == cap_token and caller.provenance[0] == self.agent.address \
+                    and ("null" if caller.args is None else cjson.dumps(caller.args)) == args_json:
+                raise RibosomeError(RibosomeErrorCode.RecursiveCallForbidden)
+            provenance = [self.agent.address, self.agent.sign(encode_call_data_for_signing(function, args_json))]
+            fn, call = self._check_call(zome, function, args, cap_token, provenance)
+            try:
+                result = self._run_call(fn, call)
+            except InstanceError as exc:
+                raise HolochainError.generic(str(exc)) from None
+        else:
+            if self.bridge_call is None:
+                raise HolochainError.generic(
+                    f"Bridge call failed: instance '{self.instance_id}' has no bridge '{handle}'")
+            try:
+                result = self.bridge_call(handle, zome, function, args)
+            except InstanceError as exc:
+                raise HolochainError.generic(
+                    cjson.dumps({"code": -32602, "message": f"Holochain Instance Error: {exc}"})) from None
+        if inspect.isawaitable(result):
+            try:
+                result = runner.wait_for(result)
+            except InstanceError as exc:
+                raise HolochainError.generic(str(exc)) from None
+        return cjson.loads(result) if isinstance(result, (str, bytes)) else result
+
+    def send_message(self, zome: str, to_agent: str, payload: str, timeout_ms: int) -> str:
+        node = self.node
+        if node is None or node.closed:
+            raise HolochainError.generic("this instance is not on a network")
+        try:
+            return runner.wait_for(node.send_direct(to_agent, zome, payload, timeout_ms / 1000))
+        except RequestTimeout:
+            raise HolochainError.timeout(_SEND_TIMEOUT_TEXT) from None
+        except NetworkError as exc:
+            raise HolochainError.generic(str(exc)) from None
+
+    def emit_signal(self, name: str, arguments: str) -> None:
+        sink = self.signal_sink
+        signal = {"signal_type": "User", "name": name, "arguments": arguments}
+        if sink is None:
+            log.debug("instance '%s': signal %s (no conductor listening)", self.instance_id, name)
+            return
+        try:
+            sink(signal)
+        except Exception:  # a broken listener must not break the zome call
+            log.exception("instance '%s': the signal sink failed", self.instance_id)
+
+    # -- the node handler: what peers may ask ----------------------------------------------------
+
+    async def hold_ops(self, ops: list[Any], sender: str) -> list[list[str]]:
+        return await self.incoming.hold_ops(ops, sender)
+
+    def answer_entry(self, address: str) -> dict[str, Any] | None:
+        return self.shard.answer_entry(address)
+
+    def answer_links(self, base: str, query: dict[str, Any]) -> dict[str, Any] | None:
+        link_type, tag = query.get("link_type"), query.get("tag")
+        if (link_type is not None and not isinstance(link_type, str)) or (tag is not None and not isinstance(tag, str)):
+            raise TypeError("link_type and tag are strings or null")
+        try:
+            options = parse_link_options(query.get("options"))
+        except LinkOptionsError as exc:
+            raise ValueError(str(exc)) from None
+        return self.shard.answer_links(base, link_type, tag, options, bool(query.get("count")))
+
+    async def receive_direct(self, sender: str, zome: str, payload: str) -> str:
+        definition = self.ribosome.zomes.get(zome)
+        callback = definition.receive_callback if definition is not None else None
+        if callback is None:
+            raise DirectMessageError(f"Error calling receive callback: zome '{zome}' has no receive callback")
+        host = CallHost(self, zome, None)
+        try:
+            reply = await asyncio.wait_for(runner.run_to_completion(lambda: callback(sender, payload), host),
+                                           _RECEIVE_TIMEOUT)
+        except asyncio.TimeoutError:
+            raise DirectMessageError("Error calling receive callback: it did not answer within 60 s") from None
+        except Exception as exc:
+            log.warning("instance '%s': receive callback raised %s", self.instance_id, exc, exc_info=exc)
+            raise DirectMessageError(f"Error calling receive callback: {type(exc).__name__}: {exc}") from None
+        return reply if isinstance(reply, str) else cjson.dumps(to_json_value(reply))
+
+    def validation_package(self, header_address: str) -> dict[str, Any] | None:
+        seq = self.chain.seq_by_header.get(header_address)
+        if seq is None:
+            return None
+        record = self.chain.record(seq)
+        if record is None or record.entry is None:
+            return None
+        definition = self.validation.package_definition(record.entry)
+        package = ValidationPackage(self.chain, record.header, definition, self.dna, upto=seq)
+        return package.to_json()
+
+    def sync_ops(self, agent: str, should_hold: Callable[[str], bool]) -> list[Any]:
+        """What a newcomer should hold that we author or hold."""
+        out: dict[str, Any] = {}
+        for op in self.publisher.authored_ops():
+            if should_hold(op.basis):
+                out.setdefault(op.hash, op.to_json())
+        for raw in self.shard.held_ops():
+            op = DhtOp.from_json(raw)
+            if should_hold(op.basis):
+                out.setdefault(op.hash, raw)
+        return list(out.values())
+
+
+class _ParamError(ValueError):
+    pass
+
+
+def _param(params: Mapping[str, Any], key: str, kind: type) -> Any:
+    if not isinstance(params, Mapping) or key not in params:
+        raise _ParamError(f"`{key}` param not provided")
+    value = params[key]
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise _ParamError(f"`{key}` has to be an integer")
+    if kind is str and not isinstance(value, str):
+        raise _ParamError(f"`{key}` is not a valid json string")
+    return value
 
 
 async def _after(fut: "asyncio.Future[None]", text: str) -> str:

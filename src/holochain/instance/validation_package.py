@@ -1,54 +1,61 @@
 """Validation packages, built lazily.
 
 A ``ChainFull`` package holds the author's whole chain; building it on every
-commit would make committing cost O(chain length).  The package here reads
-the chain only if the validator actually looks at ``source_chain_headers``
-or ``source_chain_entries``, so a validator that checks just the entry pays
-nothing for the package its definition asks for.
+commit would make committing cost O(chain length).  The packages here are
+mappings that produce ``source_chain_headers`` / ``source_chain_entries``
+only if the validator actually reads them, so a validator that checks just
+the entry pays nothing for the package its definition asks for.
+
+* :class:`ValidationPackage` reads the author's own chain (at the author, and
+  when a holder asks the author for a package);
+* :class:`RemoteValidationPackage` is what a holder gives its validators: on
+  first use it asks the author (``get_validation_package``), and if the
+  author cannot be reached rebuilds the package from headers and entries
+  held on the DHT, as holochain-rust's ``build_from_dht`` does.
+
+Either way a validator only sees headers strictly older than the one being
+validated.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from ..core.dna import Dna
 from ..core.header import ChainHeader
+from ..core.validation import headers_before
 from .chain import SourceChain
 
-__all__ = ["ValidationPackage"]
+__all__ = ["ValidationPackage", "RemoteValidationPackage", "public_entry"]
 
 _KEYS = ("chain_header", "source_chain_entries", "source_chain_headers", "custom")
+_WITH_ENTRIES = ("ChainEntries", "ChainFull")
+_WITH_HEADERS = ("ChainHeaders", "ChainFull")
 
 
-class ValidationPackage(Mapping[str, Any]):
-    """``{chain_header, source_chain_entries, source_chain_headers, custom}``."""
+def public_entry(dna: Dna, entry_json: dict[str, Any]) -> bool:
+    """Whether an entry may appear in a package (private entries, the DNA, grants never do)."""
+    ((variant, body),) = entry_json.items()
+    if variant == "App":
+        found = dna.entry_type_def(body[0])
+        return found is not None and found[1]["sharing"] != "private"
+    return variant not in ("Dna", "CapTokenGrant", "CapTokenClaim")
 
-    def __init__(self, chain: SourceChain, header: ChainHeader, definition: str, dna: Dna,
-                 custom: str | None = None) -> None:
-        self._chain = chain
+
+class _LazyPackage(Mapping[str, Any]):
+    def __init__(self, header: ChainHeader, definition: Any, custom: str | None = None) -> None:
         self._header = header
+        if isinstance(definition, dict):  # {"Custom": "<text>"}: the header plus that text
+            custom, definition = definition.get("Custom"), "Custom"
         self._definition = definition
-        self._dna = dna
         self._custom = custom
         self._cache: dict[str, Any] = {}
 
     def _headers(self) -> list[dict[str, Any]]:
-        return [r.header.to_json() for r in self._chain.records_desc(with_entries=False)]
+        raise NotImplementedError
 
-    def _public_entries(self) -> list[dict[str, Any]]:
-        out = []
-        for record in self._chain.records_desc(with_entries=True):
-            entry = record.entry
-            if entry is None:
-                continue
-            if entry.is_app:
-                found = self._dna.entry_type_def(entry.type_name)
-                if found is None or found[1]["sharing"] == "private":
-                    continue
-            elif entry.variant in ("Dna", "CapTokenGrant", "CapTokenClaim"):
-                continue
-            out.append(entry.value)
-        return out
+    def _entries(self) -> list[dict[str, Any]]:
+        raise NotImplementedError
 
     def __getitem__(self, key: str) -> Any:
         if key not in _KEYS:
@@ -58,9 +65,9 @@ class ValidationPackage(Mapping[str, Any]):
             if key == "chain_header":
                 value: Any = self._header.to_json()
             elif key == "source_chain_entries":
-                value = self._public_entries() if d in ("ChainEntries", "ChainFull") else None
+                value = self._entries() if d in _WITH_ENTRIES else None
             elif key == "source_chain_headers":
-                value = self._headers() if d in ("ChainHeaders", "ChainFull") else None
+                value = headers_before(self._headers(), self._header.timestamp) if d in _WITH_HEADERS else None
             else:
                 value = self._custom
             self._cache[key] = value
@@ -74,3 +81,56 @@ class ValidationPackage(Mapping[str, Any]):
 
     def to_json(self) -> dict[str, Any]:
         return {k: self[k] for k in _KEYS}
+
+
+class ValidationPackage(_LazyPackage):
+    """``{chain_header, source_chain_entries, source_chain_headers, custom}`` from our own chain.
+
+    ``upto`` is the number of chain records the package may show (by default
+    all of them: at the author, the header being validated is not appended yet).
+    """
+
+    def __init__(self, chain: SourceChain, header: ChainHeader, definition: Any, dna: Dna,
+                 custom: str | None = None, upto: int | None = None) -> None:
+        super().__init__(header, definition, custom)
+        self._chain = chain
+        self._dna = dna
+        self._upto = upto
+
+    def _records(self, with_entries: bool) -> Iterator[Any]:
+        for record in self._chain.records_desc(with_entries=with_entries):
+            if self._upto is not None and record.seq >= self._upto:
+                continue
+            yield record
+
+    def _headers(self) -> list[dict[str, Any]]:
+        return [r.header.to_json() for r in self._records(False)]
+
+    def _entries(self) -> list[dict[str, Any]]:
+        return [r.entry.value for r in self._records(True)
+                if r.entry is not None and public_entry(self._dna, r.entry.value)]
+
+
+class RemoteValidationPackage(_LazyPackage):
+    """A holder's view of an author's package; ``load`` fetches it on first use.
+
+    ``load()`` returns ``{"source_chain_headers": […], "source_chain_entries": […]}``
+    (either may be ``None``); it may suspend the validator for the network.
+    """
+
+    def __init__(self, header: ChainHeader, definition: Any,
+                 load: Callable[[], Mapping[str, Any]], custom: str | None = None) -> None:
+        super().__init__(header, definition, custom)
+        self._load = load
+        self._loaded: Mapping[str, Any] | None = None
+
+    def _fetch(self) -> Mapping[str, Any]:
+        if self._loaded is None:
+            self._loaded = self._load()
+        return self._loaded
+
+    def _headers(self) -> list[dict[str, Any]]:
+        return list(self._fetch().get("source_chain_headers") or [])
+
+    def _entries(self) -> list[dict[str, Any]]:
+        return list(self._fetch().get("source_chain_entries") or [])

@@ -1,0 +1,26 @@
+"""Networking: the DHT logic and the switchboards under it.
+
+``Network`` (:mod:`.dht`) is what instances join; :mod:`.memory` is the
+in-process switchboard; :mod:`.config` maps a conductor's ``[network]``
+table to a network.
+"""
+
+from .config import NetworkConfigError, network_for_instance, shared_memory_network
+from .dht import DhtNode, DirectMessageError, Network, NodeHandler
+from .memory import MemorySwitchboard
+from .switchboard import NetworkError, RequestTimeout, Switchboard, Unreachable
+
+__all__ = [
+    "Network",
+    "DhtNode",
+    "NodeHandler",
+    "DirectMessageError",
+    "MemorySwitchboard",
+    "Switchboard",
+    "NetworkError",
+    "RequestTimeout",
+    "Unreachable",
+    "NetworkConfigError",
+    "network_for_instance",
+    "shared_memory_network",
+]

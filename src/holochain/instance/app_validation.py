@@ -1,0 +1,235 @@
+"""App validation: running the DNA's callbacks on an entry, at the author or a holder.
+
+``validate_entry`` in holochain-rust dispatches on the entry kind
+(``crates/core/src/nucleus/validation/*.rs``):
+
+* an app entry gets ``Create``, or ``Modify`` when its header names an old
+  version (fetched, with its last header, from the DHT);
+* a ``Deletion`` gets ``Delete``, sent to the *deleted* entry type's validator;
+* ``LinkAdd``/``LinkRemove``: base and target must be gettable, the link type
+  must be defined (found by type name alone), the base and target types must
+  be the ones it is defined between, then the link's validator runs;
+* an ``AgentId`` is validated by every zome's ``validate_agent``;
+* the DNA, grants and header-entries always pass.
+
+Validators are zome code: this module runs in a zome-call greenlet and may
+suspend it to fetch dependencies.  A dependency that cannot be found yet is
+:class:`Unresolved` — at the author that fails the commit, at a holder it
+leaves the op pending.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from ..core.entry import Entry
+from ..core.errors import HolochainError
+from ..core.header import ChainHeader
+from ..core.links import link_debug, rust_debug_str
+from ..core.validation import SYSTEM_PACKAGE_DEFINITIONS
+from ..hdk.api import EntryValidation, LinkValidation, ValidationData
+from ..ribosome.host_api import CallHost
+
+if TYPE_CHECKING:
+    from .instance import Instance
+
+__all__ = ["AppValidation", "Unresolved", "LinkDefinitionPath", "PackageFactory"]
+
+PackageFactory = Callable[[Any], Mapping[str, Any]]
+
+
+class Unresolved(Exception):
+    """Validation needs entries that cannot be found yet (holochain-rust's UnresolvedDependencies)."""
+
+    def __init__(self, addresses: list[str], why: str = "") -> None:
+        self.addresses = addresses
+        super().__init__(why or f"missing dependencies: {', '.join(addresses)}")
+
+
+class LinkDefinitionPath:
+    """Where a link type is defined: zome, entry type, direction, and the types it links."""
+
+    __slots__ = ("zome", "entry_type", "direction", "link_type", "base_type", "target_type")
+
+    def __init__(self, zome: str, entry_type: str, direction: str, link_type: str, base_type: str,
+                 target_type: str) -> None:
+        self.zome = zome
+        self.entry_type = entry_type
+        self.direction = direction
+        self.link_type = link_type
+        self.base_type = base_type
+        self.target_type = target_type
+
+
+class AppValidation:
+    def __init__(self, instance: "Instance") -> None:
+        self.instance = instance
+        self.dna = instance.dna
+        self.ribosome = instance.ribosome
+
+    # -- definitions ---------------------------------------------------------------------------
+
+    def find_link_definition(self, link_type: str) -> LinkDefinitionPath | None:
+        """The first definition of ``link_type`` over zomes, entry types, ``links_to`` then ``linked_from``."""
+        for zome_name, zome in self.dna.zomes.items():
+            for type_name, definition in zome["entry_types"].items():
+                if type_name.startswith("%"):
+                    continue
+                for link in definition["links_to"]:
+                    if link["link_type"] == link_type:
+                        return LinkDefinitionPath(zome_name, type_name, "to", link_type, type_name,
+                                                  link["target_type"])
+                for link in definition["linked_from"]:
+                    if link["link_type"] == link_type:
+                        return LinkDefinitionPath(zome_name, type_name, "from", link_type, link["base_type"],
+                                                  type_name)
+        return None
+
+    def package_definition(self, entry: Entry) -> Any:
+        """The validation-package definition the entry's validator asks for."""
+        if entry.is_app:
+            found = self.dna.entry_type_def(entry.type_name)
+            if found is not None:
+                definition = self.ribosome.zomes[found[0]].entry_types.get(entry.type_name)
+                if definition is not None:
+                    return definition.validation_package
+            return "Entry"
+        if entry.variant in ("LinkAdd", "LinkRemove"):
+            body = entry.value["LinkAdd"] if entry.variant == "LinkAdd" else entry.value["LinkRemove"][0]
+            path = self.find_link_definition(body["link"]["link_type"])
+            if path is not None:
+                link_def = self.ribosome.zomes[path.zome].link_definition(path.link_type)
+                if link_def is not None:
+                    return link_def.validation_package
+            return "Entry"
+        return SYSTEM_PACKAGE_DEFINITIONS.get(entry.variant, "Entry")
+
+    # -- dispatch --------------------------------------------------------------------------------
+
+    def validate(self, entry: Entry, header: ChainHeader, lifecycle: str, package: PackageFactory, *,
+                 holding: bool) -> None:
+        """Raise :class:`HolochainError` if invalid, :class:`Unresolved` if it cannot tell yet."""
+        variant = entry.variant
+        if variant == "App":
+            self._app(entry, header, lifecycle, package, holding)
+        elif variant == "Deletion":
+            self._deletion(entry, header, lifecycle, package, holding)
+        elif variant in ("LinkAdd", "LinkRemove"):
+            self._link(entry, lifecycle, package, holding)
+        elif variant == "AgentId":
+            self._agent(entry, lifecycle, package)
+        elif variant in ("Dna", "CapTokenGrant", "ChainHeader"):
+            return
+        else:
+            raise HolochainError.not_implemented("Validation not implemented")
+
+    def _data(self, package: PackageFactory, definition: Any, lifecycle: str) -> ValidationData:
+        return ValidationData(package=package(definition), lifecycle=lifecycle)
+
+    def _decode(self, entry: Entry) -> tuple[str, Any]:
+        found = self.dna.entry_type_def(entry.type_name)
+        definition = self.ribosome.zomes[found[0]].entry_types.get(entry.type_name) if found else None
+        if found is None or definition is None:
+            raise HolochainError.validation_failed(f"Unknown app entry type '{entry.type_name}'")
+        try:
+            return found[0], definition.decode(entry.app_value_json)
+        except Exception:
+            raise HolochainError.validation_failed(
+                f"Could not convert Entry result to requested type : {entry.app_value_json}"
+            ) from None
+
+    def _old_version(self, address: str, holding: bool, missing: str) -> tuple[Entry, dict[str, Any] | None]:
+        record = self.instance.cascade.lookup(address, with_network=True)
+        if record is None:
+            if holding:
+                raise Unresolved([address])
+            raise HolochainError.validation_failed(missing)
+        header = record.headers[-1] if record.headers else None
+        return Entry(record.entry), header
+
+    def _run_entry_validator(self, zome: str, type_name: str, validation: EntryValidation) -> None:
+        reason = self.ribosome.validate_entry(zome, type_name, validation, CallHost(self.instance, zome, None))
+        if reason is not None:
+            raise HolochainError.validation_failed(reason)
+
+    def _app(self, entry: Entry, header: ChainHeader, lifecycle: str, package: PackageFactory,
+             holding: bool) -> None:
+        zome, value = self._decode(entry)
+        definition = self.package_definition(entry)
+        old_address = header.link_update_delete
+        if old_address is None:
+            validation = EntryValidation("create", value, self._data(package, definition, lifecycle))
+        else:
+            old, old_header = self._old_version(
+                old_address, holding, f"Could not find App Entry during validation, got err: "
+                                      f"entry {old_address} not found")
+            if not old.is_app:
+                raise HolochainError.validation_failed("Entry type should be App Type")
+            _, old_value = self._decode(old)
+            validation = EntryValidation("modify", value, self._data(package, definition, lifecycle),
+                                         old_value, old_header)
+        self._run_entry_validator(zome, entry.type_name, validation)
+
+    def _deletion(self, entry: Entry, header: ChainHeader, lifecycle: str, package: PackageFactory,
+                  holding: bool) -> None:
+        deleted = entry.value["Deletion"]["deleted_entry_address"]
+        old, old_header = self._old_version(deleted, holding, "Could not obtain entry for link_update_delte")
+        if not old.is_app:
+            raise HolochainError.validation_failed("Entry type should be App Type")
+        zome, old_value = self._decode(old)
+        validation = EntryValidation("delete", None, self._data(package, "ChainFull", lifecycle), old_value,
+                                     old_header)
+        self._run_entry_validator(zome, old.type_name, validation)
+
+    def link_entries(self, link: dict[str, str], holding: bool) -> tuple[Entry, Entry]:
+        """Base and target, latest versions (holochain-rust's ``get_link_entries``)."""
+        cascade = self.instance.cascade
+        base = cascade.latest_entry(link["base"])
+        if base is None:
+            if holding:
+                raise Unresolved([link["base"]])
+            raise HolochainError.generic(f"Base for link not found: {link_debug(link)}")
+        target = cascade.latest_entry(link["target"])
+        if target is None:
+            if holding:
+                raise Unresolved([link["target"]])
+            raise HolochainError.generic(f"Target for link not found: {link_debug(link)}")
+        return base, target
+
+    def _link(self, entry: Entry, lifecycle: str, package: PackageFactory, holding: bool) -> None:
+        is_add = entry.variant == "LinkAdd"
+        link_data = entry.value["LinkAdd"] if is_add else entry.value["LinkRemove"][0]
+        link = link_data["link"]
+        if holding and not is_add:
+            missing = [a for a in entry.value["LinkRemove"][1] if self.instance.shard.entry(a) is None]
+            if missing:
+                raise Unresolved(missing)
+        base, target = self.link_entries(link, holding)
+        path = self.find_link_definition(link["link_type"])
+        if path is None:
+            if holding:
+                raise HolochainError.not_implemented("Validation not implemented")
+            raise HolochainError.generic("Unknown entry type")
+        if base.type_name != path.base_type:
+            raise HolochainError.validation_failed(
+                f"Wrong base type for link of type '{link['link_type']}'. Found '{path.base_type}', "
+                f"but link is defined to link from '{base.type_name}'s.")
+        if target.type_name != path.target_type:
+            raise HolochainError.validation_failed(
+                f"Wrong target type for link of type '{link['link_type']}'. Found '{path.target_type}', "
+                f"but link is defined to link to '{target.type_name}'s.")
+        validation = LinkValidation("add" if is_add else "remove", link_data,
+                                    self._data(package, self.package_definition(entry), lifecycle),
+                                    path.entry_type, path.direction)
+        reason = self.ribosome.validate_link(path.zome, path.link_type, validation,
+                                             CallHost(self.instance, path.zome, None))
+        if reason is not None:
+            raise HolochainError.validation_failed(reason)
+
+    def _agent(self, entry: Entry, lifecycle: str, package: PackageFactory) -> None:
+        agent = dict(entry.value["AgentId"])
+        validation = EntryValidation("create", agent, self._data(package, "Entry", lifecycle))
+        failures = self.ribosome.validate_agent(validation, lambda zome: CallHost(self.instance, zome, None))
+        if failures:
+            errors = ", ".join(f"Fail({rust_debug_str(reason)})" for _, reason in failures)
+            raise HolochainError.generic(f"Failed to validate agent ID on a zome, [{errors}]")

@@ -1,0 +1,124 @@
+"""Publishing: ``produce_dht_ops`` and ``publish_dht_ops`` from the committed chain.
+
+The publisher keeps a cursor (in the store) at the first chain record not
+yet published.  When poked (after every commit, and when the instance joins
+the network) it waits until the chain is durable, turns each record past the
+cursor into DHT ops (:func:`holochain.core.dht_ops.produce_dht_ops`), sends
+them to their holders and, once every holder has answered for them,
+advances the cursor.  We hold our own data too, but serve it to peers, like
+any holder, only after validating it as one (until then we see it locally,
+peers do not).  An agent alone on its network skips all of this: nobody
+would receive it, and a newcomer is sent everything when it joins.  So publishing happens after the zome call's reply and
+from what is stored: a crash at any point loses nothing, the next start
+publishes again from the cursor (holders ignore what they already hold).
+The cursor is written every few dozen records and at close, not per record:
+after a crash a few records are published twice, which costs holders nothing.
+
+The same derivation answers newcomers: :meth:`Publisher.authored_ops` lists
+every op of our chain, which the node sends along with what we hold for
+others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+from typing import TYPE_CHECKING, Iterator
+
+from ..core.dht_ops import NEVER_PUBLISHED, DhtOp, produce_dht_ops
+from ..core.entry import Entry
+from ..core.header import ChainHeader
+from ..storage.base import WriteBatch
+
+if TYPE_CHECKING:
+    from .instance import Instance
+
+__all__ = ["Publisher", "CURSOR_KEY"]
+
+log = logging.getLogger(__name__)
+
+CURSOR_KEY = "publish-cursor"
+_BATCH_RECORDS = 500
+_CURSOR_EVERY = 64  # records; publishing again after a crash is harmless (holders ignore repeats)
+
+
+class Publisher:
+    def __init__(self, instance: "Instance") -> None:
+        self.instance = instance
+        # records before ``cursor`` are handed to the node's outboxes; before ``acked`` every
+        # holder is done with them (that is what is stored)
+        self.cursor = self.acked = self._saved = int(instance.store.kv_get(CURSOR_KEY) or 0)
+        self._in_flight: collections.deque[tuple[int, asyncio.Future[None]]] = collections.deque()
+        self._task: asyncio.Task[None] | None = None
+
+    def ops_for(self, start: int, end: int | None = None) -> Iterator[DhtOp]:
+        for record in self.instance.chain.records_asc(start, end):
+            yield from self._record_ops(record.entry, record.header)
+
+    def authored_ops(self) -> Iterator[DhtOp]:
+        return self.ops_for(0)
+
+    def poke(self) -> None:
+        """Publish whatever is past the cursor (no-op while a run is going: it will see it)."""
+        node = self.instance.node
+        if node is None or node.closed:
+            return
+        if self._task is None or self._task.done():
+            self._task = node.spawn("unpublished records", self._run())
+
+    async def _run(self) -> None:
+        instance = self.instance
+        node = instance.node
+        assert node is not None
+        while self.cursor < instance.chain.length and not node.closed:
+            end = min(instance.chain.length, self.cursor + _BATCH_RECORDS)
+            await instance.wait_durable(instance.last_ticket)
+            if node.others():  # alone, there is nobody to ask us or to send to (newcomers get everything)
+                records = list(instance.chain.records_asc(self.cursor, end))
+                for record in records:
+                    await self._hold_own(record.entry, record.header)
+                ops = [op for record in records for op in self._record_ops(record.entry, record.header)]
+                delivered = node.publish([op.to_json() for op in ops], [op.basis for op in ops])
+            else:
+                delivered = asyncio.get_running_loop().create_future()
+                delivered.set_result(None)
+            self.cursor = end
+            self._in_flight.append((end, delivered))
+            delivered.add_done_callback(lambda _: self._advance())
+
+    def _advance(self) -> None:
+        while self._in_flight and self._in_flight[0][1].done():
+            self.acked = self._in_flight.popleft()[0]
+        if self.acked - self._saved >= _CURSOR_EVERY:
+            self.save_cursor()
+
+    def _record_ops(self, entry: Entry | None, header: ChainHeader) -> list[DhtOp]:
+        assert entry is not None
+        return produce_dht_ops(entry, header, public=not self.instance.shard.is_private(entry),
+                               sign=self.instance.agent.sign)
+
+    async def _hold_own(self, entry: Entry | None, header: ChainHeader) -> None:
+        """We hold our own data as a holder too, once validated as any holder validates it."""
+        instance = self.instance
+        node = instance.node
+        assert entry is not None and node is not None
+        shard = instance.shard
+        if node.should_hold(node.agent, header.address):
+            shard.mark_own_header(header)  # a header-entry is always valid
+        if entry.variant in NEVER_PUBLISHED or shard.is_private(entry) or \
+                not node.should_hold(node.agent, entry.address):
+            return
+        status = await instance.incoming.hold_own(DhtOp("Content", entry, header))
+        if status != "held":
+            log.info("instance '%s': as a holder we do not hold our own %s: %s",
+                     instance.instance_id, entry, status)
+
+    def save_cursor(self) -> None:
+        """Persist the cursor, with the marks of our records validated as a holder (every
+        few dozen records, and when the instance closes)."""
+        if self.acked != self._saved:
+            batch = WriteBatch(kv={CURSOR_KEY: str(self.acked)})
+            self.instance.shard.take_own_marks(batch)
+            self.instance.store.write(batch)
+            self._saved = self.acked
