@@ -187,7 +187,8 @@ async def test_getting_a_post_via_a_bridge(scenario, two):
 async def test_a_bridge_that_does_not_exist(scenario, one):
     alice = await scenario.player("alice", one)
     result = await alice.call("app", "blog", "get_post_bridged", {"post_address": HOLO_WORLD_POST})
-    assert "no bridge 'test-bridge'" in json.loads(result["Err"]["Internal"])["kind"]["ErrorGeneric"]
+    error = json.loads(json.loads(result["Err"]["Internal"])["kind"]["ErrorGeneric"])
+    assert error == {"code": -32602, "message": 'instance identifier invalid: PublicInstanceIdentifier("test-bridge")'}
 
 
 # -- offline.js ---------------------------------------------------------------------------------

@@ -478,9 +478,8 @@ class Instance:
                     f"Bridge call failed: instance '{self.instance_id}' has no bridge '{handle}'")
             try:
                 result = self.bridge_call(handle, zome, function, args)
-            except InstanceError as exc:
-                raise HolochainError.generic(
-                    cjson.dumps({"code": -32602, "message": f"Holochain Instance Error: {exc}"})) from None
+            except InstanceError as exc:  # its text is the JSON-RPC error object, as holochain-rust's
+                raise HolochainError.generic(str(exc)) from None
         if inspect.isawaitable(result):
             try:
                 result = runner.wait_for(result)

@@ -22,12 +22,14 @@ with ``config = PlayerConfig({"app": DnaSpec(path_to_dna_json)})``.
 
 from __future__ import annotations
 
+import orjson
+
 import inspect
 import itertools
 import uuid as _uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..conductor.conductor import Conductor, load_dna_file
 from ..conductor.config import parse_config
@@ -129,6 +131,9 @@ class Player:
             raise RuntimeError(f"player {self.name} is already running")
         conductor = Conductor(parse_config(self._conductor_config()), base_dir=self.scenario.directory,
                               save_config=False, synchronous="normal")
+        # the conductor wires signals and bridges; the player keeps a copy of every signal
+        conductor.add_signal_listener(
+            lambda iid, kind, frame: self.signals.append((iid, orjson.loads(frame)["signal"])))
         if self.config.websocket:
             from ..interfaces.service import ConductorService
 
@@ -137,7 +142,6 @@ class Player:
         else:
             await conductor.boot()
         self.conductor = conductor
-        self._wire_hooks()
         self._infos = {
             iid: InstanceInfo(iid, inst.agent.address, inst.dna_address) for iid, inst in conductor.instances.items()
         }
@@ -150,39 +154,6 @@ class Player:
         elif self.conductor is not None:
             await self.conductor.shutdown()
         self.conductor = None
-
-    def _wire_hooks(self) -> None:
-        """Signals and bridges, where the conductor has not wired them itself.
-
-        A production conductor sets ``Instance.signal_sink`` and
-        ``Instance.bridge_call``; this fills in only what is left unset, so
-        scenarios run the same either way.
-        """
-        conductor = self.conductor
-        assert conductor is not None
-        for iid, instance in conductor.instances.items():
-            if instance.signal_sink is None:
-                instance.signal_sink = self._signal_collector(iid, conductor)
-            bridges = {b.handle: b.callee_id for b in conductor.config.bridges if b.caller_id == iid}
-            if instance.bridge_call is None and bridges:
-                instance.bridge_call = self._bridge(conductor, bridges)
-
-    def _signal_collector(self, iid: str, conductor: Conductor) -> Callable[[dict[str, Any]], None]:
-        def collect(signal: dict[str, Any]) -> None:
-            self.signals.append((iid, signal))
-            conductor.emit({"signal": signal, "instance_id": iid})
-
-        return collect
-
-    @staticmethod
-    def _bridge(conductor: Conductor, bridges: dict[str, str]) -> Callable[..., Any]:
-        def call(handle: str, zome: str, function: str, args: Any) -> Any:
-            callee = conductor.instances.get(bridges.get(handle, ""))
-            if callee is None:
-                raise InstanceError(f"no bridge with handle '{handle}'")
-            return callee.call(zome, function, {} if args is None else args)
-
-        return call
 
     # -- use ---------------------------------------------------------------------------------
 
