@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -57,6 +58,13 @@ def _check_ok(text: str) -> None:
         raise RuntimeError(f"create_post did not succeed: {text[:300]}")
 
 
+def _machine_busy() -> float:
+    """CPU seconds all processes have used (user, nice, system, irq, softirq), from /proc/stat."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = [int(x) for x in stat.readline().split()[1:8]]
+    return (fields[0] + fields[1] + fields[2] + fields[5] + fields[6]) / os.sysconf("SC_CLK_TCK")
+
+
 def _quantile(sorted_values: list[float], q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
 
@@ -83,10 +91,11 @@ async def commit_window(instance: Instance, *, inflight: int, secs: float, warm:
     workers = [asyncio.ensure_future(worker()) for _ in range(inflight)]
     await asyncio.sleep(warm)
     state["recording"] = True
-    t0, cpu0 = time.perf_counter(), time.process_time()
+    t0, cpu0, busy0 = time.perf_counter(), time.process_time(), _machine_busy()
     await asyncio.sleep(secs)
     state["recording"] = False
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    other = _machine_busy() - busy0 - cpu
     calls = state["calls"]
     state["stop"] = True
     await asyncio.gather(*workers)
@@ -95,6 +104,7 @@ async def commit_window(instance: Instance, *, inflight: int, secs: float, warm:
         "inflight": inflight, "calls": calls, "secs": round(elapsed, 4), "cps": round(calls / elapsed, 1),
         "p50_ms": round(1e3 * _quantile(latencies, 0.5), 4), "p99_ms": round(1e3 * _quantile(latencies, 0.99), 4),
         "cpu_us_per_call": round(1e6 * cpu / max(calls, 1), 2), "cpu_pct": round(100 * cpu / elapsed, 1),
+        "other_cpu_pct": round(max(0.0, 100 * other / elapsed), 1),
         "chain_length_after": instance.chain.length,
     }
 

@@ -158,6 +158,7 @@ def summarize(raw: dict[str, Any]) -> dict[str, Any]:
             "inflight": k, "cps": _r(_median(r["cps"] for r in g), 1), "p50_ms": _r(_median(r["p50_ms"] for r in g), 4),
             "p99_ms": _r(_median(r["p99_ms"] for r in g), 4),
             "cpu_us_per_call": _r(_median(r["cpu_us_per_call"] for r in g), 2),
+            "other_cpu_pct_max": max(r.get("other_cpu_pct", 0) for r in g),
         } for k, g in sorted(by_k.items())]
         if raw.get("throughput"):
             inter = {(r["conns"], r["inflight"], r["rep"]): r for r in raw["throughput"] if r["workload"] == "create_post"}
@@ -261,7 +262,8 @@ def render(summary: dict[str, Any]) -> str:
                   "| workload | load | calls/s | ×ref | p50 ms | ×ref | p99 ms | ×ref | p99/p50 | server µs/call | ×ref "
                   "| client CPU % | other CPU % (max) | bad |",
                   "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-        order = {w: i for i, w in enumerate([REFERENCE, "bare aiohttp", *CONDUCTOR_WORKLOADS])}
+        order = {w: i for i, w in enumerate([REFERENCE, "bare aiohttp", "info/instances",
+                                              "create_post (memory store)", "create_post", "get_post"])}
         for row in sorted(table, key=lambda r: (order.get(r["workload"], 99), r["conns"], r["inflight"])):
             lines.append(
                 f"| {row['workload']} | {row['conns']}×{row['inflight']} | {row['cps']:,.0f} | {_fmt(row['cps_ratio'])} "
@@ -270,10 +272,11 @@ def render(summary: dict[str, Any]) -> str:
                 f"| {row['client_cpu_pct']:.0f} | {row['other_cpu_pct_max']:.0f} | {row['bad']} |")
     if summary.get("inprocess"):
         lines += ["", "create_post in process (Instance.call loop, SQLite synchronous=FULL, group commit)", "",
-                  "| calls in flight | calls/s | p50 ms | p99 ms | CPU µs/call |", "|---:|---:|---:|---:|---:|"]
+                  "| calls in flight | calls/s | p50 ms | p99 ms | CPU µs/call | other CPU % (max) |",
+                  "|---:|---:|---:|---:|---:|---:|"]
         for row in summary["inprocess"]:
             lines.append(f"| {row['inflight']} | {row['cps']:,.0f} | {row['p50_ms']:.3f} | {row['p99_ms']:.3f} "
-                         f"| {row['cpu_us_per_call']:.1f} |")
+                         f"| {row['cpu_us_per_call']:.1f} | {row['other_cpu_pct_max']:.0f} |")
     chain = summary.get("chain_length")
     if chain:
         lines += ["", f"Chain length {chain['short']:,} vs {chain['long']:,}: create_post 8×8 "

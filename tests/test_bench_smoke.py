@@ -30,7 +30,7 @@ def test_bench_quick_run_completes_and_writes_json(tmp_path: Path) -> None:
     assert all(raw[section] for section in SECTIONS)
 
     workloads = {(r["workload"], r["conns"], r["inflight"]) for r in raw["throughput"]}
-    for workload in ("reference", "bare aiohttp", "info/instances", "create_post", "get_post"):
+    for workload in ("reference", "bare aiohttp", "info/instances", "create_post (memory store)", "create_post", "get_post"):
         assert {(workload, 1, 1), (workload, 8, 8)} <= workloads
     for row in raw["throughput"] + raw["chain"]["rows"]:
         assert row["calls"] > 0 and row["bad"] == 0, row
