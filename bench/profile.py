@@ -159,8 +159,8 @@ def _py_spy() -> str:
 
 
 def profile_workload(lab: Any, workload: str, *, conns: int, inflight: int, secs: float, rate: int,
-                     out: Path | None) -> dict[str, Any]:
-    persist = workload != "info/instances"
+                     out: Path | None, store: str = "sqlite") -> dict[str, Any]:
+    persist = workload != "info/instances" and store == "sqlite"
     server: Server = lab.hc_run(lab.dir(f"profile-{workload.replace('/', '-')}"), persist=persist).start()
     try:
         assert server.port is not None
@@ -178,7 +178,7 @@ def profile_workload(lab: Any, workload: str, *, conns: int, inflight: int, secs
             body, expect = calls.get_post(json.loads(result)["Ok"]), content
         else:
             raise BenchError(f"unknown workload {workload}; use info/instances, create_post or get_post")
-        raw = lab.root / f"{workload.replace('/', '-')}.collapsed"
+        raw = lab.root / f"{workload.replace('/', '-')}{'' if persist or workload == 'info/instances' else '-memory'}.collapsed"
         spy = subprocess.Popen([_py_spy(), "record", "--pid", str(server.pid), "--rate", str(rate),
                                 "--duration", str(int(secs + 2)), "--format", "raw", "--threads", "-o", str(raw)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -207,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--load", default="8x8", help="connections x calls in flight (default 8x8)")
     p.add_argument("--secs", type=float, default=10.0)
     p.add_argument("--rate", type=int, default=200, help="samples per second (default 200)")
+    p.add_argument("--store", choices=("sqlite", "memory"), default="sqlite",
+                   help="store of the zome-call workloads: sqlite (hc run --persist, the default) or memory")
     p.add_argument("--out", type=Path, help="keep collapsed stacks and a JSON of the tables here")
     args = p.parse_args(argv)
     conns, inflight = (int(x) for x in args.load.lower().split("x"))
@@ -216,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         lab = make_lab(root, lambda text: print(text, flush=True))
         for workload in [w.strip() for w in args.workloads.split(",") if w.strip()]:
             results[workload] = profile_workload(lab, workload, conns=conns, inflight=inflight, secs=args.secs,
-                                                 rate=args.rate, out=args.out)
+                                                 rate=args.rate, out=args.out, store=args.store)
             print(_render(workload, results[workload]["load"], results[workload]), flush=True)
     except BenchError as exc:
         print(f"profile failed: {exc}", file=sys.stderr)
