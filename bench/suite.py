@@ -22,6 +22,7 @@ the CPU that other processes used, and a run disturbed by them (more than
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import shutil
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import orjson
 import tomli_w
 
 from . import calls, loadgen
@@ -192,8 +194,6 @@ def throughput(settings: Settings, lab: Lab) -> list[dict[str, Any]]:
 
 
 def _ok(result: Any) -> str:
-    import orjson
-
     value = orjson.loads(result) if isinstance(result, str) else result
     if not isinstance(value, dict) or "Ok" not in value:
         raise BenchError(f"expected an Ok result, got {result!r}")
@@ -234,8 +234,6 @@ def hammer(settings: Settings, lab: Lab) -> list[dict[str, Any]]:
 
 
 def _inprocess(args: list[str], timeout: float) -> Any:
-    import json
-
     done = subprocess.run([sys.executable, "-m", "bench.inprocess", *args], cwd=REPO,
                           capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0:
@@ -304,13 +302,12 @@ def startup(settings: Settings, lab: Lab) -> list[dict[str, Any]]:
         for kind in kinds:
             port = free_port()
             if kind == "bare":
-                server, method = lab.bare(port), "info/instances"
+                server = lab.bare(port)
             else:
                 server = lab.hc_run(lab.dir(f"startup-{rep}-{kind.replace(' ', '')}"), persist="persist" in kind, port=port)
-                method = "info/instances"
             server.spawn()
             try:
-                accepted, replied = time_to_first_reply(port, method, server.spawned_at)
+                accepted, replied = time_to_first_reply(port, "info/instances", server.spawned_at)
                 server.wait_ready()
                 time.sleep(settings.settle)
                 rss = server.rss_mb()
