@@ -13,6 +13,10 @@ signing, SQLite…), and the top functions by self and by inclusive time.
 ``--out`` keeps each workload's collapsed stacks (flamegraph.pl/speedscope
 input) and the tables as JSON.  Needs py-spy (``make profile`` installs it)
 and permission to ptrace the server (root, or kernel.yama.ptrace_scope=0).
+
+py-spy over-weights frames that sit in a syscall (a reply's ``send()``) or
+wait for the GIL; cross-check the split between kernel, interpreter and C
+libraries with ``perf record -p PID`` and ``perf report --sort dso``.
 """
 
 from __future__ import annotations
