@@ -1,13 +1,14 @@
 # Two commands do all set-up on a fresh machine (see README.md):
 #   make run    set up, package the example DNA and serve it with `hc run` on ws://localhost:8888
 #   make test   set up everything the tests need and run the whole suite
+#   make bench  measure the conductor against the reference server (README: Benchmarks)
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 NODE_MODULES := tests/js/node_modules
 
-.PHONY: run test setup clean chromium
+.PHONY: run test setup clean chromium bench profile
 
 $(BIN)/hc: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +35,18 @@ run: $(BIN)/hc
 
 test: setup
 	$(BIN)/python -m pytest
+
+# BENCH_ARGS=--quick for a run under a minute; raw figures land in bench/results/
+bench: setup
+	$(BIN)/python -m bench --out bench/results/latest.json $(BENCH_ARGS)
+
+$(BIN)/py-spy: pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	@touch $@
+
+# where the time of a call goes: py-spy on `hc run` under load (PROFILE_ARGS, e.g. --workloads create_post)
+profile: setup $(BIN)/py-spy
+	$(BIN)/python -m bench.profile --out bench/results/profile $(PROFILE_ARGS)
 
 clean:
 	rm -rf $(VENV) $(NODE_MODULES) examples/*/dist

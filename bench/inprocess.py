@@ -1,0 +1,184 @@
+"""The commit path without the interface: ``Instance.call`` in a loop, in a
+process of its own, on uvloop, with the store ``hc run --persist`` uses
+(SQLite, synchronous=FULL, group commit).  Run by ``python -m bench``:
+
+    python -m bench.inprocess commit --dna D --dir DIR --secs S --warm W --inflight 1,32,64
+    python -m bench.inprocess build  --dna D --dir DIR --length L
+
+``commit`` keeps K calls in flight (K worker coroutines, each awaiting its
+call's reply: the same durability wait a WebSocket reply has) and reports
+calls/s, latency and process CPU per call (all threads, as the interface
+figures count the conductor's).  ``build`` grows the chain of ``hc run``'s
+instance (same DNA, agent ``testAgent``, instance ``test-instance``) in
+``DIR`` (a ``.hc`` directory) to ``L`` records, quickly, so ``hc run
+--persist`` can then be measured on a long chain; it also reports the
+in-process commit cost at the start and at the end of the chain.
+
+This is the one module of the benchmark that uses the conductor's internal
+API (Instance, SqliteStore); keep it in step when those change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+import uvloop
+
+from holochain.conductor.conductor import load_dna_file
+from holochain.core.crypto import AgentKey
+from holochain.instance.instance import Instance
+from holochain.storage.sqlite import SqliteStore
+
+__all__ = ["open_instance", "commit_window", "build", "commit", "main"]
+
+HC_RUN_AGENT = "testAgent"  # `hc run`'s default --agent-name
+INSTANCE_ID = "test-instance"
+WINDOW = 1000  # calls issued before waiting for them (build)
+
+
+async def open_instance(dna_path: Path, directory: Path) -> Instance:
+    dna = load_dna_file(dna_path)
+    store = SqliteStore(directory, synchronous="full", label=f"instance '{INSTANCE_ID}'")
+    instance = Instance(INSTANCE_ID, dna, AgentKey.for_test_agent(HC_RUN_AGENT), HC_RUN_AGENT, store)
+    await instance.initialize()
+    instance.start()
+    return instance
+
+
+def _check_ok(text: str) -> None:
+    if not orjson.loads(text).get("Ok"):
+        raise RuntimeError(f"create_post did not succeed: {text[:300]}")
+
+
+def _machine_busy() -> float:
+    """CPU seconds all processes have used (user, nice, system, irq, softirq), from /proc/stat."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = [int(x) for x in stat.readline().split()[1:8]]
+    return (fields[0] + fields[1] + fields[2] + fields[5] + fields[6]) / os.sysconf("SC_CLK_TCK")
+
+
+def _quantile(sorted_values: list[float], q: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
+
+
+async def commit_window(instance: Instance, *, inflight: int, secs: float, warm: float, tag: str) -> dict[str, Any]:
+    """Closed loop of ``inflight`` concurrent create_post calls."""
+    counter = iter(range(1, 1 << 62))
+    latencies: list[float] = []
+    state = {"recording": False, "stop": False, "calls": 0}
+
+    async def worker() -> None:
+        while not state["stop"]:
+            t = time.perf_counter()
+            out = instance.call("blog", "create_post", {"content": f"inproc {tag} {next(counter)}", "in_reply_to": None})
+            if isinstance(out, str):
+                await asyncio.sleep(0)  # nothing to wait for: still let the other workers run
+            else:
+                out = await out
+            if state["recording"]:
+                latencies.append(time.perf_counter() - t)
+                state["calls"] += 1
+            _check_ok(out)
+
+    workers = [asyncio.ensure_future(worker()) for _ in range(inflight)]
+    await asyncio.sleep(warm)
+    state["recording"] = True
+    t0, cpu0, busy0 = time.perf_counter(), time.process_time(), _machine_busy()
+    await asyncio.sleep(secs)
+    state["recording"] = False
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    other = _machine_busy() - busy0 - cpu
+    calls = state["calls"]
+    state["stop"] = True
+    await asyncio.gather(*workers)
+    latencies.sort()
+    return {
+        "inflight": inflight, "calls": calls, "secs": round(elapsed, 4), "cps": round(calls / elapsed, 1),
+        "p50_ms": round(1e3 * _quantile(latencies, 0.5), 4), "p99_ms": round(1e3 * _quantile(latencies, 0.99), 4),
+        "cpu_us_per_call": round(1e6 * cpu / max(calls, 1), 2), "cpu_pct": round(100 * cpu / elapsed, 1),
+        "other_cpu_pct": round(max(0.0, 100 * other / elapsed), 1),
+        "chain_length_after": instance.chain.length,
+    }
+
+
+async def _issue(instance: Instance, n: int, start: int) -> None:
+    """Issue ``n`` create_post calls without waiting in between, then wait for all."""
+    waits = []
+    for i in range(start, start + n):
+        out = instance.call("blog", "create_post", {"content": f"chain {i}", "in_reply_to": None})
+        if isinstance(out, str):
+            _check_ok(out)
+        else:
+            waits.append(out)
+    for text in await asyncio.gather(*waits):
+        _check_ok(text)
+
+
+async def build(dna_path: Path, directory: Path, length: int) -> dict[str, Any]:
+    instance = await open_instance(dna_path, directory)
+    try:
+        t0 = time.perf_counter()
+        start_length = instance.chain.length
+        windows: list[tuple[int, float]] = []  # (chain length before, µs per commit)
+        i = 0
+        while instance.chain.length < length:
+            n = min(WINDOW, length - instance.chain.length)
+            before, w0 = instance.chain.length, time.perf_counter()
+            await _issue(instance, n, i)
+            windows.append((before, 1e6 * (time.perf_counter() - w0) / n))
+            i += n
+        secs = time.perf_counter() - t0
+        full = [w for w in windows if w[0] >= 100]
+        return {
+            "length": instance.chain.length, "added": instance.chain.length - start_length,
+            "secs": round(secs, 2),
+            "first_window_us_per_commit": round(full[0][1], 1) if full else None,
+            "last_window_us_per_commit": round(full[-1][1], 1) if full else None,
+            "first_window_at": full[0][0] if full else None, "last_window_at": full[-1][0] if full else None,
+        }
+    finally:
+        instance.close()
+
+
+async def commit(dna_path: Path, directory: Path, inflights: list[int], secs: float, warm: float) -> list[dict[str, Any]]:
+    instance = await open_instance(dna_path, directory)
+    try:
+        return [await commit_window(instance, inflight=k, secs=secs, warm=warm, tag=f"k{k}") for k in inflights]
+    finally:
+        instance.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.inprocess", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("commit", help="closed-loop create_post calls in process")
+    c.add_argument("--dna", type=Path, required=True)
+    c.add_argument("--dir", type=Path, required=True)
+    c.add_argument("--secs", type=float, default=2.0)
+    c.add_argument("--warm", type=float, default=0.5)
+    c.add_argument("--inflight", default="1,32,64")
+    b = sub.add_parser("build", help="grow hc run's chain in DIR to LENGTH records")
+    b.add_argument("--dna", type=Path, required=True)
+    b.add_argument("--dir", type=Path, required=True)
+    b.add_argument("--length", type=int, required=True)
+    args = parser.parse_args(argv)
+    if args.command == "commit":
+        inflights = [int(k) for k in args.inflight.split(",")]
+        result: Any = uvloop.run(commit(args.dna, args.dir, inflights, args.secs, args.warm))
+    else:
+        result = uvloop.run(build(args.dna, args.dir, args.length))
+    json.dump(result, sys.stdout)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
