@@ -129,6 +129,8 @@ static long reply_id(const char *p, size_t len) {
 }
 
 static void on_reply(conn_t *c, const char *p, size_t len, double t) {
+  /* frames the server pushes on its own (signals, InstanceStats) are not replies */
+  if (!memmem(p, len, "\"jsonrpc\"", 9)) return;
   long id = reply_id(p, len);
   int ok = id > 0 && !memmem(p, len, "\"error\":", 8) && (!expect || memmem(p, len, expect, strlen(expect)));
   replies++;
