@@ -38,7 +38,7 @@ from .config import (
     UiBundleConfig,
     UiInterfaceConfig,
 )
-from .keystore import Keystore, KeystoreError
+from .keystore import Keystore
 from .passphrase import PassphraseError
 
 if TYPE_CHECKING:

@@ -36,6 +36,7 @@ __all__ = [
     "UiInterfaceConfig",
     "LoggerConfig",
     "SignalsConfig",
+    "LimitsConfig",
     "load_config",
     "parse_config",
     "to_toml",
@@ -46,7 +47,7 @@ __all__ = [
 STORAGE_KINDS = ("memory", "file", "pickle", "lmdb", "sqlite")
 INTERFACE_DRIVERS = ("websocket", "http", "domainsocket", "custom")
 _TOP_KEYS = {
-    "agents", "dnas", "instances", "interfaces", "bridges", "ui_bundles", "ui_interfaces", "logger",
+    "limits", "agents", "dnas", "instances", "interfaces", "bridges", "ui_bundles", "ui_interfaces", "logger",
     "tracing", "network", "persistence_dir", "signing_service_uri", "encryption_service_uri",
     "decryption_service_uri", "dpki", "signals", "passphrase_service", "metric_publisher",
 }
@@ -273,6 +274,24 @@ class SignalsConfig:
 
 
 @dataclass
+class LimitsConfig:
+    """``[limits]`` (this conductor's extension): bounds on what clients and zomes may use."""
+
+    max_call_ms: int = 90_000  # a zome call, waits included (tryorama gives up at 90 s)
+    max_blocking_ms: int = 3_000  # a zome call holding the event loop without waiting
+    max_message_bytes: int = 5 * 1024 * 1024  # a request (holochain-rust's ws limit)
+    max_in_flight: int = 256  # requests per WebSocket connection before reading pauses
+    max_connections: int = 1024  # per interface
+    explicit: bool = False  # written back only when the file had the table
+
+    def to_dict(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in _LIMIT_KEYS}
+
+
+_LIMIT_KEYS = ("max_blocking_ms", "max_call_ms", "max_connections", "max_in_flight", "max_message_bytes")
+
+
+@dataclass
 class Configuration:
     agents: list[AgentConfig] = field(default_factory=list)
     dnas: list[DnaConfig] = field(default_factory=list)
@@ -285,6 +304,7 @@ class Configuration:
     network: dict[str, Any] | None = None
     persistence_dir: str | None = None
     signals: SignalsConfig = field(default_factory=SignalsConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
     passphrase_service: dict[str, Any] = field(default_factory=lambda: {"type": "cmd"})
     extra: dict[str, Any] = field(default_factory=dict)  # tracing, dpki, … kept verbatim
     unknown_keys: list[str] = field(default_factory=list)
@@ -468,6 +488,17 @@ def parse_config(data: dict[str, Any]) -> Configuration:
         sg = _get(data, "signals", "config", dict)
         config.signals = SignalsConfig(trace=_get(sg, "trace", "signals", bool),
                                        consistency=_get(sg, "consistency", "signals", bool))
+    if "limits" in data:
+        table = _get(data, "limits", "config", dict)
+        unknown = sorted(set(table) - set(_LIMIT_KEYS))
+        if unknown:
+            raise ConfigError(f"limits: unknown key `{unknown[0]}`; the keys are {', '.join(_LIMIT_KEYS)}")
+        config.limits = LimitsConfig(explicit=True)
+        for key in _LIMIT_KEYS:
+            value = _get(table, key, "limits", int, required=False, default=getattr(config.limits, key))
+            if value <= 0:
+                raise ConfigError(f"limits: `{key}` must be a positive integer")
+            setattr(config.limits, key, value)
     if "network" in data:
         net = _get(data, "network", "config", dict)
         _get(net, "type", "network", str)
@@ -528,6 +559,8 @@ def to_toml(config: Configuration) -> str:
     doc["dnas"] = [d.to_dict() for d in config.dnas]
     doc["instances"] = [i.to_dict() for i in config.instances]
     doc["interfaces"] = [i.to_dict() for i in config.interfaces]
+    if config.limits.explicit:
+        doc["limits"] = config.limits.to_dict()
     doc["logger"] = config.logger.to_dict()
     if config.network is not None:
         doc["network"] = config.network

@@ -270,8 +270,8 @@ class Instance:
         host = CallHost(self, call.zome, call)
         try:
             outcome = self.ribosome.call_function(fn, call.args, host, f"{self.instance_id}/{call.zome}/{call.function}")
-        except ZomeFunctionFailure as exc:
-            raise InstanceError(f"Zome function failure: {exc}") from exc
+        except (ZomeFunctionFailure, runner.ZomeCallTimeout) as exc:
+            raise InstanceError(f"Zome function failure: {exc}") from None
         if isinstance(outcome, runner.Pending):
             return self._finish_later(outcome, call)
         return self._reply(outcome, call)
@@ -287,8 +287,8 @@ class Instance:
     async def _finish_later(self, pending: runner.Pending, call: CallInfo) -> str:
         try:
             value = await pending.future
-        except ZomeFunctionFailure as exc:
-            raise InstanceError(f"Zome function failure: {exc}") from exc
+        except (ZomeFunctionFailure, runner.ZomeCallTimeout) as exc:
+            raise InstanceError(f"Zome function failure: {exc}") from None
         result = self._reply(value, call)
         return result if isinstance(result, str) else await result
 
@@ -538,6 +538,8 @@ class Instance:
                                            _RECEIVE_TIMEOUT)
         except asyncio.TimeoutError:
             raise DirectMessageError("Error calling receive callback: it did not answer within 60 s") from None
+        except runner.ZomeCallTimeout as exc:
+            raise DirectMessageError(f"Error calling receive callback: {exc}") from None
         except Exception as exc:
             log.warning("instance '%s': receive callback raised %s", self.instance_id, exc, exc_info=exc)
             raise DirectMessageError(f"Error calling receive callback: {type(exc).__name__}: {exc}") from None

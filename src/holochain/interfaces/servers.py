@@ -223,8 +223,18 @@ class WebSocketServer(_Server):
         return bool(self.connections)
 
     async def _close_connections(self) -> None:
-        for ws in list(self.connections):
-            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"interface stopped")
+        """Say goodbye to every client at once; one that does not answer within a
+        second (it stopped reading) is cut off, so a stop never hangs on it."""
+        await asyncio.gather(*(self._close(ws) for ws in list(self.connections)))
+
+    @staticmethod
+    async def _close(ws: web.WebSocketResponse) -> None:
+        try:
+            await asyncio.wait_for(ws.close(code=WSCloseCode.GOING_AWAY, message=b"interface stopped"), 1.0)
+        except (asyncio.TimeoutError, ConnectionError, RuntimeError):
+            transport = ws._req.transport if ws._req is not None else None  # type: ignore[attr-defined]
+            if transport is not None:
+                transport.abort()
 
 
 def _offered_protocols(request: web.Request) -> tuple[str, ...]:

@@ -26,6 +26,7 @@ from typing import Callable
 from ..conductor.conductor import Conductor, ConductorError
 from ..conductor.config import InterfaceConfig, UiInterfaceConfig
 from ..conductor.signals import SignalKind, stats_frame
+from ..ribosome import runner
 from .admin_api import admin_methods
 from .api import interface_methods
 from .jsonrpc import Dispatcher, Method
@@ -60,7 +61,12 @@ class ConductorService:
         announce: Callable[[str], None] = _announce,
     ) -> None:
         self.conductor = conductor
-        self.limits = limits or Limits()
+        configured = conductor.config.limits
+        self.limits = limits or Limits(
+            max_message_bytes=configured.max_message_bytes,
+            max_in_flight=configured.max_in_flight,
+            max_connections=configured.max_connections,
+        )
         self.announce = announce
         self.servers: dict[str, WebSocketServer | HttpServer] = {}
         self.ui_servers: dict[str, StaticUiServer] = {}
@@ -76,6 +82,8 @@ class ConductorService:
 
     async def start(self) -> None:
         """Boot the conductor, then start every interface and UI server."""
+        limits = self.conductor.config.limits
+        runner.set_limits(limits.max_blocking_ms / 1000, limits.max_call_ms / 1000)
         await self.conductor.boot()
         self._unsubscribe = self.conductor.add_signal_listener(self._route_signal)
         for iface in self.conductor.config.interfaces:

@@ -95,6 +95,8 @@ class Ribosome:
                 callback()
             except InitError as exc:
                 return str(exc)
+            except runner.ZomeCallTimeout as exc:
+                return str(exc)
             return None
 
         return runner.start(run, host)
@@ -106,6 +108,8 @@ def _validation_outcome(check: Any, host: Any) -> Any:
             check()
         except ValidationError as exc:
             return str(exc)
+        except runner.ZomeCallTimeout as exc:
+            return f"validation callback failed: {exc}"
         except Exception as exc:  # a bug in the validator rejects, loudly
             log.warning("validation callback raised %s: %s", type(exc).__name__, exc, exc_info=exc)
             return f"validation callback failed: {type(exc).__name__}: {exc}"
