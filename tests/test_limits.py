@@ -134,9 +134,9 @@ async def test_a_client_that_never_reads_cannot_grow_server_memory(limited):
             break
         sent += 50
     grown = rss_mb(conductor.proc.pid) - before
+    print(f"\nsent {sent * len(frame) / 1e6:.1f} MB of requests without reading; server grew {grown:.1f} MB")
     # (the client's socket stays open, stalled: its unsent bytes keep asyncio from closing it)
     writer.close()
-    assert sent * len(frame) > 20 * 1024 * 1024 or grown < 64, (sent, grown)
     assert grown < 64, f"server grew by {grown:.0f} MB for a client that never reads"
     async with await Client.connect(f"ws://127.0.0.1:{conductor.port}") as client:  # still serving
         assert await client.call_zome("i", "z", "quick") == {"Ok": "quick"}
