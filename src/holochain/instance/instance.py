@@ -46,7 +46,7 @@ from ..net.dht import DhtNode
 from ..ribosome import runner
 from ..ribosome.host_api import CallHost, CallInfo
 from ..ribosome.ribosome import Ribosome, ZomeFunctionFailure
-from ..storage.base import Store, WriteBatch
+from ..storage.base import StorageError, Store, WriteBatch
 from .app_validation import AppValidation
 from .authoring import Authoring
 from .cascade import Cascade
@@ -150,6 +150,10 @@ class Instance:
         """Leave the network, stop background work, close the store."""
         self.active = False
         self._leave_network()
+        try:
+            self.chain.write_mark()  # the next start re-hashes what this session added instead of verifying it
+        except StorageError as exc:
+            log.error("instance '%s': %s", self.instance_id, exc)
         self.store.close()
 
     async def _join_network(self) -> None:
@@ -546,7 +550,7 @@ class Instance:
         return reply if isinstance(reply, str) else cjson.dumps(to_json_value(reply))
 
     def validation_package(self, header_address: str) -> dict[str, Any] | None:
-        seq = self.chain.seq_by_header.get(header_address)
+        seq = self.chain.seq_of(header_address)
         if seq is None:
             return None
         record = self.chain.record(seq)

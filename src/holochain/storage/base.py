@@ -8,7 +8,7 @@ One store per instance holds both halves of holochain-rust's state:
   per entry, and EAV metadata (CRUD status, CRUD links, links).
 
 Every change goes through :meth:`Store.write` as one :class:`WriteBatch`, which
-is applied atomically.  ``write`` returns a *ticket*; the batch is durable once
+is applied atomically (the batch then belongs to the store: do not change it).  ``write`` returns a *ticket*; the batch is durable once
 ``durable_ticket >= ticket``.  Reads always see every batch already written,
 durable or not, so the instance never waits on the disk to read its own writes,
 and a reply waits only for the tickets of what it wrote (group commit).
@@ -73,6 +73,10 @@ class Store(Protocol):
     def chain_length(self) -> int: ...
     def chain_rows(self, start: int = 0) -> Iterator[ChainRow]: ...
     def chain_row(self, seq: int) -> ChainRow | None: ...
+    def chain_seq(self, header_address: str) -> int | None: ...
+    def chain_records(self, start: int = 0, end: int | None = None) -> Iterator[tuple[ChainRow, str | None]]:
+        """Chain rows with their entry's content (``None`` if missing), in order (for loading)."""
+        ...
 
     # -- content and shard -----------------------------------------------------
     def get_content(self, address: str) -> str | None: ...

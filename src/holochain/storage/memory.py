@@ -1,6 +1,6 @@
 """In-memory storage: for ``hc run`` without ``--persist``, and for tests.
 
-:class:`Tables` is also the SQLite store's overlay of not-yet-durable rows.
+:class:`Tables` is also the SQLite store's overlay of rows not yet durable.
 """
 
 from __future__ import annotations
@@ -33,28 +33,6 @@ class Tables:
             self.eav.setdefault(row.entity, {})[row] = None
         self.kv.update(batch.kv)
 
-    def forget(self, batch: WriteBatch) -> None:
-        """Drop a batch's rows (the SQLite overlay, once they are on disk)."""
-        for row in batch.chain:
-            if self.chain.get(row.seq) is row:
-                del self.chain[row.seq]
-        for address in batch.contents:
-            self.contents.pop(address, None)
-        for entry_address, header_address, _ in batch.headers:
-            held = self.headers.get(entry_address)
-            if held is not None:
-                held.pop(header_address, None)
-                if not held:
-                    del self.headers[entry_address]
-        for row in batch.eav:
-            rows = self.eav.get(row.entity)
-            if rows is not None:
-                rows.pop(row, None)
-                if not rows:
-                    del self.eav[row.entity]
-        for key in batch.kv:
-            self.kv.pop(key, None)
-
     def eav_rows(self, entity: str, attribute_prefix: str) -> list[EavRow]:
         rows = self.eav.get(entity, {})
         if not attribute_prefix:
@@ -68,10 +46,13 @@ class MemoryStore:
     def __init__(self) -> None:
         self._tables = Tables()
         self._length = 0
+        self._seq_by_header: dict[str, int] = {}
         self.durable_ticket = 0
 
     def write(self, batch: WriteBatch) -> int:
         self._tables.apply(batch)
+        for row in batch.chain:
+            self._seq_by_header[row.header_address] = row.seq
         if batch.chain:
             self._length = max(self._length, batch.chain[-1].seq + 1)
         self.durable_ticket += 1
@@ -90,6 +71,14 @@ class MemoryStore:
 
     def chain_row(self, seq: int) -> ChainRow | None:
         return self._tables.chain.get(seq)
+
+    def chain_seq(self, header_address: str) -> int | None:
+        return self._seq_by_header.get(header_address)
+
+    def chain_records(self, start: int = 0, end: int | None = None) -> Iterator[tuple[ChainRow, str | None]]:
+        for seq in range(start, self._length if end is None else min(end, self._length)):
+            row = self._tables.chain[seq]
+            yield row, self._tables.contents.get(row.entry_address)
 
     def get_content(self, address: str) -> str | None:
         return self._tables.contents.get(address)

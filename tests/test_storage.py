@@ -1,0 +1,276 @@
+"""The SQLite store: group commit, reads of what is not yet durable, caches, schema 1 files,
+and the source chain's verified mark (what a restart re-hashes instead of re-verifying)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from conftest import package, write_project
+from holochain.conductor.conductor import load_dna_file
+from holochain.core import json as cjson
+from holochain.core.crypto import AgentKey
+from holochain.instance import chain as chain_module
+from holochain.instance.chain import VERIFIED_MARK_KEY
+from holochain.instance.instance import Instance
+from holochain.storage.base import ChainRow, EavRow, StorageError, WriteBatch
+from holochain.storage.sqlite import DB_FILENAME, SCHEMA_VERSION, SqliteStore
+
+ZOME = '''
+from dataclasses import dataclass
+from holochain import hdk
+
+zome = hdk.Zome()
+
+@zome.entry_type("note", description="a note")
+@dataclass
+class Note:
+    text: str
+
+@zome.function(public=True)
+def add(text: str) -> str:
+    return hdk.commit_entry(Note(text))
+
+@zome.function(public=True)
+def get(address: str):
+    return hdk.get_entry(address)
+'''
+
+
+@pytest.fixture(scope="module")
+def dna(tmp_path_factory):
+    return load_dna_file(package(write_project(tmp_path_factory.mktemp("dna"), {"notes": ZOME})))
+
+
+async def open_instance(dna, directory):
+    instance = Instance("inst", dna, AgentKey.for_test_agent("alice"), "alice",
+                        SqliteStore(directory, label="instance 'inst'"))
+    await instance.initialize()
+    instance.start()
+    return instance
+
+
+async def add(instance, text):
+    out = instance.call("notes", "add", {"text": text})
+    return cjson.loads(out if isinstance(out, str) else await out)["Ok"]
+
+
+async def durable(store, ticket):
+    fut = store.wait_durable(ticket)
+    if fut is not None:
+        await fut
+
+
+# -- the store ---------------------------------------------------------------------------------
+
+
+async def test_reads_see_writes_before_and_after_they_are_durable(tmp_path):
+    store = SqliteStore(tmp_path)
+    row = EavRow("QmEntity", "crud-status", "live", 1)
+    ticket = store.write(WriteBatch(contents={"QmA": '{"x":1}'}, eav=[row], kv={"k": "v1"}))
+    assert store.get_content("QmA") == '{"x":1}'
+    assert store.eav("QmEntity") == [row]  # read (and cached from disk) before the write reached it
+    assert store.kv_get("k") == "v1"
+    await durable(store, ticket)
+    assert store.durable_ticket >= ticket
+    assert store.eav("QmEntity") == [row]  # not a stale cache of the earlier disk read
+    later = EavRow("QmEntity", "crud-status", "deleted", 2)
+    ticket = store.write(WriteBatch(eav=[later], kv={"k": "v2"}))
+    assert set(store.eav("QmEntity", "crud-")) == {row, later}
+    assert store.kv_get("k") == "v2"
+    await durable(store, ticket)
+    assert set(store.eav("QmEntity", "crud-")) == {row, later}
+    store.close()
+    again = SqliteStore(tmp_path)
+    assert set(again.eav("QmEntity")) == {row, later} and again.kv_get("k") == "v2"
+    assert again.get_content("QmA") == '{"x":1}'
+    again.close()
+
+
+async def test_writes_of_one_tick_share_one_transaction(tmp_path):
+    store = SqliteStore(tmp_path)
+    tickets = [store.write(WriteBatch(contents={f"Qm{i}": f'"{i}"'})) for i in range(50)]
+    await durable(store, tickets[-1])
+    assert store.stats.batches == 50
+    assert store.stats.transactions == 1
+    store.close()
+
+
+async def test_a_header_is_stored_once_and_still_read_as_header_entry_and_held_header(tmp_path):
+    store = SqliteStore(tmp_path)
+    header = '{"entry_type":"AgentId","entry_address":"HcSx"}'
+    ticket = store.write(WriteBatch(
+        chain=[ChainRow(0, "QmHeader", header, "QmEntry", "%agent_id")],
+        contents={"QmEntry": '{"AgentId":{}}', "QmHeader": '{"ChainHeader":' + header + "}"},
+        headers=[("QmEntry", "QmHeader", header)],
+    ))
+    await durable(store, ticket)
+    store.close()
+    db = sqlite3.connect(tmp_path / DB_FILENAME)
+    assert db.execute("SELECT COUNT(*) FROM contents WHERE address='QmHeader'").fetchone()[0] == 0
+    assert db.execute("SELECT header FROM headers").fetchall() == [(None,)]
+    db.close()
+    again = SqliteStore(tmp_path)
+    assert again.get_content("QmHeader") == '{"ChainHeader":' + header + "}"
+    assert again.held_headers("QmEntry") == [header]
+    assert again.held_counts() == (1, 1)
+    again.close()
+
+
+async def test_held_counts_count_distinct_entries_and_every_header(tmp_path):
+    store = SqliteStore(tmp_path)
+    ticket = store.write(WriteBatch(headers=[("QmE1", "QmH1", "{}"), ("QmE1", "QmH2", "{}"), ("QmE2", "QmH3", "{}")]))
+    ticket = store.write(WriteBatch(headers=[("QmE1", "QmH1", "{}")]))  # already held: not counted again
+    await durable(store, ticket)
+    assert store.held_counts() == (2, 3)
+    store.close()
+
+
+async def test_a_failed_write_fails_its_callers_and_every_later_write(tmp_path):
+    store = SqliteStore(tmp_path)
+    first = store.write(WriteBatch(chain=[ChainRow(0, "QmH0", "{}", "QmE0", "post")]))
+    await durable(store, first)
+    clash = store.write(WriteBatch(chain=[ChainRow(0, "QmH1", "{}", "QmE1", "post")]))  # seq 0 again
+    with pytest.raises(StorageError, match="UNIQUE"):
+        await durable(store, clash)
+    with pytest.raises(StorageError, match="failed"):
+        store.write(WriteBatch(kv={"k": "v"}))
+    store.close()
+
+
+SCHEMA_1 = """
+CREATE TABLE chain (seq INTEGER PRIMARY KEY, header_address TEXT NOT NULL UNIQUE, header TEXT NOT NULL,
+                    entry_address TEXT NOT NULL, entry_type TEXT NOT NULL);
+CREATE TABLE contents (address TEXT PRIMARY KEY, content TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE headers (entry_address TEXT NOT NULL, header_address TEXT NOT NULL, header TEXT NOT NULL,
+                      PRIMARY KEY (entry_address, header_address)) WITHOUT ROWID;
+CREATE TABLE eav (entity TEXT NOT NULL, attribute TEXT NOT NULL, value TEXT NOT NULL, idx INTEGER NOT NULL,
+                  PRIMARY KEY (entity, attribute, value, idx)) WITHOUT ROWID;
+CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+PRAGMA user_version=1;
+"""
+
+
+async def test_a_schema_1_store_is_migrated_with_everything_in_it(dna, tmp_path):
+    # a chain written by the current conductor, copied row for row into a schema-1 file
+    instance = await open_instance(dna, tmp_path / "new")
+    addresses = [await add(instance, f"note {i}") for i in range(5)]
+    instance.close()
+    new = sqlite3.connect(tmp_path / "new" / DB_FILENAME)
+    old_dir = tmp_path / "old"
+    old_dir.mkdir()
+    old = sqlite3.connect(old_dir / DB_FILENAME)
+    old.executescript(SCHEMA_1)
+    chain = new.execute("SELECT seq, header_address, header, entry_address, entry_type FROM chain").fetchall()
+    old.executemany("INSERT INTO chain VALUES (?,?,?,?,?)", chain)
+    old.executemany("INSERT INTO contents VALUES (?,?)", new.execute("SELECT address, content FROM contents"))
+    for _, header_address, header, _, _ in chain:  # schema 1 kept header-entries in contents
+        old.execute("INSERT INTO contents VALUES (?,?)", (header_address, '{"ChainHeader":' + header + "}"))
+    old.executemany("INSERT INTO headers VALUES (?,?,?)", new.execute(
+        "SELECT h.entry_address, h.header_address, COALESCE(h.header, c.header) FROM headers h "
+        "LEFT JOIN chain c ON c.header_address = h.header_address"))
+    old.executemany("INSERT INTO eav VALUES (?,?,?,?)", new.execute("SELECT * FROM eav"))
+    old.executemany("INSERT INTO kv VALUES (?,?)", new.execute("SELECT * FROM kv WHERE key <> ?", (VERIFIED_MARK_KEY,)))
+    old.commit()
+    old.close()
+    new.close()
+
+    migrated = await open_instance(dna, old_dir)
+    assert migrated.chain.length == 3 + 5
+    for i, address in enumerate(addresses):
+        out = migrated.call("notes", "get", {"address": address})
+        assert cjson.loads(out if isinstance(out, str) else await out)["Ok"]["App"][1] == f'{{"text":"note {i}"}}'
+    header_entry = migrated.store.get_content(migrated.chain.head.address)
+    assert cjson.loads(header_entry) == {"ChainHeader": migrated.chain.head.to_json()}
+    assert migrated.store.held_counts() == (8, 8)
+    migrated.close()
+    db = sqlite3.connect(old_dir / DB_FILENAME)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert db.execute("SELECT COUNT(*) FROM contents WHERE content LIKE '{\"ChainHeader\":%'").fetchone()[0] == 0
+    db.close()
+
+
+def test_a_store_of_an_unknown_schema_is_refused_with_a_clear_message(tmp_path):
+    db = sqlite3.connect(tmp_path / DB_FILENAME)
+    db.execute("PRAGMA user_version=99")
+    db.close()
+    with pytest.raises(StorageError, match="schema version 99"):
+        SqliteStore(tmp_path, label="instance 'x'")
+
+
+# -- the verified mark ---------------------------------------------------------------------------
+
+
+class CountingVerify:
+    def __init__(self, monkeypatch):
+        self.calls = 0
+        real = chain_module.verify
+
+        def counting(*args):
+            self.calls += 1
+            return real(*args)
+
+        monkeypatch.setattr(chain_module, "verify", counting)
+
+
+async def test_a_restart_rehashes_the_records_under_the_mark_instead_of_verifying_them(dna, tmp_path, monkeypatch):
+    instance = await open_instance(dna, tmp_path)
+    for i in range(10):
+        await add(instance, f"n{i}")
+    head = instance.chain.head.address
+    instance.close()  # writes the mark for all 13 records
+    counting = CountingVerify(monkeypatch)
+    again = await open_instance(dna, tmp_path)
+    assert again.chain.length == 13 and again.chain.head.address == head
+    assert counting.calls == 1  # the mark's own signature, no record's
+    await add(again, "after the restart")
+    assert again.chain.length == 14
+    again.close()
+
+
+async def test_records_past_the_mark_are_verified(dna, tmp_path, monkeypatch):
+    instance = await open_instance(dna, tmp_path)
+    await add(instance, "marked")
+    instance.close()
+    again = await open_instance(dna, tmp_path)
+    mark = again.store.kv_get(VERIFIED_MARK_KEY)
+    for i in range(4):
+        await add(again, f"unmarked {i}")
+    again.store.close()  # a crash: the mark is left as it was
+    counting = CountingVerify(monkeypatch)
+    third = await open_instance(dna, tmp_path)
+    assert counting.calls == 1 + 4
+    assert third.store.kv_get(VERIFIED_MARK_KEY) != mark  # the start verified them: the mark moves on
+    third.close()
+
+
+async def test_tampering_under_the_mark_is_still_found_and_named(dna, tmp_path):
+    instance = await open_instance(dna, tmp_path)
+    for i in range(5):
+        await add(instance, f"n{i}")
+    instance.close()
+    db = sqlite3.connect(tmp_path / DB_FILENAME)
+    header = db.execute("SELECT header FROM chain WHERE seq=4").fetchone()[0]
+    db.execute("UPDATE chain SET header=? WHERE seq=4", (header.replace('"timestamp":"', '"timestamp":"1'),))
+    db.commit()
+    db.close()
+    with pytest.raises(StorageError, match="damaged at record 4: header does not hash"):
+        await open_instance(dna, tmp_path)
+
+
+async def test_a_forged_mark_is_ignored(dna, tmp_path, monkeypatch):
+    instance = await open_instance(dna, tmp_path)
+    await add(instance, "n")
+    instance.close()
+    db = sqlite3.connect(tmp_path / DB_FILENAME)
+    mark = cjson.loads(db.execute("SELECT value FROM kv WHERE key=?", (VERIFIED_MARK_KEY,)).fetchone()[0])
+    mark["signature"] = AgentKey.for_test_agent("mallory").sign(f"holochain-py verified chain v1:{mark['length']}:"
+                                                                 f"{mark['digest']}")
+    db.execute("UPDATE kv SET value=? WHERE key=?", (cjson.dumps(mark), VERIFIED_MARK_KEY))
+    db.commit()
+    db.close()
+    counting = CountingVerify(monkeypatch)
+    again = await open_instance(dna, tmp_path)
+    assert counting.calls == 1 + 4  # the forged mark, then every record
+    again.close()
