@@ -343,15 +343,21 @@ class Conductor(AdminOperations):
         if isinstance(result, str):
             self._returned(instance_id, event)
             return result
+        self.running_calls[instance_id] = self.running_calls.get(instance_id, 0) + 1
+        if isinstance(result, asyncio.Future):  # a reply waiting for its commit: no task needed
+            result.add_done_callback(lambda _: self._call_done(instance_id, event))
+            return result
         return self._finish_call(instance_id, result, event)
 
     async def _finish_call(self, instance_id: str, result: Awaitable[str], event: list[Any] | None) -> str:
-        self.running_calls[instance_id] = self.running_calls.get(instance_id, 0) + 1
         try:
             return await result
         finally:
-            self.running_calls[instance_id] -= 1
-            self._returned(instance_id, event)
+            self._call_done(instance_id, event)
+
+    def _call_done(self, instance_id: str, event: list[Any] | None) -> None:
+        self.running_calls[instance_id] -= 1
+        self._returned(instance_id, event)
 
     def _returned(self, instance_id: str, event: list[Any] | None) -> None:
         if event is not None:

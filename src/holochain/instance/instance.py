@@ -281,11 +281,13 @@ class Instance:
         return self._reply(outcome, call)
 
     def _reply(self, value: Any, call: CallInfo) -> Any:
+        """The result's JSON text, or (when the call wrote) a future of it that completes once
+        what the call wrote is durable."""
         text = cjson.dumps(value)
         if call.wrote:
-            fut = self.store.wait_durable(call.wrote)
+            fut = self.store.wait_durable(call.wrote, text)
             if fut is not None:
-                return _after(fut, text)
+                return fut
         return text
 
     async def _finish_later(self, pending: runner.Pending, call: CallInfo) -> str:
@@ -587,7 +589,3 @@ def _param(params: Mapping[str, Any], key: str, kind: type) -> Any:
         raise _ParamError(f"`{key}` is not a valid json string")
     return value
 
-
-async def _after(fut: "asyncio.Future[None]", text: str) -> str:
-    await fut
-    return text

@@ -8,6 +8,7 @@ there, and only the instances the interface lists.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Awaitable
 
 from ..conductor.conductor import Conductor, rust_debug_str
@@ -95,8 +96,8 @@ def make_call_method(conductor: Conductor, exposed: dict[str, str]) -> Method:
             result = conductor.call_zome(instance_id, zome, function, args, token=token, provenance=provenance)
         except InstanceError as exc:
             raise RpcError(INVALID_PARAMS, f"Holochain Instance Error: {exc}") from None
-        if isinstance(result, str):
-            return result
+        if isinstance(result, (str, asyncio.Future)):
+            return result  # a future only waits for durability: it fails with nothing but storage errors
         return _instance_errors(result)
 
     return call

@@ -19,6 +19,9 @@ leaves room:
 
 A method returns its result, or an awaitable of it when it has to wait; the
 dispatcher then returns an awaitable too, so quick methods never cost a task.
+When that awaitable is an :class:`asyncio.Future` (a committing zome call
+waiting for its group commit), the reply is a future as well, completed by a
+callback: no coroutine and no task per call.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+from functools import partial
 from typing import Any, Awaitable, Callable, Mapping
 
 import orjson
@@ -93,9 +97,9 @@ class Dispatcher:
             return _PARSE_ERROR_REPLY
         if isinstance(message, list):
             return self._batch(message)
-        reply = self._one(message)
-        if reply is None:
-            return None
+        reply = self._one(message, encoded=True)
+        if reply is None or isinstance(reply, (bytes, asyncio.Future)):
+            return reply
         if isinstance(reply, dict):
             return orjson.dumps(reply)
         return _encode_later(reply)
@@ -111,7 +115,9 @@ class Dispatcher:
         done = [r for r in replies if r is not None]
         return orjson.dumps(done) if done else None
 
-    def _one(self, message: Any) -> dict[str, Any] | None | Awaitable[dict[str, Any] | None]:
+    def _one(self, message: Any, encoded: bool = False) -> Any:
+        """The reply to one request: a dict, None, or an awaitable of either (a future of the
+        encoded reply when ``encoded`` and the method answered with a future)."""
         if not isinstance(message, dict):
             return _error(INVALID_REQUEST, "Invalid request", None)
         id_ = message.get("id", _NO_ID)
@@ -139,11 +145,37 @@ class Dispatcher:
         except Exception as exc:  # a bug in a method: answer, log, keep serving
             log.exception("JSON-RPC method %s failed", message["method"])
             return None if notification else _error(INTERNAL_ERROR, f"Internal error: {type(exc).__name__}: {exc}", id_)
+        if isinstance(result, asyncio.Future) and encoded:
+            out = result.get_loop().create_future()
+            result.add_done_callback(partial(_finish_future, out, id_, notification, message["method"]))
+            return out
         if inspect.isawaitable(result):
             return _finish(result, id_, notification, message["method"])
         if notification:
             return None
         return {"jsonrpc": "2.0", "result": result, "id": id_}
+
+
+def _finish_future(out: "asyncio.Future[bytes | None]", id_: Any, notification: bool, name: str,
+                   result: "asyncio.Future[Any]") -> None:
+    """``_finish`` as a done-callback: the encoded reply once ``result`` is done."""
+    if out.done():
+        return
+    if result.cancelled():
+        out.cancel()
+        return
+    exc = result.exception()
+    if exc is None:
+        reply: dict[str, Any] | None = {"jsonrpc": "2.0", "result": result.result(), "id": id_}
+    elif isinstance(exc, RpcError):
+        reply = _error(exc.code, exc.message, id_)
+    elif isinstance(exc, Exception):
+        log.error("JSON-RPC method %s failed", name, exc_info=exc)
+        reply = _error(INTERNAL_ERROR, f"Internal error: {type(exc).__name__}: {exc}", id_)
+    else:
+        out.set_exception(exc)
+        return
+    out.set_result(None if notification else orjson.dumps(reply))
 
 
 async def _finish(result: Awaitable[Any], id_: Any, notification: bool, name: str) -> dict[str, Any] | None:

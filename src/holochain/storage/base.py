@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol
+from typing import Any, Iterator, Protocol
 
 __all__ = ["WriteBatch", "Store", "StorageError", "ChainRow", "EavRow"]
 
@@ -67,7 +67,9 @@ class Store(Protocol):
 
     # -- writing ---------------------------------------------------------------
     def write(self, batch: WriteBatch) -> int: ...
-    def wait_durable(self, ticket: int) -> "asyncio.Future[None] | None": ...
+    def wait_durable(self, ticket: int, result: Any = None) -> "asyncio.Future[Any] | None":
+        """None if ``ticket`` is durable, else a future that completes with ``result`` once it is."""
+        ...
 
     # -- chain -----------------------------------------------------------------
     def chain_length(self) -> int: ...

@@ -268,7 +268,7 @@ class SqliteStore:
         self._durable_upto = 0  # set by the writer thread
         self._held_counts: tuple[int, tuple[int, int]] | None = None  # (durable ticket, counts)
         self._failed: BaseException | None = None
-        self._waiters: dict[int, list[asyncio.Future[None]]] = {}
+        self._waiters: dict[int, list[tuple[asyncio.Future[Any], Any]]] = {}
         self._open: _Group | None = None  # collecting writes, not yet handed to the writer
         self._in_flight: collections.deque[_Group] = collections.deque()  # handed over, not yet durable
         self._hand_off_scheduled = False
@@ -374,14 +374,14 @@ class SqliteStore:
         self._in_flight.append(group)
         self._queue.put(group)
 
-    def wait_durable(self, ticket: int) -> "asyncio.Future[None] | None":
+    def wait_durable(self, ticket: int, result: Any = None) -> "asyncio.Future[Any] | None":
         if ticket <= self.durable_ticket:
             return None
         if self._failed is not None:
             raise StorageError(f"storage of {self.label} failed: {self._failed}")
         loop = asyncio.get_running_loop()
-        fut: asyncio.Future[None] = loop.create_future()
-        self._waiters.setdefault(ticket, []).append(fut)
+        fut: asyncio.Future[Any] = loop.create_future()
+        self._waiters.setdefault(ticket, []).append((fut, result))
         return fut
 
     def flush(self, timeout: float = 30.0) -> None:
@@ -456,9 +456,9 @@ class SqliteStore:
         waiters = self._waiters
         if waiters:
             for ticket in range(self.durable_ticket + 1, upto + 1):
-                for fut in waiters.pop(ticket, ()):
+                for fut, result in waiters.pop(ticket, ()):
                     if not fut.done():
-                        fut.set_result(None)
+                        fut.set_result(result)
         self.durable_ticket = upto
         if self._open is not None and not in_flight:
             self._hand_off()
@@ -475,7 +475,7 @@ class SqliteStore:
     def _fail_waiters(self) -> None:
         error = StorageError(f"storage of {self.label} failed: {self._failed}")
         for futs in self._waiters.values():
-            for fut in futs:
+            for fut, _ in futs:
                 if not fut.done():
                     fut.set_exception(error)
         self._waiters.clear()
