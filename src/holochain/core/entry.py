@@ -151,8 +151,12 @@ class Entry:
     def content(self) -> str:
         """The text that is hashed (and stored): canonical JSON."""
         if self._content is None:
-            body = self.value["ChainHeader"] if self.variant == "ChainHeader" else self.value
-            self._content = cjson.dumps(body)
+            variant = self.variant
+            body = self.value["App"] if variant == "App" else None
+            if type(body) is list and len(body) == 2 and type(body[0]) is str and type(body[1]) is str:
+                self._content = cjson.dumps_plain(self.value)  # ["type", "value JSON"]: strings only
+            else:
+                self._content = cjson.dumps(self.value["ChainHeader"] if variant == "ChainHeader" else self.value)
         return self._content
 
     @property

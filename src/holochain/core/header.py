@@ -86,7 +86,12 @@ class ChainHeader:
     @property
     def content(self) -> str:
         if self._content is None:
-            self._content = cjson.dumps(self.to_json())
+            et = self.entry_type
+            if type(et) is str or (type(et) is dict and all(type(v) is str for v in et.values())):
+                # every other field is a string, null or a list of strings (from_json checks it)
+                self._content = cjson.dumps_plain(self.to_json())
+            else:
+                self._content = cjson.dumps(self.to_json())
         return self._content
 
     @property

@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["dumps", "dumps_bytes", "loads", "JSONDecodeError", "format_float"]
+__all__ = ["dumps", "dumps_bytes", "dumps_plain", "loads", "JSONDecodeError", "format_float"]
 
 JSONDecodeError = orjson.JSONDecodeError
 
@@ -46,6 +46,12 @@ def dumps_bytes(value: Any) -> bytes:
 def dumps(value: Any) -> str:
     """Canonical compact JSON of ``value`` as a ``str``."""
     return dumps_bytes(value).decode("utf-8")
+
+
+def dumps_plain(value: Any) -> str:
+    """:func:`dumps` of a value that cannot hold a number (strings, null, booleans, and lists
+    and dicts of them, e.g. a chain header): skips the scan for numbers serde writes differently."""
+    return orjson.dumps(value).decode("utf-8")
 
 
 def _needs_number_rewrite(value: Any) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import time as _time
+from typing import Any
 
 __all__ = ["now_ns", "format_ns", "parse_iso8601_ns"]
 
@@ -20,10 +21,17 @@ def now_ns() -> int:
     return _time.time_ns()
 
 
+_last_second: list[Any] = [None, ""]  # the last second formatted, and its text (commits come in bursts)
+
+
 def format_ns(ns: int) -> str:
     """RFC 3339 text of a UTC time given in nanoseconds since the epoch."""
     seconds, nanos = divmod(ns, 1_000_000_000)
-    base = _time.strftime("%Y-%m-%dT%H:%M:%S", _time.gmtime(seconds))
+    if _last_second[0] == seconds:
+        base = _last_second[1]
+    else:
+        base = _time.strftime("%Y-%m-%dT%H:%M:%S", _time.gmtime(seconds))
+        _last_second[0], _last_second[1] = seconds, base
     if nanos == 0:
         frac = ""
     elif nanos % 1_000_000 == 0:

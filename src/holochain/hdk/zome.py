@@ -86,7 +86,7 @@ def to_json_value(value: Any) -> Any:
     if isinstance(value, Entry):
         return value.value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_json_value(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {name: to_json_value(getattr(value, name)) for name in _field_names(type(value))}
     to_json = getattr(value, "to_json", None)
     if callable(to_json):
         return to_json_value(to_json())
@@ -400,15 +400,42 @@ def type_text(annotation: Any) -> str:
 
 
 @functools.lru_cache(maxsize=1024)
-def _type_hints(cls: type) -> dict[str, Any]:
-    """A dataclass's resolved field types (resolving them is slow; entry types are decoded often)."""
-    return typing.get_type_hints(cls)
+def _dataclass_plan(cls: type) -> tuple[tuple[str, Any, bool, bool], ...]:
+    """Per field of a dataclass: name, resolved type, optional?, required?  (Resolving the
+    types is slow, and entry types are decoded at every commit's validation.)"""
+    hints = typing.get_type_hints(cls)
+    return tuple(
+        (f.name, hints.get(f.name, Any), _is_optional(hints.get(f.name, Any)),
+         f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+        for f in dataclasses.fields(cls)
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def convert_argument(value: Any, annotation: Any, name: str) -> Any:
     """Check/convert one JSON value against a parameter annotation."""
     if annotation is Any or annotation is inspect.Parameter.empty:
         return value
+    if annotation is str:
+        if type(value) is not str and not isinstance(value, str):
+            raise ArgumentError(f"invalid type: {_describe(value)}, expected a string")
+        return value
+    if annotation is bool:
+        if not isinstance(value, bool):
+            raise ArgumentError(f"invalid type: {_describe(value)}, expected a boolean")
+        return value
+    if annotation is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ArgumentError(f"invalid type: {_describe(value)}, expected an integer")
+        return value
+    if annotation is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ArgumentError(f"invalid type: {_describe(value)}, expected f64")
+        return float(value)
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
         options = typing.get_args(annotation)
@@ -435,22 +462,6 @@ def convert_argument(value: Any, annotation: Any, name: str) -> Any:
         args = typing.get_args(annotation)
         item = args[1] if len(args) == 2 else Any
         return {k: convert_argument(v, item, name) for k, v in value.items()}
-    if annotation is str:
-        if not isinstance(value, str):
-            raise ArgumentError(f"invalid type: {_describe(value)}, expected a string")
-        return value
-    if annotation is bool:
-        if not isinstance(value, bool):
-            raise ArgumentError(f"invalid type: {_describe(value)}, expected a boolean")
-        return value
-    if annotation is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ArgumentError(f"invalid type: {_describe(value)}, expected an integer")
-        return value
-    if annotation is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ArgumentError(f"invalid type: {_describe(value)}, expected f64")
-        return float(value)
     if annotation in (list, dict):
         if not isinstance(value, annotation):
             expected = "a sequence" if annotation is list else "a map"
@@ -459,14 +470,13 @@ def convert_argument(value: Any, annotation: Any, name: str) -> Any:
     if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
         if not isinstance(value, dict):
             raise ArgumentError(f"invalid type: {_describe(value)}, expected struct {annotation.__name__}")
-        hints = _type_hints(annotation)
         kwargs = {}
-        for f in dataclasses.fields(annotation):
-            if f.name in value:
-                kwargs[f.name] = convert_argument(value[f.name], hints.get(f.name, Any), f.name)
-            elif _is_optional(hints.get(f.name, Any)):
-                kwargs[f.name] = None
-            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise ArgumentError(f"missing field `{f.name}`")
+        for field_name, hint, optional, required in _dataclass_plan(annotation):
+            if field_name in value:
+                kwargs[field_name] = convert_argument(value[field_name], hint, field_name)
+            elif optional:
+                kwargs[field_name] = None
+            elif required:
+                raise ArgumentError(f"missing field `{field_name}`")
         return annotation(**kwargs)
     return value
