@@ -6,6 +6,8 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import package, write_project
 from holochain.conductor.conductor import load_dna_file
@@ -15,6 +17,7 @@ from holochain.instance import chain as chain_module
 from holochain.instance.chain import VERIFIED_MARK_KEY
 from holochain.instance.instance import Instance
 from holochain.storage.base import ChainRow, EavRow, StorageError, WriteBatch
+from holochain.storage.memory import MemoryStore
 from holochain.storage.sqlite import DB_FILENAME, SCHEMA_VERSION, SqliteStore
 
 ZOME = '''
@@ -97,25 +100,38 @@ async def test_writes_of_one_tick_share_one_transaction(tmp_path):
     store.close()
 
 
-async def test_a_header_is_stored_once_and_still_read_as_header_entry_and_held_header(tmp_path):
+async def test_a_record_is_stored_once_and_read_back_as_every_row_it_was_written_as(tmp_path):
     store = SqliteStore(tmp_path)
     header = '{"entry_type":"AgentId","entry_address":"HcSx"}'
+    live = EavRow("QmEntry", "crud-status", "live", 7)
     ticket = store.write(WriteBatch(
         chain=[ChainRow(0, "QmHeader", header, "QmEntry", "%agent_id")],
         contents={"QmEntry": '{"AgentId":{}}', "QmHeader": '{"ChainHeader":' + header + "}"},
         headers=[("QmEntry", "QmHeader", header)],
+        eav=[live],
     ))
     await durable(store, ticket)
     store.close()
     db = sqlite3.connect(tmp_path / DB_FILENAME)
-    assert db.execute("SELECT COUNT(*) FROM contents WHERE address='QmHeader'").fetchone()[0] == 0
-    assert db.execute("SELECT header FROM headers").fetchall() == [(None,)]
+    assert [db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("contents", "headers", "eav")] == [0, 0, 0]
+    assert db.execute("SELECT content, folded, live FROM chain").fetchall() == [('{"AgentId":{}}', 3, 7)]
     db.close()
     again = SqliteStore(tmp_path)
+    assert again.get_content("QmEntry") == '{"AgentId":{}}'
     assert again.get_content("QmHeader") == '{"ChainHeader":' + header + "}"
     assert again.held_headers("QmEntry") == [header]
+    assert again.eav("QmEntry") == [live] and again.eav("QmEntry", "crud-") == [live]
+    assert again.eav("QmEntry", "link-") == []
+    assert again.held_counts() == (1, 1)
+    # written again later (as a holder would), nothing is stored twice
+    ticket = again.write(WriteBatch(contents={"QmEntry": '{"AgentId":{}}'}, headers=[("QmEntry", "QmHeader", header)],
+                                    eav=[live]))
+    await durable(again, ticket)
     assert again.held_counts() == (1, 1)
     again.close()
+    db = sqlite3.connect(tmp_path / DB_FILENAME)
+    assert [db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("contents", "headers", "eav")] == [0, 0, 0]
+    db.close()
 
 
 async def test_held_counts_count_distinct_entries_and_every_header(tmp_path):
@@ -164,13 +180,16 @@ async def test_a_schema_1_store_is_migrated_with_everything_in_it(dna, tmp_path)
     old.executescript(SCHEMA_1)
     chain = new.execute("SELECT seq, header_address, header, entry_address, entry_type FROM chain").fetchall()
     old.executemany("INSERT INTO chain VALUES (?,?,?,?,?)", chain)
-    old.executemany("INSERT INTO contents VALUES (?,?)", new.execute("SELECT address, content FROM contents"))
+    old.executemany("INSERT OR IGNORE INTO contents VALUES (?,?)", new.execute(
+        "SELECT address, content FROM contents UNION ALL "
+        "SELECT entry_address, content FROM chain WHERE content IS NOT NULL"))
     for _, header_address, header, _, _ in chain:  # schema 1 kept header-entries in contents
         old.execute("INSERT INTO contents VALUES (?,?)", (header_address, '{"ChainHeader":' + header + "}"))
     old.executemany("INSERT INTO headers VALUES (?,?,?)", new.execute(
-        "SELECT h.entry_address, h.header_address, COALESCE(h.header, c.header) FROM headers h "
-        "LEFT JOIN chain c ON c.header_address = h.header_address"))
-    old.executemany("INSERT INTO eav VALUES (?,?,?,?)", new.execute("SELECT * FROM eav"))
+        "SELECT entry_address, header_address, header FROM headers UNION ALL "
+        "SELECT entry_address, header_address, header FROM chain WHERE folded & 1"))
+    old.executemany("INSERT INTO eav VALUES (?,?,?,?)", new.execute(
+        "SELECT * FROM eav UNION ALL SELECT entry_address, 'crud-status', 'live', live FROM chain WHERE live IS NOT NULL"))
     old.executemany("INSERT INTO kv VALUES (?,?)", new.execute("SELECT * FROM kv WHERE key <> ?", (VERIFIED_MARK_KEY,)))
     old.commit()
     old.close()
@@ -188,6 +207,7 @@ async def test_a_schema_1_store_is_migrated_with_everything_in_it(dna, tmp_path)
     db = sqlite3.connect(old_dir / DB_FILENAME)
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert db.execute("SELECT COUNT(*) FROM contents WHERE content LIKE '{\"ChainHeader\":%'").fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM headers").fetchone()[0] == 0  # every held header folded into chain
     db.close()
 
 
@@ -273,4 +293,82 @@ async def test_a_forged_mark_is_ignored(dna, tmp_path, monkeypatch):
     counting = CountingVerify(monkeypatch)
     again = await open_instance(dna, tmp_path)
     assert counting.calls == 1 + 4  # the forged mark, then every record
+    again.close()
+
+
+# -- the SQLite store reads back exactly what the memory store does ------------------------------
+
+ENTRIES = [f"QmE{i}" for i in range(5)]
+HEADERS = [f"QmH{i}" for i in range(5)]
+ATTRIBUTES = [("crud-status", "live"), ("crud-status", "modified"), ("crud-link", "QmE1"), ("link-add:x", "QmE2"),
+              ("dht-held", "QmH0")]
+
+
+def header_text(address: str) -> str:  # content-addressed: one text per address
+    return '{"header":"' + address + '"}'
+
+
+def content_text(address: str) -> str:
+    return '{"App":["note","' + address + '"]}'
+
+
+@st.composite
+def batches(draw):
+    out = []
+    seq = 0
+    for _ in range(draw(st.integers(1, 6))):
+        batch = WriteBatch()
+        for _ in range(draw(st.integers(0, 2))):
+            entry, header = draw(st.sampled_from(ENTRIES)), HEADERS[seq % len(HEADERS)] + f"-{seq}"
+            batch.chain.append(ChainRow(seq, header, header_text(header), entry, "note"))
+            seq += 1
+            if draw(st.booleans()):  # what the author writes with a record, folded into its row
+                batch.contents[entry] = content_text(entry)
+                batch.contents[header] = '{"ChainHeader":' + header_text(header) + "}"
+                batch.headers.append((entry, header, header_text(header)))
+                batch.eav.append(EavRow(entry, "crud-status", "live", draw(st.integers(1, 3))))
+        for address in draw(st.lists(st.sampled_from(ENTRIES + HEADERS), max_size=3)):
+            batch.contents[address] = content_text(address)
+        for _ in range(draw(st.integers(0, 3))):
+            header = draw(st.sampled_from(HEADERS + [r.header_address for b in out for r in b.chain]))
+            batch.headers.append((draw(st.sampled_from(ENTRIES)), header, header_text(header)))
+        for _ in range(draw(st.integers(0, 3))):
+            attribute, value = draw(st.sampled_from(ATTRIBUTES))
+            batch.eav.append(EavRow(draw(st.sampled_from(ENTRIES)), attribute, value, draw(st.integers(1, 3))))
+        if draw(st.booleans()):
+            batch.kv[draw(st.sampled_from(["a", "b"]))] = draw(st.sampled_from(["1", "2"]))
+        out.append(batch)
+    return out
+
+
+def reads(store, addresses):
+    return {
+        "content": {a: store.get_content(a) for a in addresses},
+        "headers": {a: sorted(store.held_headers(a)) for a in addresses},
+        "eav": {(a, p): sorted((r.entity, r.attribute, r.value, r.index) for r in store.eav(a, p))
+                for a in addresses for p in ("", "crud-", "link-", "dht-")},
+        "kv": {k: store.kv_get(k) for k in ("a", "b")},
+        "counts": store.held_counts(),
+        "chain": [store.chain_row(seq) for seq in range(store.chain_length())],
+    }
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(written=batches())
+def test_the_sqlite_store_reads_back_what_the_memory_store_does(tmp_path_factory, written):
+    directory = tmp_path_factory.mktemp("equivalence")
+    memory, sqlite = MemoryStore(), SqliteStore(directory)
+    for batch in written:
+        memory.write(batch)
+        sqlite.write(batch)
+    addresses = ENTRIES + HEADERS + [r.header_address for b in written for r in b.chain]
+    expected = reads(memory, addresses)
+    before = reads(sqlite, addresses)
+    del before["counts"]  # counts are of what is on disk, maybe not all of it yet
+    assert before == {k: v for k, v in expected.items() if k != "counts"}
+    sqlite.flush()
+    assert reads(sqlite, addresses) == expected
+    sqlite.close()
+    again = SqliteStore(directory)
+    assert reads(again, addresses) == expected
     again.close()

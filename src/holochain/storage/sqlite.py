@@ -22,13 +22,17 @@ the data survives power loss.  ``"normal"`` skips the fsync of WAL commits:
 faster, and still safe against a crash of the conductor process, but the
 last commits before a power failure or kernel crash can be lost.
 
-**Layout (schema 2).**  ``chain`` holds the source chain (each header's JSON
-is stored there, once); ``contents`` and ``headers`` are rowid tables (their
-rows are appended, only their small address indexes take random inserts);
-the header-entry of one of our own records (``{"ChainHeader": …}`` at the
-header's address) and the held header of our own entries are not stored a
-second time: they are read from ``chain``.  Schema 1 files are migrated in
-place when opened, in one transaction.
+**Layout (schema 2).**  Most writes are an agent's own records, and a record
+arrives as one chain row plus rows that only repeat it (its entry's content,
+its header held for its entry, the entry's ``live`` status, its header as a
+header-entry).  Those are folded into the chain row (``content``, ``folded``,
+``live``) and read back from it, so a commit costs one row and two small index
+inserts instead of five rows in five random-keyed B-trees: the writer does
+half the work, and the work grows less with the chain.  Rows that are not
+folded go to ``contents``, ``headers`` (rowid tables: appended, only their
+address indexes take random inserts), ``eav`` and ``kv``.  Held counts are
+kept in a one-row table by the same statement.  Schema 1 files are migrated
+in place when opened, in one transaction.
 
 **Reads** look in the open and in-flight groups first, then in small caches
 (entry contents are immutable, so a bounded cache of them never goes stale;
@@ -65,14 +69,19 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 2
 DB_FILENAME = "instance.sqlite3"
 
-_TABLES = """
+_SCHEMA = """
 CREATE TABLE chain (
     seq INTEGER PRIMARY KEY,
     header_address TEXT NOT NULL UNIQUE,
     header TEXT NOT NULL,
     entry_address TEXT NOT NULL,
-    entry_type TEXT NOT NULL
+    entry_type TEXT NOT NULL,
+    content TEXT,           -- the entry's JSON, when it was written with this record (else in contents)
+    folded INTEGER NOT NULL,  -- rows written with this record and folded in: 1 its header held for its
+                              -- entry, 2 its header-entry ({"ChainHeader": header} at header_address)
+    live INTEGER            -- index of a crud-status 'live' row of the entry folded in here, else NULL
 );
+CREATE INDEX chain_entry ON chain (entry_address);
 CREATE TABLE contents (
     id INTEGER PRIMARY KEY,
     address TEXT NOT NULL UNIQUE,
@@ -82,26 +91,9 @@ CREATE TABLE headers (
     id INTEGER PRIMARY KEY,
     entry_address TEXT NOT NULL,
     header_address TEXT NOT NULL,
-    header TEXT,  -- NULL: the header is chain.header of the row with this header_address
+    header TEXT NOT NULL,
     UNIQUE (entry_address, header_address)
 );
-"""
-
-# Entries and headers held, kept by a trigger (InstanceStats asks for them twice a second).
-_HELD_COUNTS = """
-CREATE TABLE held_counts (
-    id INTEGER PRIMARY KEY CHECK (id = 0),
-    entries INTEGER NOT NULL,
-    headers INTEGER NOT NULL
-);
-INSERT INTO held_counts VALUES (0, (SELECT COUNT(DISTINCT entry_address) FROM headers), (SELECT COUNT(*) FROM headers));
-CREATE TRIGGER held_count AFTER INSERT ON headers BEGIN
-    UPDATE held_counts SET headers = headers + 1,
-        entries = entries + NOT EXISTS (SELECT 1 FROM headers WHERE entry_address = NEW.entry_address AND id <> NEW.id);
-END;
-"""
-
-_SCHEMA = _TABLES + _HELD_COUNTS + """
 CREATE TABLE eav (
     entity TEXT NOT NULL,
     attribute TEXT NOT NULL,
@@ -113,67 +105,155 @@ CREATE TABLE kv (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE held_counts (  -- entries and headers held (InstanceStats asks twice a second)
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    entries INTEGER NOT NULL,
+    headers INTEGER NOT NULL
+);
+"""
+_COUNT_HELD = """
+INSERT OR REPLACE INTO held_counts VALUES (0,
+    (SELECT COUNT(*) FROM (SELECT entry_address FROM headers UNION SELECT entry_address FROM chain WHERE folded & 1)),
+    (SELECT COUNT(*) FROM headers) + (SELECT COUNT(*) FROM chain WHERE folded & 1));
 """
 
-# Schema 1 -> 2: rowid tables for contents and headers, each header stored once (in chain).
+# Schema 1 -> 2: chain rows take the held header of their entry; header-entries of our own
+# records are no longer stored apart (they are derived from chain); rowid tables.
 _MIGRATE_FROM_1 = """
+ALTER TABLE chain RENAME TO chain_v1;
 ALTER TABLE contents RENAME TO contents_v1;
 ALTER TABLE headers RENAME TO headers_v1;
-""" + _TABLES.replace("CREATE TABLE chain", "CREATE TABLE IF NOT EXISTS chain") + """
+""" + _SCHEMA.split("CREATE TABLE eav")[0] + """
+INSERT INTO chain (seq, header_address, header, entry_address, entry_type, content, folded, live)
+    SELECT c.seq, c.header_address, c.header, c.entry_address, c.entry_type, NULL,
+           EXISTS (SELECT 1 FROM headers_v1 AS h WHERE h.entry_address = c.entry_address
+                   AND h.header_address = c.header_address AND h.header = c.header)
+           | 2 * EXISTS (SELECT 1 FROM contents_v1 AS e WHERE e.address = c.header_address
+                         AND e.content = '{"ChainHeader":' || c.header || '}'), NULL
+    FROM chain_v1 AS c;
 INSERT INTO contents (address, content)
     SELECT address, content FROM contents_v1 AS c WHERE NOT EXISTS (
-        SELECT 1 FROM chain WHERE chain.header_address = c.address
-                              AND '{"ChainHeader":' || chain.header || '}' = c.content);
+        SELECT 1 FROM chain WHERE chain.header_address = c.address AND chain.folded & 2);
 INSERT INTO headers (entry_address, header_address, header)
-    SELECT entry_address, header_address,
-           CASE WHEN EXISTS (SELECT 1 FROM chain WHERE chain.header_address = h.header_address
-                                                   AND chain.header = h.header)
-                THEN NULL ELSE header END
-    FROM headers_v1 AS h;
+    SELECT entry_address, header_address, header FROM headers_v1 AS h WHERE NOT EXISTS (
+        SELECT 1 FROM chain WHERE chain.header_address = h.header_address AND chain.folded & 1
+                              AND chain.entry_address = h.entry_address);
+DROP TABLE chain_v1;
 DROP TABLE contents_v1;
 DROP TABLE headers_v1;
-""" + _HELD_COUNTS + """
+CREATE TABLE held_counts (id INTEGER PRIMARY KEY CHECK (id = 0), entries INTEGER NOT NULL, headers INTEGER NOT NULL);
+""" + _COUNT_HELD + """
 PRAGMA user_version = 2;
 """
 
-# The writer's one statement: a group's batches as JSON, fanned out by a trigger.  Every
-# batch is [chain rows (objects), contents {address: text}, headers [[entry, header address,
-# header]], eav rows (objects), kv {key: value}] (what orjson makes of a WriteBatch's fields).
+# The writer's one statement: a group's batches as JSON (see _payload), fanned out by a
+# trigger.  Rows that only repeat what a chain row of the same batch says (its entry's
+# content, its header held for its entry, the entry's 'live' status, its header-entry) were
+# folded into that chain row; what arrives later and repeats one is not stored again.
 _WRITER_SETUP = """
 CREATE TEMP VIEW inbox (data) AS SELECT NULL;
 CREATE TEMP TRIGGER inbox_write INSTEAD OF INSERT ON inbox BEGIN
-    INSERT INTO chain (seq, header_address, header, entry_address, entry_type)
-        SELECT json_extract(r.value, '$.seq'), json_extract(r.value, '$.header_address'),
-               json_extract(r.value, '$.header'), json_extract(r.value, '$.entry_address'),
-               json_extract(r.value, '$.entry_type')
-        FROM json_each(NEW.data) AS b, json_each(b.value, '$[0]') AS r;
+    UPDATE held_counts SET
+        entries = entries + (SELECT COUNT(*) FROM json_each(NEW.data, '$[1]') AS n
+            WHERE NOT EXISTS (SELECT 1 FROM headers WHERE entry_address = n.value)
+              AND NOT EXISTS (SELECT 1 FROM chain WHERE entry_address = n.value AND folded & 1)),
+        headers = headers + (SELECT COUNT(*) FROM json_each(NEW.data, '$[2]') AS n
+            WHERE NOT EXISTS (SELECT 1 FROM headers WHERE entry_address = json_extract(n.value, '$[0]')
+                                                      AND header_address = json_extract(n.value, '$[1]'))
+              AND NOT EXISTS (SELECT 1 FROM chain WHERE header_address = json_extract(n.value, '$[1]')
+                                                    AND entry_address = json_extract(n.value, '$[0]') AND folded & 1));
+    INSERT INTO chain (seq, header_address, header, entry_address, entry_type, content, folded, live)
+        SELECT json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'), json_extract(r.value, '$[2]'),
+               json_extract(r.value, '$[3]'), json_extract(r.value, '$[4]'), json_extract(r.value, '$[5]'),
+               json_extract(r.value, '$[6]'), json_extract(r.value, '$[7]')
+        FROM json_each(NEW.data, '$[0]') AS b, json_each(b.value, '$[0]') AS r;
     INSERT OR IGNORE INTO contents (address, content)
-        SELECT r.key, r.value FROM json_each(NEW.data) AS b, json_each(b.value, '$[1]') AS r
-        WHERE NOT EXISTS (SELECT 1 FROM main.chain AS c WHERE c.header_address = r.key
+        SELECT r.key, r.value FROM json_each(NEW.data, '$[0]') AS b, json_each(b.value, '$[1]') AS r
+        WHERE NOT EXISTS (SELECT 1 FROM main.chain AS c WHERE c.entry_address = r.key AND c.content = r.value)
+          AND NOT EXISTS (SELECT 1 FROM main.chain AS c WHERE c.header_address = r.key AND c.folded & 2
                                                         AND '{"ChainHeader":' || c.header || '}' = r.value);
     INSERT OR IGNORE INTO headers (entry_address, header_address, header)
-        SELECT json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'),
-               CASE WHEN EXISTS (SELECT 1 FROM main.chain AS c
-                                 WHERE c.header_address = json_extract(r.value, '$[1]')
-                                   AND c.header = json_extract(r.value, '$[2]'))
-                    THEN NULL ELSE json_extract(r.value, '$[2]') END
-        FROM json_each(NEW.data) AS b, json_each(b.value, '$[2]') AS r;
+        SELECT json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'), json_extract(r.value, '$[2]')
+        FROM json_each(NEW.data, '$[0]') AS b, json_each(b.value, '$[2]') AS r
+        WHERE NOT EXISTS (SELECT 1 FROM main.chain AS c WHERE c.header_address = json_extract(r.value, '$[1]')
+                          AND c.entry_address = json_extract(r.value, '$[0]') AND c.folded & 1);
     INSERT OR IGNORE INTO eav (entity, attribute, value, idx)
-        SELECT json_extract(r.value, '$.entity'), json_extract(r.value, '$.attribute'),
-               json_extract(r.value, '$.value'), json_extract(r.value, '$.index')
-        FROM json_each(NEW.data) AS b, json_each(b.value, '$[3]') AS r;
+        SELECT json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'),
+               json_extract(r.value, '$[2]'), json_extract(r.value, '$[3]')
+        FROM json_each(NEW.data, '$[0]') AS b, json_each(b.value, '$[3]') AS r
+        WHERE NOT EXISTS (SELECT 1 FROM main.chain AS c WHERE c.entry_address = json_extract(r.value, '$[0]')
+                          AND c.live = json_extract(r.value, '$[3]') AND json_extract(r.value, '$[1]') = 'crud-status'
+                          AND json_extract(r.value, '$[2]') = 'live');
     INSERT OR REPLACE INTO kv (key, value)
-        SELECT r.key, r.value FROM json_each(NEW.data) AS b, json_each(b.value, '$[4]') AS r;
+        SELECT r.key, r.value FROM json_each(NEW.data, '$[0]') AS b, json_each(b.value, '$[4]') AS r;
 END;
 """
 _WRITE = "INSERT INTO inbox (data) VALUES (?)"
+_LIVE = ("crud-status", "live")
 
-_GET_CONTENT = "SELECT content FROM contents WHERE address=?"
-_GET_HEADER_ENTRY = "SELECT header FROM chain WHERE header_address=?"
+
+def _payload(batches: list[WriteBatch]) -> bytes:
+    """A group's batches as the JSON the writer's trigger takes:
+    ``[batches, entries held by the group, (entry, header) pairs held by the group]``, each
+    batch as ``[chain rows, contents, held headers, EAV rows, kv]``, with what
+    only repeats a chain row of the batch folded into that row: ``[seq, header address, header,
+    entry address, entry type, entry content or null, folded (1: its header held for its
+    entry, 2: its header-entry), live index or null]``.  The entries and pairs let the
+    trigger keep the held counts with an index probe or two each."""
+    out = []
+    entries: dict[str, None] = {}
+    pairs: dict[tuple[str, str], None] = {}
+    for b in batches:
+        contents, headers, eav = b.contents, b.headers, b.eav
+        chain = []
+        if b.chain:
+            contents, headers, eav = dict(contents), list(headers), list(eav)
+            folded_contents = set()
+            for r in b.chain:
+                content = contents.get(r.entry_address)
+                if content is not None:
+                    folded_contents.add(r.entry_address)
+                folded = 0
+                held = (r.entry_address, r.header_address, r.header)
+                if held in headers:
+                    headers.remove(held)
+                    folded = 1
+                    entries[r.entry_address] = None
+                    pairs[(r.entry_address, r.header_address)] = None
+                if contents.get(r.header_address) == '{"ChainHeader":' + r.header + "}":
+                    folded_contents.add(r.header_address)
+                    folded |= 2
+                live = None
+                for i, row in enumerate(eav):
+                    if row.entity == r.entry_address and row.attribute == "crud-status" and row.value == "live":
+                        live = row.index
+                        del eav[i]
+                        break
+                chain.append((r.seq, r.header_address, r.header, r.entry_address, r.entry_type, content,
+                              folded, live))
+            for address in folded_contents:
+                del contents[address]
+        for entry_address, header_address, _ in headers:
+            entries[entry_address] = None
+            pairs[(entry_address, header_address)] = None
+        out.append((chain, contents, headers, [(r.entity, r.attribute, r.value, r.index) for r in eav], b.kv))
+    return orjson.dumps((out, list(entries), list(pairs)))
+
+
+_GET_CONTENT = """
+SELECT content FROM contents WHERE address=?1
+UNION ALL SELECT content FROM chain WHERE entry_address=?1 AND content IS NOT NULL
+UNION ALL SELECT '{"ChainHeader":' || header || '}' FROM chain WHERE header_address=?1 AND folded & 2
+LIMIT 1
+"""
 _HELD_HEADERS = """
-SELECT h.header_address, COALESCE(h.header, c.header) FROM headers AS h
-    LEFT JOIN chain AS c ON h.header IS NULL AND c.header_address = h.header_address
-WHERE h.entry_address=?
+SELECT header_address, header FROM headers WHERE entry_address=?1
+UNION ALL SELECT header_address, header FROM chain WHERE entry_address=?1 AND folded & 1
+"""
+_EAV = """
+SELECT entity, attribute, value, idx FROM eav WHERE entity=?1 AND attribute>=?2 AND attribute<?3
+UNION ALL SELECT entry_address, 'crud-status', 'live', live FROM chain
+    WHERE entry_address=?1 AND live IS NOT NULL AND 'crud-status'>=?2 AND 'crud-status'<?3
 """
 _CHAIN_COLUMNS = "seq, header_address, header, entry_address, entry_type"
 
@@ -297,7 +377,8 @@ class SqliteStore:
         if version == 0 and self._reader.execute("SELECT 1 FROM sqlite_master WHERE name='chain'").fetchone():
             version = 1  # schema 1 created its tables before it set its version
         if version == 0:
-            self._reader.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
+            self._reader.executescript(
+                f"BEGIN IMMEDIATE; {_SCHEMA} {_COUNT_HELD} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
         elif version == 1:
             log.info("storage of %s: migrating from schema 1 to %d", self.label, SCHEMA_VERSION)
             try:
@@ -417,7 +498,7 @@ class SqliteStore:
                 continue
             wall, cpu = time.perf_counter(), time.thread_time()
             try:
-                data = orjson.dumps([(b.chain, b.contents, b.headers, b.eav, b.kv) for b in item.batches])
+                data = _payload(item.batches)
                 conn.execute(_WRITE, (data.decode("utf-8"),))
             except (sqlite3.Error, OSError, orjson.JSONEncodeError) as exc:
                 log.error("storage of %s: write failed: %s", self.label, exc)
@@ -537,9 +618,9 @@ class SqliteStore:
         where = "c.seq>=?" if end is None else "c.seq>=? AND c.seq<?"
         try:
             cursor = self._reader.execute(
-                "SELECT c.seq, c.header_address, c.header, c.entry_address, c.entry_type, e.content "
-                f"FROM chain AS c LEFT JOIN contents AS e ON e.address = c.entry_address WHERE {where} "
-                "ORDER BY c.seq", args)
+                "SELECT c.seq, c.header_address, c.header, c.entry_address, c.entry_type, "
+                "COALESCE(c.content, (SELECT content FROM contents WHERE address = c.entry_address)) "
+                f"FROM chain AS c WHERE {where} ORDER BY c.seq", args)
             for found in cursor:
                 row = ChainRow(*found[:5])
                 # an entry that is itself one of our header-entries is kept only in chain
@@ -557,13 +638,9 @@ class SqliteStore:
         if text is not None:
             return text
         found = self._read(_GET_CONTENT, (address,))
-        if found:
-            text = found[0][0]
-        else:
-            found = self._read(_GET_HEADER_ENTRY, (address,))
-            if not found:
-                return None
-            text = '{"ChainHeader":' + found[0][0] + "}"
+        if not found:
+            return None
+        text = found[0][0]
         self._contents.put(address, text)
         return text
 
@@ -582,13 +659,8 @@ class SqliteStore:
         cached = self._eav_cache.get(entity)
         rows = cached.get(attribute_prefix) if cached is not None else None
         if rows is None:
-            if attribute_prefix:
-                rows = [EavRow(*r) for r in self._read(
-                    "SELECT entity, attribute, value, idx FROM eav WHERE entity=? AND attribute>=? AND attribute<?",
-                    (entity, attribute_prefix, attribute_prefix + "\U0010ffff"))]
-            else:
-                rows = [EavRow(*r) for r in self._read(
-                    "SELECT entity, attribute, value, idx FROM eav WHERE entity=?", (entity,))]
+            upper: str | bytes = attribute_prefix + "\U0010ffff" if attribute_prefix else b"\xff"  # a blob sorts after all text
+            rows = list(dict.fromkeys(EavRow(*r) for r in self._read(_EAV, (entity, attribute_prefix, upper))))
             if cached is None:
                 cached = {}
                 self._eav_cache.put(entity, cached)
