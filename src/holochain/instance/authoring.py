@@ -64,6 +64,8 @@ class Authoring:
     def __init__(self, instance: "Instance") -> None:
         self.instance = instance
         self.chain = instance.chain
+        self._app_types = frozenset(t for z in instance.dna.zomes.values() for t in z["entry_types"]
+                                    if not t.startswith("%"))
 
     # -- the commit workflow --------------------------------------------------------------------
 
@@ -73,7 +75,7 @@ class Authoring:
         except EntryShapeError:
             raise RibosomeError(RibosomeErrorCode.ArgumentDeserializationFailed) from None
         if entry.is_app:
-            if self.instance.dna.entry_type_def(entry.type_name) is None:
+            if entry.type_name not in self._app_types:
                 raise HolochainError.validation_failed(f"Unknown app entry type '{entry.type_name}'")
         elif entry.variant not in AUTHOR_VALIDATED_SYS:
             raise HolochainError.validation_failed(f"Attempted to validate system entry type {entry.variant}")
@@ -96,9 +98,9 @@ class Authoring:
                     raise HolochainError.generic("Unknown entry type")
         header = self.chain.new_header(entry, link_update_delete)
         if validate:
-            preflight = ChainHeader(header.entry_type, header.entry_address, [*provenances, *header.provenances],
-                                    header.link, header.link_same_type, header.link_update_delete,
-                                    header.timestamp)
+            preflight = header if not provenances else ChainHeader(
+                header.entry_type, header.entry_address, [*provenances, *header.provenances], header.link,
+                header.link_same_type, header.link_update_delete, header.timestamp)
             chain, dna = self.chain, instance.dna
             try:
                 instance.validation.validate(entry, preflight, "Chain",
@@ -121,7 +123,7 @@ class Authoring:
         for op in local_ops(entry, header):
             self.instance.shard.integrate(op, batch, now, log_op=False)
         # the header is an entry of its own (published as such); the author can get it at once
-        batch.contents[header.address] = cjson.dumps({"ChainHeader": header.to_json()})
+        batch.contents[header.address] = '{"ChainHeader":' + header.content + "}"  # = dumps({"ChainHeader": …})
         if entry.variant == "CapTokenGrant":
             self.instance.grants_changed()
 

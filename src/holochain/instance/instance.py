@@ -115,6 +115,8 @@ class Instance:
         self.public_token: str | None = None
         # (zome, function) pairs the public grant allows: the fast capability path
         self._public_functions: frozenset[tuple[str, str]] = frozenset()
+        # (zome, function) pairs the DNA declares
+        self._declared = frozenset((zome, f["name"]) for zome, z in dna.zomes.items() for f in z["fn_declarations"])
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -236,7 +238,7 @@ class Instance:
         if zome_def is None:
             raise HolochainError.generic(f"Zome '{zome}' not found")
         fn = zome_def.functions.get(function)
-        if fn is None or not self.dna.has_function(zome, function):
+        if fn is None or (zome, function) not in self._declared:
             raise HolochainError.generic(f"Zome function '{function}' not found in Zome '{zome}'")
         if token is None:
             if self.public_token is None:
@@ -273,7 +275,7 @@ class Instance:
     def _run_call(self, fn: Any, call: CallInfo) -> Any:
         host = CallHost(self, call.zome, call)
         try:
-            outcome = self.ribosome.call_function(fn, call.args, host, f"{self.instance_id}/{call.zome}/{call.function}")
+            outcome = self.ribosome.call_function(fn, call.args, host, (self.instance_id, call.zome, call.function))
         except (ZomeFunctionFailure, runner.ZomeCallTimeout) as exc:
             raise InstanceError(f"Zome function failure: {exc}") from None
         if isinstance(outcome, runner.Pending):

@@ -39,14 +39,17 @@ class Ribosome:
 
     # -- zome functions ----------------------------------------------------------
 
-    def call_function(self, fn: ZomeFunction, args: Any, host: Any, label: str) -> Any:
-        """Run a zome function; returns its JSON output or a :class:`runner.Pending`."""
+    def call_function(self, fn: ZomeFunction, args: Any, host: Any, label: Any) -> Any:
+        """Run a zome function; returns its JSON output or a :class:`runner.Pending`.
+
+        ``label`` names the call in the log (its parts are joined with ``/``)."""
 
         def run() -> Any:
             try:
                 return fn.invoke(args)
             except Exception as exc:
-                log.warning("zome function %s raised %s: %s", label, type(exc).__name__, exc, exc_info=exc)
+                name = "/".join(label) if isinstance(label, tuple) else label
+                log.warning("zome function %s raised %s: %s", name, type(exc).__name__, exc, exc_info=exc)
                 raise ZomeFunctionFailure(f"{type(exc).__name__}: {exc}") from exc
 
         return runner.start(run, host)
