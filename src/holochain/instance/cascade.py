@@ -66,9 +66,10 @@ class Cascade:
 
     # -- entries ---------------------------------------------------------------------------
 
-    def lookup(self, address: str, *, with_network: bool = True,
-               timeout_ms: int = _DEFAULT_TIMEOUT_MS) -> VersionRecord | None:
-        record = self.shard.record(address)
+    def lookup(self, address: str, *, with_network: bool = True, timeout_ms: int = _DEFAULT_TIMEOUT_MS,
+               with_headers: bool = True) -> VersionRecord | None:
+        """A version, local first; ``with_headers=False`` may leave a local record's headers out."""
+        record = self.shard.record(address, with_headers)
         if record is not None or not with_network:
             return record
         return self.remote_record(address, timeout_ms)
@@ -78,9 +79,9 @@ class Cascade:
             opts = parse_entry_options(options)
         except EntryOptionsError:
             raise RibosomeError(RibosomeErrorCode.ArgumentDeserializationFailed) from None
-        timeout = opts["timeout"]
-        return walk_versions(lambda a: self.lookup(a, timeout_ms=timeout), address, opts["status_request"],
-                             opts["headers"])
+        timeout, headers = opts["timeout"], opts["headers"]
+        return walk_versions(lambda a: self.lookup(a, timeout_ms=timeout, with_headers=headers), address,
+                             opts["status_request"], headers)
 
     def latest_entry(self, address: str) -> Entry | None:
         value = latest_entry(self.get_entry_result(address, None))

@@ -80,11 +80,13 @@ class Shard:
 
     def headers_of(self, address: str) -> list[dict[str, Any]]:
         headers = [cjson.loads(h) for h in self.store.held_headers(address)]
-        headers.sort(key=lambda h: (parse_iso8601_ns(h["timestamp"]), cjson.dumps(h)))
+        if len(headers) > 1:
+            headers.sort(key=lambda h: (parse_iso8601_ns(h["timestamp"]), cjson.dumps(h)))
         return headers
 
-    def record(self, address: str) -> VersionRecord | None:
-        """The version at ``address`` if held (a held entry has a CRUD status)."""
+    def record(self, address: str, with_headers: bool = True) -> VersionRecord | None:
+        """The version at ``address`` if held (a held entry has a CRUD status); its headers
+        only if asked for."""
         entry = self.entry(address)
         if entry is None:
             return None
@@ -94,10 +96,11 @@ class Shard:
             status, link = self.crud(address)
             if status is None:
                 return None  # stored (e.g. as a link's data) but not held
-        return VersionRecord(entry.value, entry.entry_type, address, status, link, self.headers_of(address))
+        return VersionRecord(entry.value, entry.entry_type, address, status, link,
+                             self.headers_of(address) if with_headers else [])
 
     def holds(self, address: str) -> bool:
-        return self.record(address) is not None
+        return self.record(address, with_headers=False) is not None
 
     def dht_held(self, address: str) -> bool:
         """Whether we validated ``address``'s content as a holder (and so may serve it)."""
