@@ -159,3 +159,19 @@ def test_dna_hash_ignores_formatting_key_order_and_extra_keys():
 def test_merge_patch_is_rfc_7396():
     assert json_merge_patch({"a": 1, "b": {"c": 2}}, {"b": {"c": None, "d": 3}, "e": 4}) == {"a": 1, "b": {"d": 3}, "e": 4}
     assert json_merge_patch({"a": 1}, None) is None
+
+
+def _base58_digit_by_digit(data: bytes) -> str:
+    alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+    n, text = int.from_bytes(data, "big"), ""
+    while n:
+        n, r = divmod(n, 58)
+        text = alphabet[r] + text
+    return "1" * (len(data) - len(data.lstrip(b"\0"))) + text
+
+
+@settings(max_examples=300)
+@given(st.binary(max_size=48))
+def test_base58_matches_the_digit_by_digit_definition(data):
+    assert b58encode(data) == _base58_digit_by_digit(data)
+    assert b58decode(b58encode(data)) == data

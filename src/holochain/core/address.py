@@ -19,17 +19,28 @@ _PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]
 _MULTIHASH_PREFIX = b"\x12\x20"
 
 
+_QUADS = 3364 * 3364  # 58**4 < 2**30: one-digit divisor for CPython's fast division path
+
+
 def b58encode(data: bytes) -> str:
     """Bitcoin-alphabet base58, leading zero bytes kept as ``1``s."""
     n = int.from_bytes(data, "big")
     out: list[str] = []
+    put = out.append
+    pairs = _PAIRS
+    while n >= _QUADS:  # four digits per big-number division
+        n, r = divmod(n, _QUADS)
+        high, low = divmod(r, 3364)
+        put(pairs[low])
+        put(pairs[high])
     while n >= 3364:
         n, r = divmod(n, 3364)
-        out.append(_PAIRS[r])
-    text = "".join(reversed(out))
+        put(pairs[r])
+    out.reverse()
+    text = "".join(out)
     if n >= 58:
-        text = _PAIRS[n] + text
-    elif n > 0:
+        text = pairs[n] + text
+    elif n > 0:  # (n is 0 only for an all-zero input: the divisions leave a leading digit)
         text = _ALPHABET[n] + text
     zeros = len(data) - len(data.lstrip(b"\x00"))
     return "1" * zeros + text
