@@ -8,7 +8,8 @@ process of its own, on uvloop, with the store ``hc run --persist`` uses
 ``commit`` keeps K calls in flight (K worker coroutines, each awaiting its
 call's reply: the same durability wait a WebSocket reply has) and reports
 calls/s, latency and process CPU per call (all threads, as the interface
-figures count the conductor's).  ``build`` grows the chain of ``hc run``'s
+figures count the conductor's), split into the event loop's thread and the
+SQLite writer thread.  ``build`` grows the chain of ``hc run``'s
 instance (same DNA, agent ``testAgent``, instance ``test-instance``) in
 ``DIR`` (a ``.hc`` directory) to ``L`` records, quickly, so ``hc run
 --persist`` can then be measured on a long chain; it also reports the
@@ -91,10 +92,13 @@ async def commit_window(instance: Instance, *, inflight: int, secs: float, warm:
     workers = [asyncio.ensure_future(worker()) for _ in range(inflight)]
     await asyncio.sleep(warm)
     state["recording"] = True
-    t0, cpu0, busy0 = time.perf_counter(), time.process_time(), _machine_busy()
+    stats = getattr(instance.store, "stats", None)  # the SQLite writer thread's own figures
+    writer0 = stats.cpu_s if stats is not None else 0.0
+    t0, cpu0, main0, busy0 = time.perf_counter(), time.process_time(), time.thread_time(), _machine_busy()
     await asyncio.sleep(secs)
     state["recording"] = False
-    elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    elapsed, cpu, main = time.perf_counter() - t0, time.process_time() - cpu0, time.thread_time() - main0
+    writer = (stats.cpu_s if stats is not None else 0.0) - writer0
     other = _machine_busy() - busy0 - cpu
     calls = state["calls"]
     state["stop"] = True
@@ -104,6 +108,8 @@ async def commit_window(instance: Instance, *, inflight: int, secs: float, warm:
         "inflight": inflight, "calls": calls, "secs": round(elapsed, 4), "cps": round(calls / elapsed, 1),
         "p50_ms": round(1e3 * _quantile(latencies, 0.5), 4), "p99_ms": round(1e3 * _quantile(latencies, 0.99), 4),
         "cpu_us_per_call": round(1e6 * cpu / max(calls, 1), 2), "cpu_pct": round(100 * cpu / elapsed, 1),
+        "main_thread_us_per_call": round(1e6 * main / max(calls, 1), 2),
+        "writer_us_per_call": round(1e6 * writer / max(calls, 1), 2),
         "other_cpu_pct": round(max(0.0, 100 * other / elapsed), 1),
         "chain_length_after": instance.chain.length,
     }

@@ -287,7 +287,9 @@ def inprocess(settings: Settings, lab: Lab) -> list[dict[str, Any]]:
             row["rep"] = rep
             rows.append(row)
             lab.log(f"  in process, {row['inflight']:>3} in flight: {row['cps']:>8,.0f}/s  p50 {row['p50_ms']:.3f} "
-                    f"p99 {row['p99_ms']:.3f} ms  {row['cpu_us_per_call']:.1f} µs CPU/call  other {row['other_cpu_pct']:.0f}%")
+                    f"p99 {row['p99_ms']:.3f} ms  {row['cpu_us_per_call']:.1f} µs CPU/call (event loop "
+                    f"{row['main_thread_us_per_call']:.1f}, writer {row['writer_us_per_call']:.1f})  "
+                    f"other {row['other_cpu_pct']:.0f}%")
     return rows
 
 
