@@ -367,9 +367,9 @@ class SqliteStore:
         self._rewind = False  # set by the checkpointer: the writer restarts the WAL before its next write
         self._closing = False
         self._checkpoint_wanted = threading.Event()
+        # started by the writer at the first checkpoint wanted: an idle instance costs no thread for it
         self._checkpointer = threading.Thread(target=self._checkpoint_loop, name=f"sqlite-checkpoints {self.label}",
                                               daemon=True)
-        self._checkpointer.start()
         self._queue: "queue.SimpleQueue[object]" = queue.SimpleQueue()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._writer = threading.Thread(target=self._write_loop, name=f"sqlite-writer {self.label}", daemon=True)
@@ -528,6 +528,8 @@ class SqliteStore:
             self._durable_upto = item.last_ticket
             self._notify_loop()
             if stats.transactions % _CHECKPOINT_EVERY == 0:
+                if not self._checkpointer.is_alive() and not self._closing:
+                    self._checkpointer.start()
                 self._checkpoint_wanted.set()
 
     def _checkpoint_loop(self) -> None:
@@ -733,7 +735,8 @@ class SqliteStore:
     def close(self) -> None:
         self._closing = True
         self._checkpoint_wanted.set()
-        self._checkpointer.join(timeout=30)
+        if self._checkpointer.is_alive():
+            self._checkpointer.join(timeout=30)
         if self._writer.is_alive():
             try:
                 self.flush()
