@@ -20,8 +20,9 @@ from typing import Any, Awaitable, Callable
 import orjson
 
 from ..core.crypto import AgentKey
-from ..core.keys import AgentKeystore
 from ..core.dna import Dna, DnaError
+from ..core.keys import AgentKeystore
+from ..core.rust_text import rust_debug_str
 from ..instance.instance import Instance, InstanceError
 from ..net.config import NetworkConfigError, network_for_instance
 from ..storage.base import StorageError, Store
@@ -29,12 +30,18 @@ from ..storage.memory import MemoryStore
 from ..storage.sqlite import SqliteStore
 from .admin import AdminOperations
 from .bridges import check_bridges, required_bridges
-from .config import ConfigError, Configuration, DnaConfig, InstanceConfig, write_config_atomically
+from .config import (
+    ConfigError,
+    Configuration,
+    DnaConfig,
+    InstanceConfig,
+    write_config_atomically,
+)
 from .keystore import Keystore, KeystoreError
 from .passphrase import PassphraseError, PassphraseService
 from .signals import Signal, SignalKind, consistency_signal, instance_signal_frame
 
-__all__ = ["Conductor", "ConductorError", "load_dna_file", "rust_debug_str", "CONFIG_FILENAME"]
+__all__ = ["Conductor", "ConductorError", "load_dna_file", "CONFIG_FILENAME"]
 
 log = logging.getLogger(__name__)
 
@@ -45,28 +52,6 @@ SignalListener = Callable[[str, SignalKind, bytes], None]
 
 class ConductorError(Exception):
     """A conductor operation failed; the message is shown to the operator or client."""
-
-
-def rust_debug_str(text: str) -> str:
-    """A string as Rust's ``{:?}`` writes it: quoted, with escapes."""
-    out = ['"']
-    for ch in text:
-        if ch in ('"', "\\"):
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\0":
-            out.append("\\0")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{{{ord(ch):x}}}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
 
 
 def load_dna_file(path: Path) -> Dna:
