@@ -12,7 +12,8 @@ Each op a peer sends goes through, in order:
    validation package fetched lazily from the author (or rebuilt from the
    DHT if the author is gone);
 4. **integrate_dht_ops** — written to the shard, and to the log of ops held
-   for others (what newcomers are sent).
+   for others; the node offers it in gossip from then on, and a consistency
+   signal says it is held (:mod:`.consistency`).
 
 The answer per op is ``held``, ``rejected: <why>`` or ``pending``.  Pending
 ops are retried whenever something new is held (and on a backing-off timer);
@@ -43,6 +44,7 @@ from ..ribosome.host_api import CallHost
 from ..storage.base import WriteBatch
 from .app_validation import Unresolved
 from .authoring import MAX_ENTRY_BYTES
+from .consistency import hold_signal
 from .validation_package import RemoteValidationPackage, public_entry
 
 if TYPE_CHECKING:
@@ -158,8 +160,22 @@ class Incoming:
         batch = WriteBatch()
         self.shard.integrate(op, batch, now_ns(), log_op=True)
         await self.instance.wait_durable(self.instance.store.write(batch))
+        self._integrated(op)
         self._schedule_retry()
         return HELD
+
+    def _integrated(self, op: DhtOp) -> None:
+        instance = self.instance
+        if instance.node is not None:
+            instance.node.note_held(op.hash, op.basis, op.author)
+        if instance.consistency_signals:
+            signal = hold_signal(op)
+            if signal is not None:
+                instance.emit_consistency(signal)
+
+    def has(self, op_hash: str) -> bool:
+        """Held, or waiting for its dependencies."""
+        return op_hash in self._pending or self.shard.holds_op(op_hash)
 
     def _remember_valid(self, header_address: str) -> None:
         self._validated[header_address] = None
