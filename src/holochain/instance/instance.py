@@ -576,19 +576,24 @@ class Instance:
         return self.publisher.authored_items(start)
 
     def ops(self, op_hashes: list[str]) -> dict[str, Any]:
-        out = {}
+        """Our ops by hash: contents before what depends on them (links, updates, deletions)."""
+        found = []
         for op_hash in op_hashes:
-            text = self.store.get_content(op_hash) if self.shard.holds_op(op_hash) else None
+            text = self.store.get_content(op_hash)
             op = cjson.loads(text) if text is not None else self.publisher.op(op_hash)
-            if op is not None:
-                out[op_hash] = op
-        return out
+            if isinstance(op, dict) and len(op) == 1:
+                found.append((_OP_ORDER.get(next(iter(op)), 9), op_hash, op))
+        found.sort(key=lambda f: f[0])
+        return {op_hash: op for _, op_hash, op in found}
 
     def has_op(self, op_hash: str) -> bool:
         return self.incoming.has(op_hash)
 
     def peers_changed(self) -> None:
         self.publisher.peers_changed()
+
+
+_OP_ORDER = {"Content": 0, "Update": 1, "Deletion": 2, "LinkAdd": 3, "LinkRemove": 4}
 
 
 class _ParamError(ValueError):

@@ -52,7 +52,7 @@ from ..core import json as cjson
 from ..core.address import address_of
 from ..core.crypto import AgentKey
 from .gossip import SLICES, GossipIndex, Scope, ScopeError, slice_bounds
-from .location import RING, holders_for, holding_arcs, intersect, location
+from .location import RING, holders_for, holding_arcs, intersect, location, subtract
 from .memory import MemorySwitchboard
 from .switchboard import NetworkError, RequestTimeout, Switchboard, Unreachable
 from .wire import EnvelopeError, open_envelope, seal_envelope
@@ -78,6 +78,7 @@ _LIST_LIMIT = 4096  # ops listed per gossip round (more waits for the next round
 _FETCH_CHUNK = 64
 _REMEMBERED = 65_536  # refusals remembered, so gossip does not offer or fetch them again
 _NEIGHBOUR_SHARE = 0.75
+_EARLY_RECEIPTS = 16_384  # receipts that overtook the "pending" answer they settle
 _private_names = itertools.count(1)
 
 
@@ -234,6 +235,7 @@ class DhtNode:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._outboxes: dict[str, _Outbox] = {}
         self._receipts: dict[tuple[str, str], list[_Item]] = {}
+        self._early: collections.OrderedDict[tuple[str, str], str] = collections.OrderedDict()
         self.index = GossipIndex()
         self._authored_from = 0
         self._refused: collections.OrderedDict[str, None] = collections.OrderedDict()
@@ -354,7 +356,33 @@ class DhtNode:
             for key in [k for k in self._receipts if k[0] == agent]:
                 for item in self._receipts.pop(key):
                     item.finish("holder left")
+            for peer in self._repair_peers(agent):
+                self.spawn("repairs after churn", self._sync_with(peer))
         self.handler.peers_changed()
+
+    def _repair_peers(self, gone: str) -> list[str]:
+        """Whom to reconcile with now that ``gone`` left: arcs grew to cover what it held.
+
+        If our own arc grew, the agents holding the part we gained; if
+        another's grew over ops we authored, that agent (so what we wrote
+        keeps R holders, even if all of them left).
+        """
+        members = self.members()
+        if self.network.redundancy <= 0 or self.network.redundancy >= len(members) + 1:
+            return []  # everyone held everything before, and still does
+        before = holding_arcs(members + [gone], self.network.redundancy)
+        after = holding_arcs(members, self.network.redundancy)
+        peers: set[str] = set()
+        mine = subtract(after.get(self.agent, []), before.get(self.agent, []))
+        for agent in members:
+            if agent == self.agent:
+                continue
+            if mine and intersect(mine, after.get(agent, [])):
+                peers.add(agent)
+            gained = subtract(after.get(agent, []), before.get(agent, []))
+            if gained and self.index.listing(Scope([], self.agent, [], "", gained), gained, 1):
+                peers.add(agent)  # it now holds some of what we authored
+        return sorted(peers)
 
     async def _sync_with(self, agent: str) -> None:
         delay = 0.1
@@ -415,6 +443,10 @@ class DhtNode:
         return outbox
 
     def _await_receipt(self, holder: str, op_hash: str, item: "_Item") -> None:
+        early = self._early.pop((holder, op_hash), None)
+        if early is not None:  # the holder settled it before its "pending" answer reached us
+            item.finish(early)
+            return
         self._receipts.setdefault((holder, op_hash), []).append(item)
 
         def expire() -> None:
@@ -704,7 +736,12 @@ class DhtNode:
             return {"results": results}
         if kind == "receipt":
             for op_hash, status in body["results"]:
-                for item in self._receipts.pop((frm, op_hash), ()):
+                items = self._receipts.pop((frm, op_hash), None)
+                if items is None:  # it may have overtaken the answer it settles: keep it a while
+                    self._early[(frm, op_hash)] = status
+                    while len(self._early) > _EARLY_RECEIPTS:
+                        self._early.popitem(last=False)
+                for item in items or ():
                     item.finish(status)
             return {}
         if kind == "get_entry":
@@ -755,7 +792,8 @@ class DhtNode:
             self._refresh_authored()
             budget = self.network.switchboard.max_message_bytes // 2
             out, size = [], 0
-            for op in self.handler.ops(hashes).values():
+            # only what we offer in gossip: what we hold for others, and our own public ops
+            for op in self.handler.ops([h for h in hashes if h in self.index]).values():
                 size += len(cjson.dumps(op))
                 if out and size > budget:
                     break

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from ..core import hcid
 
-__all__ = ["location", "holders_for", "holding_arcs", "intersect", "in_ranges", "Ranges", "FULL_RING", "RING"]
+__all__ = ["location", "holders_for", "holding_arcs", "intersect", "subtract", "in_ranges", "Ranges", "FULL_RING", "RING"]
 
 RING = 1 << 32
 
@@ -92,3 +92,24 @@ def intersect(a: Ranges, b: Ranges) -> Ranges:
 
 def in_ranges(loc: int, ranges: Ranges) -> bool:
     return any(lo <= loc < hi for lo, hi in ranges)
+
+
+def subtract(a: Ranges, b: Ranges) -> Ranges:
+    """The ranges in ``a`` but not in ``b``."""
+    out = []
+    for lo, hi in a:
+        pieces = [(lo, hi)]
+        for blo, bhi in b:
+            next_pieces = []
+            for plo, phi in pieces:
+                if bhi <= plo or blo >= phi:
+                    next_pieces.append((plo, phi))
+                    continue
+                if plo < blo:
+                    next_pieces.append((plo, blo))
+                if bhi < phi:
+                    next_pieces.append((bhi, phi))
+            pieces = next_pieces
+        out.extend(pieces)
+    out.sort()
+    return out
