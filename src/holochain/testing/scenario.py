@@ -67,7 +67,8 @@ class PlayerConfig:
     keeps chains on disk under the scenario directory, so a killed player
     spawns again with its chain.  ``network`` overrides keys of the
     scenario's ``[network]`` table for this player (e.g. the relay ``servers``
-    it connects to).
+    it connects to).  ``consistency_signals`` turns on holochain-rust's
+    consistency signals (what tryorama waits on), collected in ``Player.signals``.
     """
 
     instances: dict[str, DnaSpec | Path | str]
@@ -75,6 +76,7 @@ class PlayerConfig:
     websocket: bool = False
     storage: str = "memory"
     network: dict[str, Any] | None = None
+    consistency_signals: bool = False
 
     def dna(self, instance_id: str) -> DnaSpec:
         spec = self.instances[instance_id]
@@ -128,6 +130,7 @@ class Player:
             "agents": agents, "dnas": dnas, "instances": instances, "interfaces": interfaces,
             "bridges": [{"caller_id": c, "callee_id": e, "handle": h} for c, e, h in self.config.bridges],
             "network": {**self.scenario.network_table(), **(self.config.network or {})},
+            "signals": {"consistency": self.config.consistency_signals, "trace": False},
         }
 
     async def spawn(self) -> None:
