@@ -144,6 +144,12 @@ class NatsSwitchboard:
     def connected(self) -> bool:
         return self._connected.is_set()
 
+    @property
+    def server(self) -> str | None:
+        """The URL of the server the connection is on now (``None`` while disconnected)."""
+        nc = self._nc
+        return nc.connected_url.geturl() if nc is not None and self.connected and nc.connected_url else None
+
     def _start(self) -> None:
         if self._runner is None and not self._closed:
             self._runner = asyncio.ensure_future(self._run())
