@@ -236,11 +236,10 @@ async def measure(args: argparse.Namespace, root: Path) -> dict[str, Any]:
             others = [c for c in conductors if c is not author]
             got = await asyncio.gather(*(_gettable(c, address, args.timeout) for c in others))
             must_hold = [c for c in holders(address, conductors) if c is not author]
-            done = await _until(lambda: all(address in c.holds for c in must_hold), args.timeout,
-                                f"post {i} held by its holders")
+            await _until(lambda: all(address in c.holds for c in must_hold), args.timeout,
+                         f"post {i} held by its holders")
             held.append(max([c.holds[address] for c in must_hold] + [t1]) - t1 if must_hold else 0.0)
             gettable.append(max(got) - t1)
-            del done
             await asyncio.sleep(args.pause)
         # a newcomer catches up by gossip
         t_join = time.monotonic()

@@ -12,7 +12,6 @@ gossip after a partition heals, a burst of a thousand publishes.
 from __future__ import annotations
 
 import asyncio
-import json
 import subprocess
 import sys
 from pathlib import Path
