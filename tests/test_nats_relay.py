@@ -105,6 +105,36 @@ async def test_a_conductor_reports_offline_until_its_relay_answers(tmp_path, app
         await conductor.shutdown()
 
 
+async def test_a_relay_that_wants_a_token_admits_only_who_has_it(tmp_path):
+    with NatsServer.start(tmp_path / "nats", extra_config='authorization { token: "s3cret" }') as server:
+        good = NatsSwitchboard(NatsOptions([server.url], heartbeat=HEARTBEAT, token="s3cret"), name="good")
+        bad = NatsSwitchboard(NatsOptions([server.url], heartbeat=HEARTBEAT, token="guess"), name="bad")
+        alice, bob = Agent("alice"), Agent("bob")
+        try:
+            await good.join(SPACE, alice.address, alice)
+            await bad.join(SPACE, bob.address, bob)
+            await until(lambda: good.connected, what="the right token admitted")
+            await asyncio.sleep(0.3)  # (three heartbeats: bob would have been seen by now)
+            assert not bad.connected and good.members(SPACE) == [alice.address]
+        finally:
+            await good.close()
+            await bad.close()
+
+
+async def test_a_conductor_that_stops_says_goodbye_at_once(tmp_path, app_spec_dna):
+    with NatsServer.start(tmp_path / "nats") as server:
+        # presence expires only after 3.5 s here: seeing the leave sooner means the goodbye arrived
+        network = {"type": "nats", "servers": [server.url], "heartbeat_interval_ms": 1000}
+        async with Scenario(tmp_path / "s", network=network) as scenario:
+            config = PlayerConfig({"app": DnaSpec(app_spec_dna)})
+            alice, bob = (await scenario.players({"alice": config, "bob": config})).values()
+            node = alice.instance("app").node
+            bob_address = bob.info("app").agent_address
+            assert bob_address in node.members()
+            await bob.kill()
+            await until(lambda: bob_address not in node.members(), 1.5, "bob's goodbye")
+
+
 @pytest.mark.parametrize("table, message", [
     ({"type": "sim2h"}, "needs sim2h_url"),
     ({"type": "nats"}, "servers must list"),

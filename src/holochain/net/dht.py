@@ -78,6 +78,7 @@ _LIST_LIMIT = 4096  # ops listed per gossip round (more waits for the next round
 _FETCH_CHUNK = 64
 _REMEMBERED = 65_536  # refusals remembered, so gossip does not offer or fetch them again
 _NEIGHBOUR_SHARE = 0.75
+_ROUNDS_IN_A_ROW = 64  # a round that could not list every difference is followed by another, this many at most
 _EARLY_RECEIPTS = 16_384  # receipts that overtook the "pending" answer they settle
 _private_names = itertools.count(1)
 
@@ -243,6 +244,7 @@ class DhtNode:
         self._gossip_lock = asyncio.Lock()
         self._random = random.Random()
         self.gossip_rounds = 0
+        self.served: collections.Counter[str] = collections.Counter()  # requests answered, by kind
         for op_hash, basis, author in handler.held_items():
             self.index.add(op_hash, location(basis), author)
 
@@ -390,7 +392,7 @@ class DhtNode:
             if self.closed or agent not in self.members():
                 return
             try:
-                await self.gossip_with(agent)
+                await self.reconcile(agent)
                 return
             except NetworkError as exc:
                 log.info("%s: syncing with %s failed (%s); attempt %d of %d", self.agent[:12], agent[:12], exc,
@@ -514,17 +516,30 @@ class DhtNode:
             if peer is None:
                 continue
             try:
-                await self.gossip_with(peer)
+                await self.reconcile(peer)
             except NetworkError as exc:
                 log.debug("%s: gossip with %s failed: %s", self.agent[:12], peer[:12], exc)
             except (KeyError, TypeError, ValueError) as exc:
                 log.warning("%s: gossip with %s: malformed answer: %s", self.agent[:12], peer[:12], exc)
 
+    async def reconcile(self, peer: str) -> dict[str, int]:
+        """Gossip rounds with ``peer`` until one could list every difference (bounded)."""
+        total = {"fetched": 0, "pushed": 0, "rounds": 0}
+        for _ in range(_ROUNDS_IN_A_ROW):
+            outcome = await self.gossip_with(peer)
+            total["fetched"] += outcome["fetched"]
+            total["pushed"] += outcome["pushed"]
+            total["rounds"] += 1
+            if not outcome["more"] or self.closed:
+                break
+        return total
+
     async def gossip_with(self, peer: str) -> dict[str, int]:
-        """One anti-entropy round with ``peer``; returns how many ops were fetched and pushed."""
+        """One anti-entropy round with ``peer``: how many ops were fetched and pushed, and
+        whether more differences remain than one round lists (``more``)."""
         async with self._gossip_lock:
             if self.closed:
-                return {"fetched": 0, "pushed": 0}
+                return {"fetched": 0, "pushed": 0, "more": 0}
             self._refresh_authored()
             members = self.members()
             if peer not in members:
@@ -533,10 +548,10 @@ class DhtNode:
             mine, theirs = arcs.get(self.agent, []), arcs.get(peer, [])
             scope = Scope(intersect(mine, theirs), self.agent, mine, peer, theirs)
             timeout = self._gossip_timeout()
-            leaves = await self._differing(peer, scope, timeout)
+            leaves, more = await self._differing(peer, scope, timeout)
             self.gossip_rounds += 1
             if not leaves:
-                return {"fetched": 0, "pushed": 0}
+                return {"fetched": 0, "pushed": 0, "more": 0}
             reply = await self.request(peer, "gossip_list", {"scope": scope.to_json(), "ranges": leaves}, timeout)
             listed = reply["items"]
             if not isinstance(listed, list):
@@ -553,23 +568,25 @@ class DhtNode:
                        if h not in self.index and a != self.agent and h not in self._refused
                        and not self.handler.has_op(h)]
             pushed = 0
+            complete = len(listed) < _LIST_LIMIT and len(own) < _LIST_LIMIT
             if len(listed) < _LIST_LIMIT:  # a complete list: what it lacks, we can tell
                 pushed = self._push(peer, [h for h in own if h not in their])
             fetched = 0
             if lacking:
                 with self.working("gossip repairs"):
                     fetched = await self._fetch(lacking, peer, timeout)
-            return {"fetched": fetched, "pushed": pushed}
+            return {"fetched": fetched, "pushed": pushed, "more": int(more or not complete)}
 
-    async def _differing(self, peer: str, scope: Scope, timeout: float) -> list[list[int]]:
-        """The slices of the ring where our digests and the peer's differ, small enough to list."""
+    async def _differing(self, peer: str, scope: Scope, timeout: float) -> tuple[list[list[int]], bool]:
+        """The slices of the ring where our digests and the peer's differ, small enough to list,
+        and whether there are more than one round lists."""
         work: list[tuple[int, int]] = [(0, RING)]
         leaves: list[list[int]] = []
         expected = 0
         for depth in range(_GOSSIP_DEPTH):
             if not work:
                 break
-            batch = work[:SLICES]
+            batch, later = work[:SLICES], work[SLICES:]
             reply = await self.request(peer, "gossip_digest", {"scope": scope.to_json(), "ranges": batch,
                                                                "slices": SLICES}, timeout)
             digests = reply["digests"]
@@ -590,12 +607,14 @@ class DhtNode:
                                 and isinstance(their_cell[0], int) else 0)
                     if count <= _LEAF_ITEMS or sub_hi - sub_lo <= SLICES or depth == _GOSSIP_DEPTH - 1:
                         if expected + count > _LIST_LIMIT and leaves:
-                            return leaves  # the rest waits for the next round
+                            return leaves, True  # the rest waits for the next round
                         leaves.append([sub_lo, sub_hi])
                         expected += count
                     else:
                         work.append((sub_lo, sub_hi))
-        return leaves
+            if later:
+                return leaves, True
+        return leaves, bool(work)
 
     def _push(self, peer: str, op_hashes: list[str]) -> int:
         outbox = self._outbox(peer)
@@ -724,9 +743,16 @@ class DhtNode:
             except Exception as exc:  # answer, log, and keep serving
                 log.exception("%s: handling %s from %s failed", self.agent[:12], kind, frm)
                 return seal_envelope(self.key, self.space, frm, "error", f"{kind} failed: {type(exc).__name__}: {exc}")
-            return seal_envelope(self.key, self.space, frm, kind, reply)
+            sealed = seal_envelope(self.key, self.space, frm, kind, reply)
+            limit = self.network.switchboard.max_message_bytes
+            if len(sealed) > limit:
+                return seal_envelope(self.key, self.space, frm, "error",
+                                     f"the answer to {kind} ({len(sealed)} bytes) exceeds what network "
+                                     f"'{self.network.name}' carries ({limit} bytes)")
+            return sealed
 
     async def _dispatch(self, frm: str, kind: str, body: Any) -> Any:
+        self.served[kind] += 1
         if kind == "hold":
             ops = body["ops"]
             if not isinstance(ops, list) or len(ops) > _OPS_PER_MESSAGE:

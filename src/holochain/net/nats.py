@@ -51,6 +51,8 @@ _SUBJECT_TOKEN = re.compile(r"[A-Za-z0-9_\-]+")
 _FROM = "hc-from"
 _MAX_PRESENCE_BYTES = 4096
 _EXPIRED_MEMORY = 4096
+_MAX_INBOUND = 1024  # requests being answered at once; more are dropped (their senders time out)
+_MAX_REMOTE = 100_000  # agents known in one space
 
 
 @dataclass
@@ -84,6 +86,13 @@ class NatsOptions:
         if self.tls_cert_file:
             context.load_cert_chain(self.tls_cert_file, self.tls_key_file)
         return context
+
+
+def _relay_errors() -> tuple[type[BaseException], ...]:
+    """What nats-py raises when the connection is going or gone (imported only when used)."""
+    import nats.errors
+
+    return (nats.errors.Error, OSError, asyncio.TimeoutError)
 
 
 def _token(value: str) -> str:
@@ -134,6 +143,8 @@ class NatsSwitchboard:
         self._nc: Any = None
         self._connected = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._goodbyes: set[asyncio.Task[Any]] = set()
+        self._inbound = 0
         self._runner: asyncio.Task[None] | None = None
         self._closed = False
         self._last_error: str | None = None
@@ -230,6 +241,14 @@ class NatsSwitchboard:
         for space in self._spaces.values():
             for agent, inbox in list(space.local.items()):
                 await self._announce(space, agent, inbox, "bye")
+        if self._goodbyes:  # agents that left just before: let their goodbyes go out
+            await asyncio.wait(list(self._goodbyes), timeout=2)
+        nc = self._nc
+        if nc is not None and self.connected:
+            try:
+                await asyncio.wait_for(nc.flush(), 2)
+            except _relay_errors() as exc:
+                log.debug("network '%s': flushing before close: %s", self.name, exc)
         self._closed = True
         if self._runner is not None:
             self._runner.cancel()
@@ -277,7 +296,10 @@ class NatsSwitchboard:
         if not space.local:
             del self._spaces[space_id]
         if self.connected and not self._closed:
-            self._spawn(self._goodbye(space, agent, inbox, sub))
+            task = asyncio.ensure_future(self._goodbye(space, agent, inbox, sub))
+            self._goodbyes.add(task)
+            task.add_done_callback(self._goodbyes.discard)
+            task.add_done_callback(self._task_done)
 
     async def _goodbye(self, space: _Space, agent: str, inbox: Inbox, sub: Any) -> None:
         await self._announce(space, agent, inbox, "bye")
@@ -316,7 +338,7 @@ class NatsSwitchboard:
                    "sig": inbox.sign(text)}
         try:
             await nc.publish(space.presence_subject, cjson.dumps_bytes(message))
-        except Exception as exc:  # nats-py raises its own errors when the connection is going away
+        except _relay_errors() as exc:
             log.debug("network '%s': could not announce %s: %s", self.name, agent[:12], exc)
 
     async def _announce_all(self, event: str) -> None:
@@ -361,6 +383,10 @@ class NatsSwitchboard:
             return
         if peer is None and space.expired.get(agent, ("", -1))[0] == inc and seq <= space.expired[agent][1]:
             return  # a replay of what it said before it left
+        if peer is None and len(space.remote) >= _MAX_REMOTE:
+            log.warning("network '%s': space %s already has %d agents; ignoring %s", self.name, space.space,
+                        _MAX_REMOTE, agent)
+            return
         space.remote[agent] = _Peer(inc, seq, now)
         if peer is None:
             for inbox in list(space.local.values()):
@@ -437,18 +463,26 @@ class NatsSwitchboard:
 
     async def _on_request(self, space: _Space, agent: str, msg: Any) -> None:
         # answered in its own task: one slow request never holds up the others
+        if self._inbound >= _MAX_INBOUND:
+            log.warning("network '%s': %d requests are being answered; dropped one for %s", self.name,
+                        self._inbound, agent[:12])
+            return
+        self._inbound += 1
         self._spawn(self._answer(space, agent, msg))
 
     async def _answer(self, space: _Space, agent: str, msg: Any) -> None:
-        inbox = space.local.get(agent)
-        sender = (msg.headers or {}).get(_FROM)
-        if inbox is None or not sender or not msg.reply:
-            return
-        reply = await inbox.on_message(sender, msg.data)
         try:
-            await msg.respond(reply)
-        except Exception as exc:  # the connection went away; the requester times out
-            log.debug("network '%s': could not answer %s: %s", self.name, sender[:12], exc)
+            inbox = space.local.get(agent)
+            sender = (msg.headers or {}).get(_FROM)
+            if inbox is None or not sender or not msg.reply:
+                return
+            reply = await inbox.on_message(sender, msg.data)
+            try:
+                await msg.respond(reply)
+            except _relay_errors() as exc:  # the connection went away; the requester times out
+                log.debug("network '%s': could not answer %s: %s", self.name, sender[:12], exc)
+        finally:
+            self._inbound -= 1
 
     def __repr__(self) -> str:
         return f"NatsSwitchboard({self.name!r}, {', '.join(self.options.servers)})"

@@ -52,13 +52,15 @@ class NatsServer:
 
     def __init__(self, directory: Path, name: str, *, port: int = -1, websocket: bool | int = False,
                  cluster: bool = False, cluster_port: int = -1, routes: list[int] | None = None,
-                 advertise_route: str | None = None, max_payload: int = 8 * 1024 * 1024) -> None:
+                 advertise_route: str | None = None, max_payload: int = 8 * 1024 * 1024,
+                 extra_config: str = "") -> None:
         self.directory = Path(directory)
         self.name = name
         self.want = {"client": port, "websocket": websocket, "route": cluster_port if cluster else None}
         self.routes = routes or []
         self.advertise_route = advertise_route
         self.max_payload = max_payload
+        self.extra_config = extra_config  # more nats-server configuration, e.g. an authorization block
         self.ports: dict[str, int] = {}
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = self.directory / f"{name}.log"
@@ -98,6 +100,8 @@ class NatsServer:
             advertise = f'\n  advertise: "{self.advertise_route}"' if self.advertise_route else ""
             lines.append(f'cluster {{\n  name: "hc"\n  listen: 127.0.0.1:{route_port}\n  routes: [{routes}]'
                          f"{advertise}\n}}")
+        if self.extra_config:
+            lines.append(self.extra_config)
         return "\n".join(lines) + "\n"
 
     def run(self, timeout: float = 15.0) -> None:
