@@ -166,3 +166,17 @@ async def test_hc_run_networked_joins_the_relay(spawn, tmp_path, nats, app_spec_
         await asyncio.sleep(0.05)
     assert content(got) == "hc run, networked"
 
+
+
+def test_hc_run_network_flags(tmp_path):
+    import subprocess
+
+    from holochain.cli.run import network_table
+
+    assert network_table(None, ()) is None
+    assert network_table("nats", ()) == {"type": "nats", "servers": ["nats://127.0.0.1:4222"]}
+    assert network_table("nats", ("nats://a:1", "nats://b:2")) == {"type": "nats", "servers": ["nats://a:1", "nats://b:2"]}
+    assert network_table("sim2h", ()) == {"type": "sim2h", "sim2h_url": "ws://localhost:9000"}
+    done = subprocess.run([HC, "run", "--server", "nats://127.0.0.1:4222"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 1 and "--server needs --networked" in done.stderr
