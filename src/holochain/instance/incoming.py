@@ -19,7 +19,10 @@ The answer per op is ``held``, ``rejected: <why>`` or ``pending``.  Pending
 ops are retried whenever something new is held (and on a backing-off timer);
 when they settle, a *receipt* tells whoever sent them (holochain-rust's
 ``validation_receipt`` step).  Ops still unresolved after
-:data:`PENDING_GIVE_UP` seconds are dropped with a receipt saying so.
+:data:`PENDING_GIVE_UP` seconds are dropped with a receipt saying so, and so
+are pending ops whose basis we no longer hold (the holders changed: their
+dependencies now go to others) — ``dropped``, not refused, so they come back
+if we hold that basis again.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from ..core.header import ChainHeader
 from ..core.time import now_ns
 from ..core.validation import check_header, check_provenances
 from ..net import NetworkError
-from ..net.dht import HELD, PENDING, REJECTED
+from ..net.dht import DROPPED, HELD, PENDING, REJECTED
 from ..ribosome import runner
 from ..ribosome.host_api import CallHost
 from ..storage.base import WriteBatch
@@ -291,9 +294,13 @@ class Incoming:
             progressed = False
             for op_hash, pending in list(self._pending.items()):
                 status = await self.hold(pending.op)
-                if status == PENDING and loop.time() - pending.since < PENDING_GIVE_UP:
+                node = self.instance.node
+                if status == PENDING and node is not None and not node.should_hold(node.agent, pending.op.basis):
+                    # the holders changed: its dependencies will go to the new holders, not to us
+                    status = f"{DROPPED}: no longer a holder of {pending.op.basis}"
+                elif status == PENDING and loop.time() - pending.since < PENDING_GIVE_UP:
                     continue
-                if status == PENDING:
+                elif status == PENDING:
                     status = _rejected(f"dependencies did not arrive within {PENDING_GIVE_UP:g}s")
                 progressed = True
                 self._settle(op_hash, status)

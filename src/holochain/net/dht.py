@@ -57,19 +57,22 @@ from .memory import MemorySwitchboard
 from .switchboard import NetworkError, RequestTimeout, Switchboard, Unreachable
 from .wire import EnvelopeError, open_envelope, seal_envelope
 
-__all__ = ["Network", "DhtNode", "NodeHandler", "DirectMessageError", "settle", "HELD", "PENDING", "REJECTED"]
+__all__ = ["Network", "DhtNode", "NodeHandler", "DirectMessageError", "settle", "HELD", "PENDING", "REJECTED",
+           "DROPPED"]
 
 log = logging.getLogger(__name__)
 
 HELD = "held"
 PENDING = "pending"
 REJECTED = "rejected"
+DROPPED = "dropped"  # a holder let go of an op it could not hold yet (no longer its to hold)
 _OPS_PER_MESSAGE = 200
 _QUERY_FANOUT = 2
 _RETRY_FIRST = 0.05
 _RETRY_MAX = 5.0
 _RETRY_GIVE_UP = 300.0  # a holder that never answers is left to gossip after this long
 _RECEIPT_WAIT = 300.0
+_RECEIPT_ATTEMPTS = 6
 _OUTBOX_LIMIT = 100_000  # ops queued for one holder
 _NEWCOMER_ATTEMPTS = 5
 _GOSSIP_DEPTH = 4  # levels of slicing before listing (256^4 covers the ring)
@@ -469,10 +472,17 @@ class DhtNode:
         self.spawn("receipts", self._send_receipts(to, results))
 
     async def _send_receipts(self, to: str, results: list[list[str]]) -> None:
-        try:
-            await self.request(to, "receipt", {"results": results}, self.network.request_timeout)
-        except NetworkError as exc:
-            log.info("%s: could not send receipts to %s: %s", self.agent[:12], to, exc)
+        delay = _RETRY_FIRST
+        for attempt in range(_RECEIPT_ATTEMPTS):
+            try:
+                await self.request(to, "receipt", {"results": results}, self.network.request_timeout)
+                return
+            except NetworkError as exc:
+                if attempt + 1 == _RECEIPT_ATTEMPTS or to not in self.members():
+                    log.info("%s: could not send receipts to %s: %s", self.agent[:12], to, exc)
+                    return
+            await asyncio.sleep(delay)
+            delay = min(delay * 4, _RETRY_MAX)
 
     def note_held(self, op_hash: str, basis: str, author: str) -> None:
         """The instance now holds this op: it is offered in gossip from now on."""
@@ -667,33 +677,43 @@ class DhtNode:
     # -- queries -----------------------------------------------------------------------------
 
     async def _ask_holders(self, basis: str, kind: str, body: Any, timeout: float, found: Any) -> Any:
-        """Ask holders of ``basis`` two at a time; the first answer ``found`` accepts wins."""
+        """Ask holders of ``basis`` nearest first, two at a time, each for at most the network's
+        request timeout; while time remains, holders that did not answer are asked again.
+        The first answer ``found`` accepts wins."""
         candidates = self.holders(basis)
         if not candidates:
             return None
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         answered = timed_out = False
-        for start in range(0, len(candidates), _QUERY_FANOUT):
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                timed_out = True
+        while candidates:
+            silent = []
+            for start in range(0, len(candidates), _QUERY_FANOUT):
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    if timed_out and not answered:
+                        raise RequestTimeout(f"no holder of {basis} answered within {timeout:g}s")
+                    return None
+                wave = candidates[start:start + _QUERY_FANOUT]
+                each = min(remaining, self.network.request_timeout)
+                replies = await asyncio.gather(*(self.request(c, kind, body, each) for c in wave),
+                                               return_exceptions=True)
+                for candidate, reply in zip(wave, replies):
+                    if isinstance(reply, RequestTimeout):
+                        timed_out = True
+                        silent.append(candidate)
+                    elif isinstance(reply, BaseException):
+                        if not isinstance(reply, NetworkError):
+                            raise reply
+                        log.debug("%s: %s query failed: %s", self.agent[:12], kind, reply)
+                    else:
+                        answered = True
+                        value = found(reply)
+                        if value is not None:
+                            return value
+            if answered or not silent:
                 break
-            wave = candidates[start:start + _QUERY_FANOUT]
-            replies = await asyncio.gather(*(self.request(c, kind, body, remaining) for c in wave),
-                                           return_exceptions=True)
-            for reply in replies:
-                if isinstance(reply, RequestTimeout):
-                    timed_out = True
-                elif isinstance(reply, BaseException):
-                    if not isinstance(reply, NetworkError):
-                        raise reply
-                    log.debug("%s: %s query failed: %s", self.agent[:12], kind, reply)
-                else:
-                    answered = True
-                    value = found(reply)
-                    if value is not None:
-                        return value
+            candidates = silent  # nobody answered yet: ask again those that were silent
         if timed_out and not answered:
             raise RequestTimeout(f"no holder of {basis} answered within {timeout:g}s")
         return None
@@ -721,7 +741,16 @@ class DhtNode:
     async def get_validation_package(self, author: str, header_address: str, timeout: float) -> dict[str, Any] | None:
         if author == self.agent:
             return self.handler.validation_package(header_address)
-        reply = await self.request(author, "validation_package", {"header_address": header_address}, timeout)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:  # idempotent: asked again, within the time allowed, if an answer is lost
+            each = max(0.001, min(deadline - loop.time(), self.network.request_timeout))
+            try:
+                reply = await self.request(author, "validation_package", {"header_address": header_address}, each)
+                break
+            except RequestTimeout:
+                if deadline - loop.time() <= 0:
+                    raise
         package = reply.get("package") if isinstance(reply, dict) else None
         return package if isinstance(package, dict) else None
 
