@@ -24,6 +24,7 @@ from ..core.dna import Dna, DnaError
 from ..core.keys import AgentKeystore
 from ..core.rust_text import rust_debug_str
 from ..instance.instance import Instance, InstanceError
+from ..net import Network
 from ..net.config import NetworkConfigError, network_for_instance
 from ..storage.base import StorageError, Store
 from ..storage.memory import MemoryStore
@@ -100,6 +101,8 @@ class Conductor(AdminOperations):
         self._call_ids = itertools.count(1)
         self._dna_cache: dict[tuple[Path, int, int], Dna] = {}
         self._signal_listeners: list[SignalListener] = []
+        # relay connections this conductor made (one per distinct [network] table), closed at shutdown
+        self._networks: dict[str, Network] = {}
 
     # -- paths ------------------------------------------------------------------------
 
@@ -136,6 +139,9 @@ class Conductor(AdminOperations):
     async def shutdown(self) -> None:
         for instance_id in list(self.instances):
             self._close_instance(instance_id)
+        networks, self._networks = list(self._networks.values()), {}
+        for network in networks:
+            await network.close()
 
     def _close_instance(self, instance_id: str) -> None:
         instance = self.instances.pop(instance_id, None)
@@ -247,7 +253,7 @@ class Conductor(AdminOperations):
         if key is None:
             key = await self.unlock_agent(agent_config.id)
         try:
-            network = network_for_instance(self.config.network, inst_config.id)
+            network = network_for_instance(self.config.network, inst_config.id, self._networks)
         except NetworkConfigError as exc:
             raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
         try:
@@ -262,6 +268,7 @@ class Conductor(AdminOperations):
             store.close()
             raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
         instance_id = inst_config.id
+        instance.consistency_signals = self.config.signals.consistency
         instance.signal_sink = lambda signal: self._instance_signal(instance_id, signal)
         instance.bridge_call = lambda handle, zome, fn, args: self.bridge_call(instance_id, handle, zome, fn, args)
         self.instances[instance_id] = instance
@@ -422,6 +429,6 @@ class Conductor(AdminOperations):
                 "number_pending_validations": 0,
                 "number_delayed_validations": 0,
                 "number_running_zome_calls": self.running_calls.get(instance_id, 0),
-                "offline": False,
+                "offline": not getattr(instance.network.switchboard, "connected", True),
             }
         return stats
