@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 NODE_MODULES := tests/js/node_modules
 
-.PHONY: run test setup clean chromium bench profile
+.PHONY: run test setup clean chromium bench profile soak
 
 $(BIN)/hc: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ $(BIN)/py-spy: pyproject.toml
 # where the time of a call goes: py-spy on `hc run` under load (PROFILE_ARGS, e.g. --workloads create_post)
 profile: setup $(BIN)/py-spy
 	$(BIN)/python -m bench.profile --out bench/results/profile $(PROFILE_ARGS)
+
+# The reliability tests, run long: many more fuzz cases, SIGKILLs and seconds of load.
+soak: setup
+	HC_FUZZ_EXAMPLES=20000 HC_CRASH_KILLS=100 HC_LOAD_SECONDS=60 $(BIN)/python -m pytest -s \
+		tests/test_fuzz_jsonrpc.py tests/test_fuzz_servers.py tests/test_crash_safety.py tests/test_load_connections.py
 
 clean:
 	rm -rf $(VENV) $(NODE_MODULES) examples/*/dist

@@ -19,23 +19,15 @@ from conftest import HOLOCHAIN, REPO, package, write_project
 
 DONE = "*** Done. All interfaces started."
 
-# A zome that emits a User signal.  hdk.emit_signal is issue 3's; until it lands
-# the zome calls the very hook emit_signal calls (the instance's signal_sink,
-# which the conductor sets), so the conductor's routing is what is exercised.
+# A zome that emits a User signal.
 SIGNAL_ZOME = '''
 from holochain import hdk
-import json
 
 zome = hdk.Zome(description="emits signals")
 
 @zome.function(public=True)
 def shout(message: str) -> str:
-    arguments = {"message": message}
-    if hasattr(hdk, "emit_signal"):
-        hdk.emit_signal("shouted", arguments)
-    else:
-        instance = hdk.current_host().core
-        instance.signal_sink({"signal_type": "User", "name": "shouted", "arguments": json.dumps(arguments, separators=(",", ":"))})
+    hdk.emit_signal("shouted", {"message": message})
     return message
 
 @zome.function(public=True)

@@ -42,8 +42,20 @@ class Peer:
     def validation_package(self, header_address: str) -> None:
         return None
 
-    def sync_ops(self, agent: str, should_hold: Any) -> list[Any]:
+    def held_items(self) -> list[tuple[str, str, str]]:
         return []
+
+    def authored_items(self, start: int) -> tuple[list[tuple[str, str]], int]:
+        return [], start
+
+    def ops(self, op_hashes: list[str]) -> dict[str, Any]:
+        return {}
+
+    def has_op(self, op_hash: str) -> bool:
+        return False
+
+    def peers_changed(self) -> None:
+        pass
 
 
 MALLORY = AgentKey.for_test_agent("mallory")

@@ -80,9 +80,9 @@ async def test_network_configuration():
         network_for_instance({"type": "carrier-pigeon"}, "c")
 
 
-async def test_holochain_rusts_relay_configuration_runs_offline(caplog):
+async def test_holochain_rusts_lib3h_configuration_runs_offline(caplog):
     with caplog.at_level(logging.WARNING):
-        network = network_for_instance({"type": "sim2h", "sim2h_url": "ws://localhost:9000"}, "inst")
+        network = network_for_instance({"type": "lib3h", "bootstrap_nodes": []}, "inst")
     assert isinstance(network, Network) and network.nodes == set()
     assert "instance 'inst'" in caplog.text and "runs offline" in caplog.text
 

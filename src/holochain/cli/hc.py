@@ -171,15 +171,27 @@ def keygen_cmd(path: Path | None, quiet: bool, nullpass: bool) -> None:
               help="Name the agent's key is derived from (same name, same address).")
 @click.option("--persist", is_flag=True, help="Keep the chain in ./.hc (SQLite) across restarts.")
 @click.option("--logging", "verbose", is_flag=True, help="Log what the conductor does (to stderr).")
+@click.option("--networked", type=click.Choice(["nats", "sim2h"], case_sensitive=False), is_flag=False,
+              flag_value="nats", default=None,
+              help="Join a network through a NATS relay (`sim2h`: write holochain-rust's sim2h table, "
+                   "its URL taken as the relay's).")
+@click.option("--server", "--sim2h-server", "servers", multiple=True, metavar="URL",
+              help="The relay: nats://, tls://, ws:// or wss:// (repeat to list a cluster; default "
+                   "nats://127.0.0.1:4222, or ws://localhost:9000 with `--networked sim2h`).")
 def run_cmd(port: int, do_package: bool, dna_path: Path | None, interface: str, agent_name: str,
-            persist: bool, verbose: bool) -> None:
+            persist: bool, verbose: bool, networked: str | None, servers: tuple[str, ...]) -> None:
     """Run this DNA in a development conductor.
 
     One instance `test-instance` (DNA `hc-run-dna`, agent `hc-run-agent`) is
     served as JSON-RPC 2.0: `info/instances`, and `call` with
     {instance_id, zome, function, args}.  Stop with Ctrl-C (or `exit`).
+    Alone by default; `--networked` shares its DHT with every conductor
+    running the same DNA on the same relay (start one with `nats-server`).
     """
-    from .run import run_dev_conductor
+    from .run import network_table, run_dev_conductor
+
+    if servers and networked is None:
+        raise _fail("--server needs --networked")
 
     if do_package:
         from ..ribosome.packager import PackageError, package_project, write_package
@@ -198,6 +210,7 @@ def run_cmd(port: int, do_package: bool, dna_path: Path | None, interface: str, 
         agent_name=agent_name,
         persist=persist,
         verbose=verbose,
+        network=network_table(networked.lower() if networked else None, servers),
     )
     sys.exit(code)
 

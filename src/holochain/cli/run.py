@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..conductor.conductor import Conductor, ConductorError, load_dna_file
 from ..conductor.config import (
@@ -19,7 +20,7 @@ from ..core.crypto import AgentKey
 from ..storage.base import StorageError
 from .runtime import StopSignal, run_async, setup_logging
 
-__all__ = ["run_dev_conductor", "dev_config"]
+__all__ = ["run_dev_conductor", "dev_config", "network_table"]
 
 AGENT_ID = "hc-run-agent"
 DNA_ID = "hc-run-dna"
@@ -27,8 +28,26 @@ INSTANCE_ID = "test-instance"
 INTERFACE_ID = "websocket-interface"
 
 
+DEFAULT_SERVERS = {"nats": "nats://127.0.0.1:4222", "sim2h": "ws://localhost:9000"}
+
+
+def network_table(kind: str | None, servers: tuple[str, ...] | list[str]) -> dict[str, Any] | None:
+    """``--networked [nats|sim2h]`` with ``--server`` URLs, as a ``[network]`` table.
+
+    ``sim2h`` writes holochain-rust's own table (``sim2h_url``; the URL is
+    taken as the NATS server, a ``ws://`` one through its WebSocket
+    listener); ``nats`` lists every server to fail over between.
+    """
+    if kind is None:
+        return None
+    urls = list(servers) or [DEFAULT_SERVERS[kind]]
+    if kind == "sim2h":
+        return {"type": "sim2h", "sim2h_url": urls[0]}
+    return {"type": "nats", "servers": urls}
+
+
 def dev_config(dna_path: Path, dna_hash: str, *, port: int, interface: str, agent_name: str,
-               persist: bool) -> Configuration:
+               persist: bool, network: dict[str, Any] | None = None) -> Configuration:
     """The configuration holochain-rust's ``hc run`` builds."""
     storage = StorageConfig("sqlite", ".hc") if persist else StorageConfig("memory")
     return Configuration(
@@ -38,11 +57,12 @@ def dev_config(dna_path: Path, dna_hash: str, *, port: int, interface: str, agen
         instances=[InstanceConfig(INSTANCE_ID, DNA_ID, AGENT_ID, storage)],
         interfaces=[InterfaceConfig(INTERFACE_ID, {"type": interface, "port": port}, admin=True,
                                     instances=[InstanceRef(INSTANCE_ID)])],
+        network=network,
     )
 
 
 def run_dev_conductor(*, dna_path: Path, port: int, interface: str, agent_name: str,
-                      persist: bool, verbose: bool) -> int:
+                      persist: bool, verbose: bool, network: dict[str, Any] | None = None) -> int:
     setup_logging("debug" if verbose else "warning")
     from ..interfaces.service import ConductorService
 
@@ -53,7 +73,7 @@ def run_dev_conductor(*, dna_path: Path, port: int, interface: str, agent_name: 
         print(f"Error: {exc}{hint}", file=sys.stderr)
         return 1
     config = dev_config(dna_path, dna.address, port=port, interface=interface,
-                        agent_name=agent_name, persist=persist)
+                        agent_name=agent_name, persist=persist, network=network)
 
     async def main() -> int:
         stop = StopSignal()

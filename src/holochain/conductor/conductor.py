@@ -20,21 +20,29 @@ from typing import Any, Awaitable, Callable
 import orjson
 
 from ..core.crypto import AgentKey
-from ..core.keys import AgentKeystore
 from ..core.dna import Dna, DnaError
+from ..core.keys import AgentKeystore
+from ..core.rust_text import rust_debug_str
 from ..instance.instance import Instance, InstanceError
+from ..net import Network
 from ..net.config import NetworkConfigError, network_for_instance
 from ..storage.base import StorageError, Store
 from ..storage.memory import MemoryStore
 from ..storage.sqlite import SqliteStore
 from .admin import AdminOperations
 from .bridges import check_bridges, required_bridges
-from .config import ConfigError, Configuration, DnaConfig, InstanceConfig, write_config_atomically
+from .config import (
+    ConfigError,
+    Configuration,
+    DnaConfig,
+    InstanceConfig,
+    write_config_atomically,
+)
 from .keystore import Keystore, KeystoreError
 from .passphrase import PassphraseError, PassphraseService
 from .signals import Signal, SignalKind, consistency_signal, instance_signal_frame
 
-__all__ = ["Conductor", "ConductorError", "load_dna_file", "rust_debug_str", "CONFIG_FILENAME"]
+__all__ = ["Conductor", "ConductorError", "load_dna_file", "CONFIG_FILENAME"]
 
 log = logging.getLogger(__name__)
 
@@ -45,28 +53,6 @@ SignalListener = Callable[[str, SignalKind, bytes], None]
 
 class ConductorError(Exception):
     """A conductor operation failed; the message is shown to the operator or client."""
-
-
-def rust_debug_str(text: str) -> str:
-    """A string as Rust's ``{:?}`` writes it: quoted, with escapes."""
-    out = ['"']
-    for ch in text:
-        if ch in ('"', "\\"):
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\0":
-            out.append("\\0")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{{{ord(ch):x}}}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
 
 
 def load_dna_file(path: Path) -> Dna:
@@ -115,6 +101,8 @@ class Conductor(AdminOperations):
         self._call_ids = itertools.count(1)
         self._dna_cache: dict[tuple[Path, int, int], Dna] = {}
         self._signal_listeners: list[SignalListener] = []
+        # relay connections this conductor made (one per distinct [network] table), closed at shutdown
+        self._networks: dict[str, Network] = {}
 
     # -- paths ------------------------------------------------------------------------
 
@@ -151,6 +139,9 @@ class Conductor(AdminOperations):
     async def shutdown(self) -> None:
         for instance_id in list(self.instances):
             self._close_instance(instance_id)
+        networks, self._networks = list(self._networks.values()), {}
+        for network in networks:
+            await network.close()
 
     def _close_instance(self, instance_id: str) -> None:
         instance = self.instances.pop(instance_id, None)
@@ -262,7 +253,7 @@ class Conductor(AdminOperations):
         if key is None:
             key = await self.unlock_agent(agent_config.id)
         try:
-            network = network_for_instance(self.config.network, inst_config.id)
+            network = network_for_instance(self.config.network, inst_config.id, self._networks)
         except NetworkConfigError as exc:
             raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
         try:
@@ -277,6 +268,7 @@ class Conductor(AdminOperations):
             store.close()
             raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
         instance_id = inst_config.id
+        instance.consistency_signals = self.config.signals.consistency
         instance.signal_sink = lambda signal: self._instance_signal(instance_id, signal)
         instance.bridge_call = lambda handle, zome, fn, args: self.bridge_call(instance_id, handle, zome, fn, args)
         self.instances[instance_id] = instance
@@ -443,6 +435,6 @@ class Conductor(AdminOperations):
                 "number_pending_validations": 0,
                 "number_delayed_validations": 0,
                 "number_running_zome_calls": self.running_calls.get(instance_id, 0),
-                "offline": False,
+                "offline": not getattr(instance.network.switchboard, "connected", True),
             }
         return stats

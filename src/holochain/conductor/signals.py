@@ -14,13 +14,13 @@ Frames are serialized once here and sent as they are to every connection.
 Consistency events are what tryorama's waiter (hachiko) counts: each signal
 records that this node saw ``event`` and adds ``pending`` items the waiter
 then waits for, ``Source`` ones from this node, ``Validators`` ones from every
-node of the DNA's network.  This conductor announces only what it can always
-satisfy itself: every zome call as ``SignalZomeFunctionCall`` with a pending
-``ReturnZomeFunctionResult`` (group ``Source``), and that return when the call
-ends, whatever its outcome.  It does not announce ``Publish``/``Hold``:
-whether *every* node of the network holds an entry is not something one
-conductor can promise, and a pending item nobody satisfies costs the waiter
-its hard timeout on every wait.
+node of the DNA's network.  The conductor announces every zome call as
+``SignalZomeFunctionCall`` with a pending ``ReturnZomeFunctionResult`` (group
+``Source``), and that return when the call ends, whatever its outcome.  An
+instance on a shared network where everyone holds everything also announces
+``Publish`` events with pending holds, which every holder satisfies
+(:mod:`holochain.instance.consistency`); elsewhere it does not, since no set
+of nodes would ever emit every pending event and the waiter would wait in vain.
 """
 
 from __future__ import annotations

@@ -19,13 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from .rust_text import rust_debug_str
 from .time import parse_iso8601_ns
 
 __all__ = [
     "link_json",
     "link_data_json",
     "link_debug",
-    "rust_debug_str",
     "tag_matches",
     "LinkRow",
     "LinkAnswer",
@@ -53,28 +53,6 @@ def link_data_json(action_kind: str, link: dict[str, str], top_chain_header: dic
     """``LinkData`` in field order: ``action_kind`` is ``ADD`` or ``REMOVE``."""
     return {"action_kind": action_kind, "link": link, "top_chain_header": top_chain_header,
             "agent_id": agent_id}
-
-
-def rust_debug_str(text: str) -> str:
-    """A string as Rust's ``{:?}`` writes it: quoted, escapes for quotes, backslash and controls."""
-    out = ['"']
-    for ch in text:
-        if ch in ('"', "\\"):
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\0":
-            out.append("\\0")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{{{ord(ch):x}}}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
 
 
 def link_debug(link: dict[str, str]) -> str:

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 from ..core.entry import Entry
 from ..core.errors import HolochainError
 from ..core.header import ChainHeader
-from ..core.links import link_debug, rust_debug_str
+from ..core.links import link_debug
+from ..core.rust_text import rust_debug_str
 from ..core.validation import SYSTEM_PACKAGE_DEFINITIONS
 from ..hdk.api import EntryValidation, LinkValidation, ValidationData
 from ..ribosome.host_api import CallHost

@@ -12,13 +12,17 @@ Each op a peer sends goes through, in order:
    validation package fetched lazily from the author (or rebuilt from the
    DHT if the author is gone);
 4. **integrate_dht_ops** — written to the shard, and to the log of ops held
-   for others (what newcomers are sent).
+   for others; the node offers it in gossip from then on, and a consistency
+   signal says it is held (:mod:`.consistency`).
 
 The answer per op is ``held``, ``rejected: <why>`` or ``pending``.  Pending
 ops are retried whenever something new is held (and on a backing-off timer);
 when they settle, a *receipt* tells whoever sent them (holochain-rust's
 ``validation_receipt`` step).  Ops still unresolved after
-:data:`PENDING_GIVE_UP` seconds are dropped with a receipt saying so.
+:data:`PENDING_GIVE_UP` seconds are dropped with a receipt saying so, and so
+are pending ops whose basis we no longer hold (the holders changed: their
+dependencies now go to others) — ``dropped``, not refused, so they come back
+if we hold that basis again.
 """
 
 from __future__ import annotations
@@ -37,12 +41,13 @@ from ..core.header import ChainHeader
 from ..core.time import now_ns
 from ..core.validation import check_header, check_provenances
 from ..net import NetworkError
-from ..net.dht import HELD, PENDING, REJECTED
+from ..net.dht import DROPPED, HELD, PENDING, REJECTED
 from ..ribosome import runner
 from ..ribosome.host_api import CallHost
 from ..storage.base import WriteBatch
 from .app_validation import Unresolved
 from .authoring import MAX_ENTRY_BYTES
+from .consistency import hold_signal
 from .validation_package import RemoteValidationPackage, public_entry
 
 if TYPE_CHECKING:
@@ -158,8 +163,22 @@ class Incoming:
         batch = WriteBatch()
         self.shard.integrate(op, batch, now_ns(), log_op=True)
         await self.instance.wait_durable(self.instance.store.write(batch))
+        self._integrated(op)
         self._schedule_retry()
         return HELD
+
+    def _integrated(self, op: DhtOp) -> None:
+        instance = self.instance
+        if instance.node is not None:
+            instance.node.note_held(op.hash, op.basis, op.author)
+        if instance.consistency_signals:
+            signal = hold_signal(op)
+            if signal is not None:
+                instance.emit_consistency(signal)
+
+    def has(self, op_hash: str) -> bool:
+        """Held, or waiting for its dependencies."""
+        return op_hash in self._pending or self.shard.holds_op(op_hash)
 
     def _remember_valid(self, header_address: str) -> None:
         self._validated[header_address] = None
@@ -275,9 +294,13 @@ class Incoming:
             progressed = False
             for op_hash, pending in list(self._pending.items()):
                 status = await self.hold(pending.op)
-                if status == PENDING and loop.time() - pending.since < PENDING_GIVE_UP:
+                node = self.instance.node
+                if status == PENDING and node is not None and not node.should_hold(node.agent, pending.op.basis):
+                    # the holders changed: its dependencies will go to the new holders, not to us
+                    status = f"{DROPPED}: no longer a holder of {pending.op.basis}"
+                elif status == PENDING and loop.time() - pending.since < PENDING_GIVE_UP:
                     continue
-                if status == PENDING:
+                elif status == PENDING:
                     status = _rejected(f"dependencies did not arrive within {PENDING_GIVE_UP:g}s")
                 progressed = True
                 self._settle(op_hash, status)

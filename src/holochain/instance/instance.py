@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from ..core import json as cjson
 from ..core.crypto import AgentKey, PublicKeyError, encode_call_data_for_signing, verify
@@ -113,6 +113,8 @@ class Instance:
         self.signal_sink: Callable[[dict[str, Any]], None] | None = None
         self.bridge_call: Callable[[str, str, str, Any], Any] | None = None
         self.public_token: str | None = None
+        # set by the conductor when its `signals.consistency` is on (see .consistency)
+        self.consistency_signals = False
         # (zome, function) pairs the public grant allows: the fast capability path
         self._public_functions: frozenset[tuple[str, str]] = frozenset()
         # (zome, function) pairs the DNA declares
@@ -517,6 +519,15 @@ class Instance:
         except Exception:  # a broken listener must not break the zome call
             log.exception("instance '%s': the signal sink failed", self.instance_id)
 
+    def emit_consistency(self, signal: dict[str, Any]) -> None:
+        sink = self.signal_sink
+        if sink is None:
+            return
+        try:
+            sink(signal)
+        except Exception:  # a broken listener must not break holding or the zome call
+            log.exception("instance '%s': the signal sink failed", self.instance_id)
+
     # -- the node handler: what peers may ask ----------------------------------------------------
 
     async def hold_ops(self, ops: list[Any], sender: str) -> list[list[str]]:
@@ -564,17 +575,33 @@ class Instance:
         package = ValidationPackage(self.chain, record.header, definition, self.dna, upto=seq)
         return package.to_json()
 
-    def sync_ops(self, agent: str, should_hold: Callable[[str], bool]) -> list[Any]:
-        """What a newcomer should hold that we author or hold."""
-        out: dict[str, Any] = {}
-        for op in self.publisher.authored_ops():
-            if should_hold(op.basis):
-                out.setdefault(op.hash, op.to_json())
+    def held_items(self) -> Iterator[tuple[str, str, str]]:
         for raw in self.shard.held_ops():
             op = DhtOp.from_json(raw)
-            if should_hold(op.basis):
-                out.setdefault(op.hash, raw)
-        return list(out.values())
+            yield op.hash, op.basis, op.author
+
+    def authored_items(self, start: int) -> tuple[list[tuple[str, str]], int]:
+        return self.publisher.authored_items(start)
+
+    def ops(self, op_hashes: list[str]) -> dict[str, Any]:
+        """Our ops by hash: contents before what depends on them (links, updates, deletions)."""
+        found = []
+        for op_hash in op_hashes:
+            text = self.store.get_content(op_hash)
+            op = cjson.loads(text) if text is not None else self.publisher.op(op_hash)
+            if isinstance(op, dict) and len(op) == 1:
+                found.append((_OP_ORDER.get(next(iter(op)), 9), op_hash, op))
+        found.sort(key=lambda f: f[0])
+        return {op_hash: op for _, op_hash, op in found}
+
+    def has_op(self, op_hash: str) -> bool:
+        return self.incoming.has(op_hash)
+
+    def peers_changed(self) -> None:
+        self.publisher.peers_changed()
+
+
+_OP_ORDER = {"Content": 0, "Update": 1, "Deletion": 2, "LinkAdd": 3, "LinkRemove": 4}
 
 
 class _ParamError(ValueError):

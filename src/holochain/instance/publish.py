@@ -8,15 +8,20 @@ them to their holders and, once every holder has answered for them,
 advances the cursor.  We hold our own data too, but serve it to peers, like
 any holder, only after validating it as one (until then we see it locally,
 peers do not).  An agent alone on its network skips all of this: nobody
-would receive it, and a newcomer is sent everything when it joins.  So publishing happens after the zome call's reply and
-from what is stored: a crash at any point loses nothing, the next start
-publishes again from the cursor (holders ignore what they already hold).
-The cursor is written every few dozen records and at close, not per record:
+would receive it; when peers appear (a newcomer, or the relay coming back)
+the skipped records are published then, and gossip reconciles the rest.
+So publishing happens after the zome call's reply and from what is stored:
+a crash at any point loses nothing, the next start publishes again from the
+cursor (holders ignore what they already hold).  Delivery to each holder is
+acknowledged and retried with backoff for a bounded time (the node's
+outboxes, :mod:`holochain.net.dht`); what is given up, gossip repairs.  The
+cursor is written every few dozen records and at close, not per record:
 after a crash a few records are published twice, which costs holders nothing.
 
-The same derivation answers newcomers: :meth:`Publisher.authored_ops` lists
-every op of our chain, which the node sends along with what we hold for
-others.
+The same derivation serves gossip: :meth:`Publisher.authored_items` lists
+the ops of our published records, :meth:`Publisher.op` rebuilds one of them
+for a peer that asks.  At commit, :meth:`Publisher.announce` emits the
+consistency signals of each new record (:mod:`.consistency`).
 """
 
 from __future__ import annotations
@@ -24,12 +29,13 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Any
 
 from ..core.dht_ops import NEVER_PUBLISHED, DhtOp, produce_dht_ops
 from ..core.entry import Entry
 from ..core.header import ChainHeader
 from ..storage.base import WriteBatch
+from .consistency import publish_signals
 
 if TYPE_CHECKING:
     from .instance import Instance
@@ -51,36 +57,84 @@ class Publisher:
         self.cursor = self.acked = self._saved = int(instance.store.kv_get(CURSOR_KEY) or 0)
         self._in_flight: collections.deque[tuple[int, asyncio.Future[None]]] = collections.deque()
         self._task: asyncio.Task[None] | None = None
-
-    def ops_for(self, start: int, end: int | None = None) -> Iterator[DhtOp]:
-        for record in self.instance.chain.records_asc(start, end):
-            yield from self._record_ops(record.entry, record.header)
-
-    def authored_ops(self) -> Iterator[DhtOp]:
-        return self.ops_for(0)
+        self._skipped_from: int | None = None  # the first record "published" while alone
+        self._announced = instance.chain.length  # records whose consistency signals went out
+        self._op_seq: dict[str, int] = {}  # op hash -> chain record, for ops offered in gossip
 
     def poke(self) -> None:
         """Publish whatever is past the cursor (no-op while a run is going: it will see it)."""
+        self.announce()
         node = self.instance.node
         if node is None or node.closed:
             return
         if self._task is None or self._task.done():
             self._task = node.spawn("unpublished records", self._run())
 
+    def peers_changed(self) -> None:
+        """Someone joined our view: publish what we committed while alone."""
+        if self._skipped_from is not None:
+            self.poke()
+
+    def announce(self) -> None:
+        """Consistency signals for records committed since the last call (during the zome call)."""
+        instance = self.instance
+        length = instance.chain.length
+        if self._announced >= length:
+            return
+        start, self._announced = self._announced, length
+        network = instance.network
+        if not instance.consistency_signals or network.is_private or not network.full_sync:
+            return
+        for record in instance.chain.records_asc(start, length):
+            assert record.entry is not None
+            for signal in publish_signals(record.entry, record.header, not instance.shard.is_private(record.entry)):
+                instance.emit_consistency(signal)
+
+    def authored_items(self, start: int) -> tuple[list[tuple[str, str]], int]:
+        """``(op hash, basis)`` of the ops of records ``start`` up to the cursor (durable, handed
+        to publishing), and where to start next time."""
+        end = self.cursor
+        if start >= end:
+            return [], start
+        items = []
+        for seq, record in enumerate(self.instance.chain.records_asc(start, end), start):
+            for op in self._record_ops(record.entry, record.header):
+                self._op_seq[op.hash] = seq
+                items.append((op.hash, op.basis))
+        return items, end
+
+    def op(self, op_hash: str) -> Any:
+        """One of our ops (JSON) by hash, if it was listed by :meth:`authored_items`."""
+        seq = self._op_seq.get(op_hash)
+        record = self.instance.chain.record(seq) if seq is not None else None
+        if record is None or record.entry is None:
+            return None
+        for op in self._record_ops(record.entry, record.header):
+            if op.hash == op_hash:
+                return op.to_json()
+        return None
+
     async def _run(self) -> None:
         instance = self.instance
         node = instance.node
         assert node is not None
-        while self.cursor < instance.chain.length and not node.closed:
+        while not node.closed:
+            if self._skipped_from is not None and node.others():
+                self.cursor, self._skipped_from = min(self.cursor, self._skipped_from), None
+            if self.cursor >= instance.chain.length:
+                break
             end = min(instance.chain.length, self.cursor + _BATCH_RECORDS)
             await instance.wait_durable(instance.last_ticket)
-            if node.others():  # alone, there is nobody to ask us or to send to (newcomers get everything)
+            if node.others():  # alone, there is nobody to ask us or to send to
                 records = list(instance.chain.records_asc(self.cursor, end))
                 for record in records:
                     await self._hold_own(record.entry, record.header)
                 ops = [op for record in records for op in self._record_ops(record.entry, record.header)]
-                delivered = node.publish([op.to_json() for op in ops], [op.basis for op in ops])
+                delivered = node.publish([op.to_json() for op in ops], [op.basis for op in ops],
+                                         [op.hash for op in ops])
             else:
+                if self._skipped_from is None:
+                    self._skipped_from = self.cursor
                 delivered = asyncio.get_running_loop().create_future()
                 delivered.set_result(None)
             self.cursor = end
@@ -89,7 +143,7 @@ class Publisher:
 
     def _advance(self) -> None:
         while self._in_flight and self._in_flight[0][1].done():
-            self.acked = self._in_flight.popleft()[0]
+            self.acked = max(self.acked, self._in_flight.popleft()[0])
         if self.acked - self._saved >= _CURSOR_EVERY:
             self.save_cursor()
 

@@ -23,17 +23,21 @@ what peers may ask: never a private entry, only what was validated as a holder.
 
 from __future__ import annotations
 
+import logging
+
 from typing import Any, Iterator
 
 from ..core import json as cjson
 from ..core.crud import VersionRecord, strongest_status
 from ..core.dht_ops import DhtOp
 from ..core.dna import Dna
-from ..core.entry import Entry
+from ..core.entry import Entry, EntryShapeError
 from ..core.header import ChainHeader
 from ..core.links import LinkRow, select_links
 from ..core.time import parse_iso8601_ns
 from ..storage.base import EavRow, Store, WriteBatch
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Shard", "CRUD_STATUS", "CRUD_LINK", "HELD_OPS"]
 
@@ -64,8 +68,19 @@ class Shard:
     # -- reading -------------------------------------------------------------------------------
 
     def entry(self, address: str) -> Entry | None:
+        """The stored entry at ``address``; a damaged one is reported, never served."""
         text = self.store.get_content(address)
-        return Entry(cjson.loads(text)) if text is not None else None
+        if text is None:
+            return None
+        try:
+            entry = Entry.from_json(cjson.loads(text))
+        except (cjson.JSONDecodeError, EntryShapeError):
+            entry = None
+        if entry is None or entry.address != address:
+            log.error("the stored entry %s is damaged (it no longer hashes to its address); "
+                      "it is not served, and will be fetched from the network if asked for", address)
+            return None
+        return entry
 
     def crud(self, address: str) -> tuple[str | None, str | None]:
         """``(status, crud link)`` of an address, from its EAV rows."""

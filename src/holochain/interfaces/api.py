@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Awaitable
 
-from ..conductor.conductor import Conductor, rust_debug_str
+from ..conductor.conductor import Conductor
 from ..conductor.config import InterfaceConfig
+from ..core.rust_text import rust_debug_str
 from ..instance.instance import InstanceError
 from .jsonrpc import INVALID_PARAMS, Method, RpcError
 

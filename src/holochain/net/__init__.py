@@ -1,12 +1,13 @@
 """Networking: the DHT logic and the switchboards under it.
 
-``Network`` (:mod:`.dht`) is what instances join; :mod:`.memory` is the
-in-process switchboard; :mod:`.config` maps a conductor's ``[network]``
+``Network`` (:mod:`.dht`) is what instances join; :mod:`.gossip` is its
+anti-entropy bookkeeping; :mod:`.memory` is the in-process switchboard and
+:mod:`.nats` the relay one; :mod:`.config` maps a conductor's ``[network]``
 table to a network.
 """
 
 from .config import NetworkConfigError, network_for_instance, shared_memory_network
-from .dht import DhtNode, DirectMessageError, Network, NodeHandler
+from .dht import DhtNode, DirectMessageError, Network, NodeHandler, settle
 from .memory import MemorySwitchboard
 from .switchboard import NetworkError, RequestTimeout, Switchboard, Unreachable
 
@@ -14,6 +15,7 @@ __all__ = [
     "Network",
     "DhtNode",
     "NodeHandler",
+    "settle",
     "DirectMessageError",
     "MemorySwitchboard",
     "Switchboard",

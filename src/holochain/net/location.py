@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from ..core import hcid
 
-__all__ = ["location", "holders_for", "RING"]
+__all__ = ["location", "holders_for", "holding_arcs", "intersect", "subtract", "in_ranges", "Ranges", "FULL_RING", "RING"]
 
 RING = 1 << 32
 
@@ -47,3 +47,69 @@ def holders_for(basis: str, members: list[str], redundancy: int) -> list[str]:
     if redundancy <= 0 or redundancy >= len(ordered):
         return ordered
     return ordered[:redundancy]
+
+
+Ranges = list[tuple[int, int]]
+"""Half-open ``[lo, hi)`` intervals of the ring, sorted, not overlapping."""
+
+FULL_RING: Ranges = [(0, RING)]
+
+
+def holding_arcs(members: list[str], redundancy: int) -> dict[str, Ranges]:
+    """The part of the ring each member holds, as ranges (the same rule as :func:`holders_for`).
+
+    A member holds every basis from its own location up to, not including,
+    the location of the member ``R`` places after it clockwise: exactly the
+    bases for which it is among the ``R`` nearest.  With full sync every arc
+    is the whole ring.
+    """
+    n = len(members)
+    if redundancy <= 0 or redundancy >= n:
+        return {m: list(FULL_RING) for m in members}
+    ordered = sorted(members, key=lambda agent: (location(agent), agent))
+    return {m: _interval(location(m), location(ordered[(i + redundancy) % n])) for i, m in enumerate(ordered)}
+
+
+def _interval(start: int, end: int) -> Ranges:
+    if start < end:
+        return [(start, end)]
+    if start > end:
+        return [(0, end), (start, RING)] if end > 0 else [(start, RING)]
+    return []
+
+
+def intersect(a: Ranges, b: Ranges) -> Ranges:
+    """The ranges in both ``a`` and ``b``."""
+    out = []
+    for lo1, hi1 in a:
+        for lo2, hi2 in b:
+            lo, hi = max(lo1, lo2), min(hi1, hi2)
+            if lo < hi:
+                out.append((lo, hi))
+    out.sort()
+    return out
+
+
+def in_ranges(loc: int, ranges: Ranges) -> bool:
+    return any(lo <= loc < hi for lo, hi in ranges)
+
+
+def subtract(a: Ranges, b: Ranges) -> Ranges:
+    """The ranges in ``a`` but not in ``b``."""
+    out = []
+    for lo, hi in a:
+        pieces = [(lo, hi)]
+        for blo, bhi in b:
+            next_pieces = []
+            for plo, phi in pieces:
+                if bhi <= plo or blo >= phi:
+                    next_pieces.append((plo, phi))
+                    continue
+                if plo < blo:
+                    next_pieces.append((plo, blo))
+                if bhi < phi:
+                    next_pieces.append((bhi, phi))
+            pieces = next_pieces
+        out.extend(pieces)
+    out.sort()
+    return out

@@ -1,13 +1,16 @@
 """Scenarios: several players (conductors) in one process, sharing a DHT.
 
 In the spirit of tryorama: a :class:`Scenario` owns an in-process memory
-network; each :class:`Player` is a real :class:`~holochain.conductor.Conductor`
-built from a configuration (instances named like tryorama's, agents called
+network (or names a NATS relay: ``Scenario(dir, network={"type": "nats",
+"servers": [url]})``, each player then its own connection to it); each
+:class:`Player` is a real :class:`~holochain.conductor.Conductor` built from
+a configuration (instances named like tryorama's, agents called
 ``<player>::<instance>`` with holochain-rust's deterministic test keys), all
 joined to that network.  Players call zome functions, are killed and
-spawned; ``await scenario.consistency()`` waits until every node has
-published all it committed and every holder holds (or has refused) it — the
-real state of the DHT, never a sleep.
+spawned; ``await scenario.consistency()`` waits until every node sees every
+running player (presence over a relay takes a round trip), has published all
+it committed and every holder holds (or has refused) it — the real state of
+the DHT, never a sleep.
 
 ::
 
@@ -22,8 +25,7 @@ with ``config = PlayerConfig({"app": DnaSpec(path_to_dna_json)})``.
 
 from __future__ import annotations
 
-import orjson
-
+import asyncio
 import inspect
 import itertools
 import uuid as _uuid
@@ -31,11 +33,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ..conductor.conductor import Conductor, load_dna_file
 from ..conductor.config import parse_config
 from ..core import json as cjson
 from ..instance.instance import Instance, InstanceError
-from ..net import Network, shared_memory_network
+from ..net import Network, settle, shared_memory_network
 
 __all__ = ["Scenario", "Player", "PlayerConfig", "DnaSpec", "InstanceInfo", "CallFailed"]
 
@@ -61,13 +65,18 @@ class PlayerConfig:
     ``websocket=True`` also serves an admin WebSocket interface with every
     instance on a free loopback port (``Player.url``); ``storage="sqlite"``
     keeps chains on disk under the scenario directory, so a killed player
-    spawns again with its chain.
+    spawns again with its chain.  ``network`` overrides keys of the
+    scenario's ``[network]`` table for this player (e.g. the relay ``servers``
+    it connects to).  ``consistency_signals`` turns on holochain-rust's
+    consistency signals (what tryorama waits on), collected in ``Player.signals``.
     """
 
     instances: dict[str, DnaSpec | Path | str]
     bridges: list[tuple[str, str, str]] = field(default_factory=list)
     websocket: bool = False
     storage: str = "memory"
+    network: dict[str, Any] | None = None
+    consistency_signals: bool = False
 
     def dna(self, instance_id: str) -> DnaSpec:
         spec = self.instances[instance_id]
@@ -120,9 +129,8 @@ class Player:
         return {
             "agents": agents, "dnas": dnas, "instances": instances, "interfaces": interfaces,
             "bridges": [{"caller_id": c, "callee_id": e, "handle": h} for c, e, h in self.config.bridges],
-            "network": {"type": "memory", "name": self.scenario.network_name,
-                        "redundancy": self.scenario.redundancy,
-                        "request_timeout_ms": int(self.scenario.request_timeout * 1000)},
+            "network": {**self.scenario.network_table(), **(self.config.network or {})},
+            "signals": {"consistency": self.config.consistency_signals, "trace": False},
         }
 
     async def spawn(self) -> None:
@@ -200,17 +208,38 @@ class Scenario:
     """Players sharing one in-process network (see the module docstring)."""
 
     def __init__(self, directory: Path, *, redundancy: int = 0, request_timeout: float = 30.0,
-                 consistency_timeout: float = 30.0) -> None:
+                 consistency_timeout: float = 30.0, gossip_interval: float = 1.0,
+                 network: dict[str, Any] | None = None) -> None:
         self.directory = Path(directory)
         self.redundancy = redundancy
         self.request_timeout = request_timeout
         self.consistency_timeout = consistency_timeout
+        self.gossip_interval = gossip_interval
         self.network_name = f"scenario-{next(_scenario_ids)}-{_uuid.uuid4().hex[:8]}"
-        self.network: Network = shared_memory_network(self.network_name, redundancy=redundancy,
-                                                      request_timeout=request_timeout)
+        self.relay = dict(network) if network is not None else None
+        # the shared in-process network (None when the players meet through a relay)
+        self.network: Network | None = None
+        if self.relay is None:
+            self.network = shared_memory_network(self.network_name, redundancy=redundancy,
+                                                 request_timeout=request_timeout, gossip_interval=gossip_interval)
         self.players_by_name: dict[str, Player] = {}
         self._hashes: dict[Path, str] = {}
 
+    def network_table(self) -> dict[str, Any]:
+        """The ``[network]`` table every player's conductor gets."""
+        table: dict[str, Any] = {"redundancy": self.redundancy,
+                                 "request_timeout_ms": int(self.request_timeout * 1000),
+                                 "gossip_interval_ms": int(self.gossip_interval * 1000)}
+        if self.relay is None:
+            return {"type": "memory", "name": self.network_name, **table}
+        return {**table, **self.relay}
+
+    def networks(self) -> list[Network]:
+        """The networks the running players are on (one per player over a relay)."""
+        if self.network is not None:
+            return [self.network]
+        return [network for player in self.players_by_name.values() if player.conductor is not None
+                for network in {id(i.network): i.network for i in player.conductor.instances.values()}.values()]
     def dna_hash(self, path: Path) -> str:
         path = Path(path)
         if path not in self._hashes:
@@ -233,7 +262,35 @@ class Scenario:
 
     async def consistency(self, timeout: float | None = None) -> None:
         """Wait until everything published is held (or refused) by every running player."""
-        await self.network.settled(self.consistency_timeout if timeout is None else timeout)
+        timeout = self.consistency_timeout if timeout is None else timeout
+        if self.network is not None:
+            await settle(self.networks(), timeout)
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        await self._views_agree(deadline)
+        await settle(self.networks(), max(0.0, deadline - loop.time()))
+
+    async def _views_agree(self, deadline: float) -> None:
+        """Over a relay, presence is asynchronous: wait until every node sees every running player."""
+        loop = asyncio.get_running_loop()
+        while True:
+            spaces: dict[str, set[str]] = {}
+            nodes = []
+            for player in self.players_by_name.values():
+                if player.conductor is None:
+                    continue
+                for instance in player.conductor.instances.values():
+                    if instance.node is not None:
+                        spaces.setdefault(instance.dna_address, set()).add(instance.agent.address)
+                        nodes.append(instance.node)
+            lagging = [n for n in nodes if set(n.members()) != spaces[n.space]]
+            if not lagging:
+                return
+            if loop.time() > deadline:
+                raise TimeoutError("players do not all see each other: " + "; ".join(
+                    f"{n.agent[:12]}… sees {len(n.members())} of {len(spaces[n.space])}" for n in lagging))
+            await asyncio.sleep(0.01)
 
     async def close(self) -> None:
         for player in self.players_by_name.values():

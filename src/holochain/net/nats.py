@@ -1,0 +1,488 @@
+"""The NATS switchboard: conductors in different processes and machines share a DHT
+through a NATS server or cluster — the role holochain-rust's sim2h relay played,
+on a proven engine (``nats-server``; client ``nats-py``).
+
+One connection per conductor.  In each space (a DNA address) an agent has
+an inbox subject ``hc.<space>.agent.<agent>``; a request is a NATS request
+to it (``hc-from`` header: the sender), answered by the agent's node.  The
+relay tells "nobody is subscribed" (:class:`Unreachable`, from NATS's
+no-responders status) apart from "no answer in time"
+(:class:`RequestTimeout`).  Agents of one conductor reach each other
+directly, relay or no relay.
+
+Membership is presence on ``hc.<space>.presence``: each agent announces
+``hello`` on joining (and on every reconnection), a ``beat`` every
+``heartbeat`` seconds and ``bye`` on leaving; an agent not heard from for
+``presence_ttl`` seconds has left (a killed conductor, a cut link).  Every
+announcement is signed with the agent's key and carries an incarnation and
+a sequence number, so nobody can announce or retire another agent, nor
+replay an old announcement.  Seeing a newcomer, every member announces
+itself at once, so a newcomer learns the space within a round trip.  No
+JetStream is needed: a plain ``nats-server`` (or a cluster; clients fail
+over between the servers listed) is enough.
+
+The conductor starts, and serves local calls, even when no server can be
+reached: the connection is retried in the background (with backoff, as
+long as the conductor runs); until it is up an agent sees only the agents
+of its own conductor, and when it comes up presence and gossip catch up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import logging
+import re
+import secrets
+import ssl
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..core import json as cjson
+from ..core.crypto import PublicKeyError, verify
+from .switchboard import Inbox, NetworkError, RequestTimeout, Unreachable
+
+__all__ = ["NatsSwitchboard", "NatsOptions"]
+
+log = logging.getLogger(__name__)
+
+_SUBJECT_TOKEN = re.compile(r"[A-Za-z0-9_\-]+")
+_FROM = "hc-from"
+_MAX_PRESENCE_BYTES = 4096
+_EXPIRED_MEMORY = 4096
+_MAX_INBOUND = 1024  # requests being answered at once; more are dropped (their senders time out)
+_MAX_REMOTE = 100_000  # agents known in one space
+
+
+@dataclass
+class NatsOptions:
+    """How to reach and authenticate to the relay (``[network]`` keys, see :mod:`.config`)."""
+
+    servers: list[str]
+    heartbeat: float = 1.0
+    presence_ttl: float = 0.0  # 0: three and a half heartbeats
+    connect_timeout: float = 2.0
+    reconnect_wait: float = 0.5
+    user: str | None = None
+    password: str | None = None
+    token: str | None = None
+    credentials: str | None = None  # a .creds file (JWT + nkey seed); needs the `nkeys` package
+    nkey_seed: str | None = None  # a file holding an nkey seed; needs the `nkeys` package
+    tls_ca_file: str | None = None
+    tls_cert_file: str | None = None
+    tls_key_file: str | None = None
+    tls_hostname: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ttl(self) -> float:
+        return self.presence_ttl if self.presence_ttl > 0 else 3.5 * self.heartbeat
+
+    def tls_context(self) -> ssl.SSLContext | None:
+        if not (self.tls_ca_file or self.tls_cert_file):
+            return None
+        context = ssl.create_default_context(cafile=self.tls_ca_file)
+        if self.tls_cert_file:
+            context.load_cert_chain(self.tls_cert_file, self.tls_key_file)
+        return context
+
+
+def _relay_errors() -> tuple[type[BaseException], ...]:
+    """What nats-py raises when the connection is going or gone (imported only when used)."""
+    import nats.errors
+
+    return (nats.errors.Error, OSError, asyncio.TimeoutError)
+
+
+def _token(value: str) -> str:
+    """A string as one NATS subject token (ids are base58/base32 already; anything else is hashed)."""
+    if _SUBJECT_TOKEN.fullmatch(value) and len(value) <= 128:
+        return value
+    return "x" + hashlib.sha256(value.encode("utf-8")).hexdigest()[:40]
+
+
+class _Peer:
+    __slots__ = ("inc", "seq", "seen")
+
+    def __init__(self, inc: str, seq: int, seen: float) -> None:
+        self.inc, self.seq, self.seen = inc, seq, seen
+
+
+class _Space:
+    def __init__(self, space: str) -> None:
+        self.space = space
+        self.token = _token(space)
+        self.local: dict[str, Inbox] = {}
+        self.remote: dict[str, _Peer] = {}
+        self.expired: dict[str, tuple[str, int]] = {}
+        self.inbox_subs: dict[str, Any] = {}
+        self.presence_sub: Any = None
+        self.last_answer = 0.0
+
+    def agent_subject(self, agent: str) -> str:
+        return f"hc.{self.token}.agent.{_token(agent)}"
+
+    @property
+    def presence_subject(self) -> str:
+        return f"hc.{self.token}.presence"
+
+
+class NatsSwitchboard:
+    """A switchboard over a NATS relay (see the module docstring)."""
+
+    def __init__(self, options: NatsOptions, *, name: str = "nats") -> None:
+        if not options.servers:
+            raise ValueError("a NATS network needs at least one server URL")
+        self.name = name
+        self.options = options
+        self.max_message_bytes = 1024 * 1024  # NATS's default max_payload, until the server says
+        self._incarnation = secrets.token_hex(8)
+        self._seq = 0
+        self._spaces: dict[str, _Space] = {}
+        self._nc: Any = None
+        self._connected = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._goodbyes: set[asyncio.Task[Any]] = set()
+        self._inbound = 0
+        self._runner: asyncio.Task[None] | None = None
+        self._closed = False
+        self._last_error: str | None = None
+
+    # -- the connection ------------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    @property
+    def server(self) -> str | None:
+        """The URL of the server the connection is on now (``None`` while disconnected)."""
+        nc = self._nc
+        return nc.connected_url.geturl() if nc is not None and self.connected and nc.connected_url else None
+
+    def _start(self) -> None:
+        if self._runner is None and not self._closed:
+            self._runner = asyncio.ensure_future(self._run())
+            self._runner.add_done_callback(self._runner_done)
+
+    def _runner_done(self, task: "asyncio.Task[None]") -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("network '%s' stopped: %s: %s", self.name, type(task.exception()).__name__,
+                      task.exception(), exc_info=task.exception())
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: "asyncio.Task[Any]") -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("network '%s': %r", self.name, task.exception(), exc_info=task.exception())
+
+    async def _run(self) -> None:
+        import nats
+
+        opts = self.options
+        kwargs: dict[str, Any] = dict(
+            servers=opts.servers, name=f"holochain-py {self.name}", allow_reconnect=True,
+            max_reconnect_attempts=-1, reconnect_time_wait=opts.reconnect_wait,
+            connect_timeout=opts.connect_timeout, ping_interval=max(2, int(opts.heartbeat * 4)),
+            max_outstanding_pings=2, error_cb=self._on_error, disconnected_cb=self._on_disconnected,
+            reconnected_cb=self._on_reconnected, closed_cb=self._on_closed,
+        )
+        for key, value in (("user", opts.user), ("password", opts.password), ("token", opts.token),
+                           ("user_credentials", opts.credentials), ("nkeys_seed", opts.nkey_seed),
+                           ("tls", opts.tls_context()), ("tls_hostname", opts.tls_hostname)):
+            if value is not None:
+                kwargs[key] = value
+        kwargs.update(opts.extra)
+        log.info("network '%s': connecting to %s", self.name, ", ".join(opts.servers))
+        self._nc = await nats.connect(**kwargs)  # retries until a server answers (or we are closed)
+        self.max_message_bytes = self._nc.max_payload
+        log.info("network '%s': connected to %s", self.name, self._nc.connected_url.geturl())
+        for space in list(self._spaces.values()):
+            await self._subscribe_space(space)
+        self._connected.set()
+        await self._announce_all("hello")
+        heartbeat = opts.heartbeat
+        while not self._closed:
+            await asyncio.sleep(heartbeat)
+            await self._announce_all("beat")
+            self._expire()
+
+    async def _on_error(self, exc: Exception) -> None:
+        text = f"{type(exc).__name__}: {exc}"
+        if text != self._last_error:  # the client retries forever; say each new reason once
+            self._last_error = text
+            log.warning("network '%s': %s", self.name, text)
+
+    async def _on_disconnected(self) -> None:
+        if not self._closed:
+            self._connected.clear()
+            log.warning("network '%s': disconnected from the relay; reconnecting", self.name)
+
+    async def _on_reconnected(self) -> None:
+        self._last_error = None
+        log.info("network '%s': reconnected to %s", self.name, self._nc.connected_url.geturl())
+        for space in list(self._spaces.values()):
+            await self._subscribe_space(space)
+        self._connected.set()
+        await self._announce_all("hello")
+
+    async def _on_closed(self) -> None:
+        self._connected.clear()
+
+    async def close(self) -> None:
+        """Say goodbye for every agent still joined, then close the connection."""
+        if self._closed:
+            return
+        for space in self._spaces.values():
+            for agent, inbox in list(space.local.items()):
+                await self._announce(space, agent, inbox, "bye")
+        if self._goodbyes:  # agents that left just before: let their goodbyes go out
+            await asyncio.wait(list(self._goodbyes), timeout=2)
+        nc = self._nc
+        if nc is not None and self.connected:
+            try:
+                await asyncio.wait_for(nc.flush(), 2)
+            except _relay_errors() as exc:
+                log.debug("network '%s': flushing before close: %s", self.name, exc)
+        self._closed = True
+        if self._runner is not None:
+            self._runner.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        nc, self._nc = self._nc, None
+        self._connected.clear()
+        if nc is not None and not nc.is_closed:
+            try:
+                await asyncio.wait_for(nc.close(), 5)
+            except (asyncio.TimeoutError, OSError) as exc:
+                log.warning("network '%s': closing the connection: %s", self.name, exc)
+
+    # -- membership ------------------------------------------------------------------------------
+
+    async def join(self, space_id: str, agent: str, inbox: Inbox) -> None:
+        if self._closed:
+            raise NetworkError(f"network '{self.name}' is closed")
+        space = self._spaces.get(space_id)
+        if space is None:
+            space = self._spaces[space_id] = _Space(space_id)
+        if agent in space.local:
+            raise ValueError(f"agent {agent} is already in space {space_id} on network '{self.name}'")
+        others = list(space.local.items())
+        space.local[agent] = inbox
+        space.remote.pop(agent, None)
+        for other, other_inbox in others:
+            inbox.on_membership("join", other)
+            other_inbox.on_membership("join", agent)
+        for other in list(space.remote):
+            inbox.on_membership("join", other)
+        self._start()
+        if self.connected:
+            await self._subscribe_space(space)
+            await self._announce(space, agent, inbox, "hello")
+
+    def leave(self, space_id: str, agent: str) -> None:
+        space = self._spaces.get(space_id)
+        if space is None or agent not in space.local:
+            return
+        inbox = space.local.pop(agent)
+        for other_inbox in list(space.local.values()):
+            other_inbox.on_membership("leave", agent)
+        sub = space.inbox_subs.pop(agent, None)
+        if not space.local:
+            del self._spaces[space_id]
+        if self.connected and not self._closed:
+            task = asyncio.ensure_future(self._goodbye(space, agent, inbox, sub))
+            self._goodbyes.add(task)
+            task.add_done_callback(self._goodbyes.discard)
+            task.add_done_callback(self._task_done)
+
+    async def _goodbye(self, space: _Space, agent: str, inbox: Inbox, sub: Any) -> None:
+        await self._announce(space, agent, inbox, "bye")
+        if sub is not None:
+            await sub.unsubscribe()
+        if not space.local and space.presence_sub is not None:
+            await space.presence_sub.unsubscribe()
+            space.presence_sub = None
+
+    def members(self, space_id: str, viewer: str | None = None) -> list[str]:
+        space = self._spaces.get(space_id)
+        if space is None:
+            return []
+        return list(space.local) + list(space.remote)
+
+    async def _subscribe_space(self, space: _Space) -> None:
+        nc = self._nc
+        if space.presence_sub is None:
+            space.presence_sub = await nc.subscribe(space.presence_subject,
+                                                    cb=functools.partial(self._on_presence, space))
+        for agent in list(space.local):
+            if agent not in space.inbox_subs:
+                space.inbox_subs[agent] = await nc.subscribe(
+                    space.agent_subject(agent), cb=functools.partial(self._on_request, space, agent))
+
+    def _presence_text(self, space: str, agent: str, event: str, inc: str, seq: int) -> str:
+        return cjson.dumps({"space": space, "agent": agent, "event": event, "inc": inc, "seq": seq})
+
+    async def _announce(self, space: _Space, agent: str, inbox: Inbox, event: str) -> None:
+        nc = self._nc
+        if nc is None or not self.connected:
+            return
+        self._seq += 1
+        text = self._presence_text(space.space, agent, event, self._incarnation, self._seq)
+        message = {"agent": agent, "event": event, "inc": self._incarnation, "seq": self._seq,
+                   "sig": inbox.sign(text)}
+        try:
+            await nc.publish(space.presence_subject, cjson.dumps_bytes(message))
+        except _relay_errors() as exc:
+            log.debug("network '%s': could not announce %s: %s", self.name, agent[:12], exc)
+
+    async def _announce_all(self, event: str) -> None:
+        for space in list(self._spaces.values()):
+            for agent, inbox in list(space.local.items()):
+                await self._announce(space, agent, inbox, event)
+
+    async def _on_presence(self, space: _Space, msg: Any) -> None:
+        if len(msg.data) > _MAX_PRESENCE_BYTES:
+            return
+        try:
+            value = cjson.loads(msg.data)
+            agent, event, inc, seq, sig = (value["agent"], value["event"], value["inc"], value["seq"],
+                                           value["sig"])
+            if not (isinstance(agent, str) and event in ("hello", "beat", "bye") and isinstance(inc, str)
+                    and isinstance(seq, int) and isinstance(sig, str)):
+                raise ValueError("malformed")
+        except (cjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            log.debug("network '%s': ignored a malformed presence message", self.name)
+            return
+        if agent in space.local:
+            if inc != self._incarnation:
+                log.warning("network '%s': agent %s is also joined to space %s from another conductor",
+                            self.name, agent, space.space)
+            return
+        try:
+            genuine = verify(agent, sig, self._presence_text(space.space, agent, event, inc, seq))
+        except PublicKeyError:
+            genuine = False
+        if not genuine:
+            log.warning("network '%s': ignored a presence message for %s with a bad signature", self.name, agent)
+            return
+        now = asyncio.get_running_loop().time()
+        peer = space.remote.get(agent)
+        if event == "bye":
+            if peer is not None and peer.inc == inc and seq > peer.seq:
+                self._drop(space, agent, peer)
+            return
+        if peer is not None and peer.inc == inc:
+            if seq > peer.seq:
+                peer.seq, peer.seen = seq, now
+            return
+        if peer is None and space.expired.get(agent, ("", -1))[0] == inc and seq <= space.expired[agent][1]:
+            return  # a replay of what it said before it left
+        if peer is None and len(space.remote) >= _MAX_REMOTE:
+            log.warning("network '%s': space %s already has %d agents; ignoring %s", self.name, space.space,
+                        _MAX_REMOTE, agent)
+            return
+        space.remote[agent] = _Peer(inc, seq, now)
+        if peer is None:
+            for inbox in list(space.local.values()):
+                inbox.on_membership("join", agent)
+        if now - space.last_answer > 0.05 or event == "hello":  # let the newcomer learn us at once
+            space.last_answer = now
+            for local_agent, inbox in list(space.local.items()):
+                await self._announce(space, local_agent, inbox, "beat")
+
+    def _drop(self, space: _Space, agent: str, peer: _Peer) -> None:
+        space.remote.pop(agent, None)
+        space.expired[agent] = (peer.inc, peer.seq)
+        if len(space.expired) > _EXPIRED_MEMORY:
+            space.expired.pop(next(iter(space.expired)))
+        for inbox in list(space.local.values()):
+            inbox.on_membership("leave", agent)
+
+    def _expire(self) -> None:
+        now = asyncio.get_running_loop().time()
+        ttl = self.options.ttl
+        for space in list(self._spaces.values()):
+            for agent, peer in list(space.remote.items()):
+                if now - peer.seen > ttl:
+                    log.info("network '%s': %s has not been heard from for %.1fs: gone", self.name, agent[:12],
+                             now - peer.seen)
+                    self._drop(space, agent, peer)
+
+    # -- requests --------------------------------------------------------------------------------
+
+    async def request(self, space_id: str, sender: str, to: str, data: bytes, timeout: float) -> bytes:
+        if not isinstance(data, bytes):
+            raise TypeError("only bytes cross a switchboard")
+        space = self._spaces.get(space_id)
+        if space is None or sender not in space.local:
+            raise Unreachable(f"agent {sender} is not in space {space_id} on network '{self.name}'")
+        local = space.local.get(to)
+        if local is not None:  # an agent of this conductor: no relay needed
+            task = asyncio.ensure_future(local.on_message(sender, data))
+            self._tasks.add(task)
+            task.add_done_callback(self._task_done)
+            try:
+                return await asyncio.wait_for(asyncio.shield(task), timeout)
+            except asyncio.TimeoutError:
+                raise RequestTimeout(f"no reply from {to} within {timeout:g}s") from None
+        if to not in space.remote:
+            raise Unreachable(f"agent {to} is not in space {space_id} on network '{self.name}'")
+        if len(data) > self.max_message_bytes:
+            raise NetworkError(f"a message of {len(data)} bytes exceeds the relay's limit of "
+                               f"{self.max_message_bytes} (the server's max_payload)")
+        import nats.errors
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        if not self.connected:  # failing over: wait for the connection, within the time allowed
+            try:
+                await asyncio.wait_for(self._connected.wait(), timeout)
+            except asyncio.TimeoutError:
+                raise RequestTimeout(f"not connected to the relay of network '{self.name}' "
+                                     f"within {timeout:g}s") from None
+        nc = self._nc
+        if nc is None:
+            raise Unreachable(f"network '{self.name}' is closed")
+        try:
+            msg = await nc.request(space.agent_subject(to), data, timeout=max(0.001, deadline - loop.time()),
+                                   headers={_FROM: sender})
+        except nats.errors.NoRespondersError:
+            raise Unreachable(f"agent {to} is not subscribed on network '{self.name}'") from None
+        except nats.errors.TimeoutError:
+            raise RequestTimeout(f"no reply from {to} within {timeout:g}s") from None
+        except (nats.errors.ConnectionClosedError, nats.errors.ConnectionReconnectingError,
+                nats.errors.OutboundBufferLimitError, nats.errors.MaxPayloadError) as exc:
+            raise NetworkError(f"network '{self.name}': {type(exc).__name__}: {exc}") from None
+        return msg.data
+
+    async def _on_request(self, space: _Space, agent: str, msg: Any) -> None:
+        # answered in its own task: one slow request never holds up the others
+        if self._inbound >= _MAX_INBOUND:
+            log.warning("network '%s': %d requests are being answered; dropped one for %s", self.name,
+                        self._inbound, agent[:12])
+            return
+        self._inbound += 1
+        self._spawn(self._answer(space, agent, msg))
+
+    async def _answer(self, space: _Space, agent: str, msg: Any) -> None:
+        try:
+            inbox = space.local.get(agent)
+            sender = (msg.headers or {}).get(_FROM)
+            if inbox is None or not sender or not msg.reply:
+                return
+            reply = await inbox.on_message(sender, msg.data)
+            try:
+                await msg.respond(reply)
+            except _relay_errors() as exc:  # the connection went away; the requester times out
+                log.debug("network '%s': could not answer %s: %s", self.name, sender[:12], exc)
+        finally:
+            self._inbound -= 1
+
+    def __repr__(self) -> str:
+        return f"NatsSwitchboard({self.name!r}, {', '.join(self.options.servers)})"
