@@ -23,6 +23,7 @@ what peers may ask: never a private entry, only what was validated as a holder.
 
 from __future__ import annotations
 
+import collections
 import logging
 
 from typing import Any, Iterator
@@ -48,6 +49,7 @@ LINK_ADD = "link-add:"
 LINK_REMOVE = "link-remove:"
 HELD_OPS = "%held-ops"
 LINKS_OF = "links:"
+_VERIFIED_TEXTS = 4096
 
 
 class Shard:
@@ -56,6 +58,7 @@ class Shard:
         self.dna = dna
         # marks for our own records, written with the publish cursor (see mark_own)
         self._own_marks: dict[str, EavRow] = {}
+        self._verified: collections.OrderedDict[str, str] = collections.OrderedDict()  # address -> text
 
     # -- what kind of entry may be shared ---------------------------------------------------
 
@@ -68,10 +71,16 @@ class Shard:
     # -- reading -------------------------------------------------------------------------------
 
     def entry(self, address: str) -> Entry | None:
-        """The stored entry at ``address``; a damaged one is reported, never served."""
+        """The stored entry at ``address``; a damaged one is reported, never served.
+
+        The store keeps recently read or written texts in memory and hands out the same
+        text object again: a text already found to hash to its address is not hashed again.
+        """
         text = self.store.get_content(address)
         if text is None:
             return None
+        if self._verified.get(address) is text:
+            return Entry(cjson.loads(text))
         try:
             entry = Entry.from_json(cjson.loads(text))
         except (cjson.JSONDecodeError, EntryShapeError):
@@ -80,6 +89,10 @@ class Shard:
             log.error("the stored entry %s is damaged (it no longer hashes to its address); "
                       "it is not served, and will be fetched from the network if asked for", address)
             return None
+        verified = self._verified
+        verified[address] = text
+        if len(verified) > _VERIFIED_TEXTS:
+            verified.popitem(last=False)
         return entry
 
     def crud(self, address: str) -> tuple[str | None, str | None]:
