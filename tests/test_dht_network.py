@@ -213,6 +213,23 @@ async def test_a_silent_holder_delays_nobody_else(scenario, one):
     scenario.network.switchboard.heal()
 
 
+async def test_a_holder_that_leaves_while_its_answer_is_on_the_way_stops_its_outbox_cleanly(scenario, one):
+    players = await scenario.players({"alice": one, "bob": one})
+    alice, bob = players["alice"], players["bob"]
+    node, holder = alice.instance("app").node, bob.info("app").agent_address
+    scenario.network.switchboard.delay(0.2)
+    await alice.call("app", "blog", "create_post", {"content": "on the way"})
+    await asyncio.sleep(0.05)  # the hold request is out; its answer takes 0.2 s
+    outbox = node._outboxes[holder]
+    worker = outbox.worker
+    assert outbox.queue and worker is not None and not worker.done()
+    node.on_membership("leave", holder)  # bob leaves (as the switchboard would tell it) mid-request
+    assert not outbox.queue and holder not in node._outboxes
+    await asyncio.wait_for(worker, 5)  # the answer comes; the worker ends without touching the abandoned queue
+    assert worker.exception() is None
+    scenario.network.switchboard.delay(0)
+
+
 async def test_the_same_agent_cannot_join_a_space_twice(app_spec_dna, tmp_path):
     config = parse_config({
         "agents": [{"id": "a", "name": "a::app", "public_address": "", "keystore_file": "", "test_agent": True}],

@@ -994,8 +994,9 @@ class _Outbox:
                                   self.holder, exc, delay)
                         await asyncio.sleep(delay)
                         delay = min(delay * 2, _RETRY_MAX)
-            for _ in chunk:
-                self._pop()
+            for item in chunk:  # what left the queue while we waited (the holder left, the outbox overflowed) is gone
+                if self.queue and self.queue[0] is item:
+                    self._pop()
             if results is not None:
                 node._note_results(results, self.holder)
             for position, item in enumerate(chunk):
