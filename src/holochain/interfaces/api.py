@@ -9,7 +9,7 @@ there, and only the instances the interface lists.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable
+from typing import Any, Awaitable, Callable
 
 from ..conductor.conductor import Conductor
 from ..conductor.config import InterfaceConfig
@@ -31,31 +31,38 @@ def params_map(params: Any) -> dict[str, Any]:
     return params
 
 
-def get_str(params: dict[str, Any], key: str) -> str:
+def _required(params: dict[str, Any], key: str, ok: Callable[[Any], bool], problem: str) -> Any:
+    """``params[key]`` if present and ``ok``; else holochain-rust's message for it."""
     if key not in params:
         raise RpcError(INVALID_PARAMS, f"`{key}` param not provided")
     value = params[key]
-    if not isinstance(value, str):
-        raise RpcError(INVALID_PARAMS, f"`{key}` is not a valid json string")
+    if not ok(value):
+        raise RpcError(INVALID_PARAMS, f"`{key}` {problem}")
     return value
+
+
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def get_str(params: dict[str, Any], key: str) -> str:
+    return _required(params, key, _is_str, "is not a valid json string")
 
 
 def get_bool(params: dict[str, Any], key: str) -> bool:
-    if key not in params:
-        raise RpcError(INVALID_PARAMS, f"`{key}` param not provided")
-    value = params[key]
-    if not isinstance(value, bool):
-        raise RpcError(INVALID_PARAMS, f"`{key}` has to be a boolean")
-    return value
+    return _required(params, key, _is_bool, "has to be a boolean")
 
 
 def get_int(params: dict[str, Any], key: str) -> int:
-    if key not in params:
-        raise RpcError(INVALID_PARAMS, f"`{key}` param not provided")
-    value = params[key]
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise RpcError(INVALID_PARAMS, f"`{key}` has to be an integer")
-    return value
+    return _required(params, key, _is_int, "has to be an integer")
 
 
 def opt_str(params: dict[str, Any], key: str) -> str | None:

@@ -164,8 +164,10 @@ class _Connection:
         return self.transport.get_write_buffer_size() + sum(map(len, self.frames))
 
 
-class WebSocketServer(_Server):
-    """JSON-RPC over WebSocket, plus server-pushed signal frames."""
+class _RpcServer(_Server):
+    """A server that answers JSON-RPC with a dispatcher (made per message: the method table may change)."""
+
+    _METHOD = "*"  # the HTTP method routed to ``_handle``, any path
 
     def __init__(
         self,
@@ -180,12 +182,24 @@ class WebSocketServer(_Server):
         super().__init__(name, port, hosts, limits or Limits())
         self.dispatcher = dispatcher
         self.origin_allowed = origin_allowed
-        self.connections: dict[web.WebSocketResponse, _Connection] = {}
 
     def _app(self) -> web.Application:
         app = web.Application(client_max_size=self.limits.max_message_bytes)
-        app.router.add_route("GET", "/{tail:.*}", self._handle)
+        app.router.add_route(self._METHOD, "/{tail:.*}", self._handle)
         return app
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        raise NotImplementedError
+
+
+class WebSocketServer(_RpcServer):
+    """JSON-RPC over WebSocket, plus server-pushed signal frames."""
+
+    _METHOD = "GET"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.connections: dict[web.WebSocketResponse, _Connection] = {}
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         origin = request.headers.get("Origin")
@@ -321,27 +335,8 @@ def _offered_protocols(request: web.Request) -> tuple[str, ...]:
     return (first,) if first else ()
 
 
-class HttpServer(_Server):
+class HttpServer(_RpcServer):
     """JSON-RPC over HTTP POST (any path), as jsonrpc-http-server answers it."""
-
-    def __init__(
-        self,
-        name: str,
-        port: int,
-        hosts: list[str],
-        dispatcher: Callable[[], Dispatcher],
-        *,
-        limits: Limits | None = None,
-        origin_allowed: Callable[[str], bool] | None = None,
-    ) -> None:
-        super().__init__(name, port, hosts, limits or Limits())
-        self.dispatcher = dispatcher
-        self.origin_allowed = origin_allowed
-
-    def _app(self) -> web.Application:
-        app = web.Application(client_max_size=self.limits.max_message_bytes)
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        return app
 
     def _cors(self, request: web.Request) -> dict[str, str]:
         origin = request.headers.get("Origin")
