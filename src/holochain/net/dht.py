@@ -395,11 +395,14 @@ class DhtNode:
             if self.closed or agent not in self.members():
                 return
             try:
-                await self.reconcile(agent)
-                return
+                outcome = await self.reconcile(agent)
+                if not outcome["more"]:
+                    return
+                why = "differences left after its rounds"
             except NetworkError as exc:
-                log.info("%s: syncing with %s failed (%s); attempt %d of %d", self.agent[:12], agent[:12], exc,
-                         attempt + 1, _NEWCOMER_ATTEMPTS)
+                why = str(exc)
+            log.info("%s: syncing with %s failed (%s); attempt %d of %d", self.agent[:12], agent[:12], why,
+                     attempt + 1, _NEWCOMER_ATTEMPTS)
             await asyncio.sleep(delay)
             delay = min(delay * 3, 5.0)
 
@@ -534,12 +537,13 @@ class DhtNode:
 
     async def reconcile(self, peer: str) -> dict[str, int]:
         """Gossip rounds with ``peer`` until one could list every difference (bounded)."""
-        total = {"fetched": 0, "pushed": 0, "rounds": 0}
+        total = {"fetched": 0, "pushed": 0, "rounds": 0, "more": 0}
         for _ in range(_ROUNDS_IN_A_ROW):
             outcome = await self.gossip_with(peer)
             total["fetched"] += outcome["fetched"]
             total["pushed"] += outcome["pushed"]
             total["rounds"] += 1
+            total["more"] = outcome["more"]
             if not outcome["more"] or self.closed:
                 break
         return total
@@ -581,11 +585,12 @@ class DhtNode:
             complete = len(listed) < _LIST_LIMIT and len(own) < _LIST_LIMIT
             if len(listed) < _LIST_LIMIT:  # a complete list: what it lacks, we can tell
                 pushed = self._push(peer, [h for h in own if h not in their])
-            fetched = 0
+            fetched = unfetched = 0
             if lacking:
                 with self.working("gossip repairs"):
-                    fetched = await self._fetch(lacking, peer, timeout)
-            return {"fetched": fetched, "pushed": pushed, "more": int(more or not complete)}
+                    fetched, unfetched = await self._fetch(lacking, peer, timeout)
+            # ops no source could send (lost requests) are still differences: another round is due
+            return {"fetched": fetched, "pushed": pushed, "more": int(more or not complete or unfetched > 0)}
 
     async def _differing(self, peer: str, scope: Scope, timeout: float) -> tuple[list[list[int]], bool]:
         """The slices of the ring where our digests and the peer's differ, small enough to list,
@@ -638,21 +643,23 @@ class DhtNode:
         outbox.extend([(h, op, len(cjson.dumps_bytes(op))) for h, op in ops.items()], batch)
         return len(ops)
 
-    async def _fetch(self, lacking: list[tuple[str, str]], peer: str, timeout: float) -> int:
-        """Fetch what we lack: from each op's author when it is here, else (or failing that) from the peer."""
+    async def _fetch(self, lacking: list[tuple[str, str]], peer: str, timeout: float) -> tuple[int, int]:
+        """Fetch what we lack: from each op's author when it is here, else (or failing that) from the peer.
+        Returns how many ops came and how many did not."""
         members = set(self.members())
         by_source: dict[str, list[str]] = {}
         for op_hash, author in lacking:
             source = author if author in members and author != self.agent else peer
             by_source.setdefault(source, []).append(op_hash)
-        fetched = 0
+        fetched = unfetched = 0
         for source, hashes in by_source.items():
             got, missing = await self._fetch_from(source, hashes, timeout)
             fetched += got
             if missing and source != peer:
-                got, _ = await self._fetch_from(peer, missing, timeout)
+                got, missing = await self._fetch_from(peer, missing, timeout)
                 fetched += got
-        return fetched
+            unfetched += len(missing)
+        return fetched, unfetched
 
     async def _fetch_from(self, source: str, hashes: list[str], timeout: float) -> tuple[int, list[str]]:
         """Fetch and hold ops from ``source``; returns how many came and the hashes that did not."""
