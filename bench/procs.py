@@ -20,7 +20,7 @@ from collections import deque
 from pathlib import Path
 from typing import Sequence
 
-__all__ = ["Server", "BenchError", "rss_mb", "cpu_seconds", "thread_cpu_seconds", "venv_script", "free_port"]
+__all__ = ["Server", "BenchError", "children", "rss_mb", "cpu_seconds", "thread_cpu_seconds", "venv_script", "free_port"]
 
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -38,28 +38,54 @@ def venv_script(name: str) -> list[str]:
     return [sys.executable, "-m", module]
 
 
+def children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (a conductor's SQLite writer process)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found += [int(c) for c in (task / "children").read_text(encoding="ascii").split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return found
+
+
 def rss_mb(pid: int) -> float:
-    """Resident set size of a process, in MiB."""
-    with open(f"/proc/{pid}/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise BenchError(f"process {pid} has no VmRSS")
+    """Resident set size of a process and of its children, in MiB."""
+    total = 0.0
+    for one in (pid, *children(pid)):
+        try:
+            with open(f"/proc/{one}/status", encoding="ascii") as status:
+                total += next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
+        except (FileNotFoundError, ProcessLookupError, StopIteration):
+            if one == pid:
+                raise BenchError(f"process {pid} has no VmRSS") from None
+    return total
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (all its threads), in seconds."""
-    return cpu_seconds_of(Path(f"/proc/{pid}/stat"))
+    """User + system CPU time of a process (all its threads) and of its children, in seconds."""
+    total = cpu_seconds_of(Path(f"/proc/{pid}/stat"))
+    for child in children(pid):
+        try:
+            total += cpu_seconds_of(Path(f"/proc/{child}/stat"))
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
 
 
 def thread_cpu_seconds(pid: int) -> dict[str, float]:
-    """CPU seconds of each thread of a process, by native thread id."""
+    """CPU seconds of each thread of a process and of its children, by native thread id."""
     found = {}
-    for task in Path(f"/proc/{pid}/task").iterdir():
+    for one in (pid, *children(pid)):
         try:
-            found[task.name] = cpu_seconds_of(task / "stat")
-        except (FileNotFoundError, ProcessLookupError):
-            continue  # the thread ended meanwhile
+            tasks = list(Path(f"/proc/{one}/task").iterdir())
+        except FileNotFoundError:
+            continue
+        for task in tasks:
+            try:
+                found[task.name] = cpu_seconds_of(task / "stat")
+            except (FileNotFoundError, ProcessLookupError):
+                continue  # the thread ended meanwhile
     return found
 
 

@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,8 +185,28 @@ static double self_cpu(void) {
   return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-static double proc_cpu(int pid) { /* utime + stime of a process, seconds */
+static double one_proc_cpu(int pid);
+
+static double proc_cpu(int pid) { /* utime + stime of a process and of its children (the SQLite writer), seconds */
   if (pid <= 0) return 0;
+  double total = one_proc_cpu(pid);
+  if (total < 0) return total;
+  char dir[64]; snprintf(dir, sizeof dir, "/proc/%d/task", pid);
+  DIR *d = opendir(dir); if (!d) return total;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (e->d_name[0] == '.') continue;
+    char path[128]; snprintf(path, sizeof path, "/proc/%d/task/%s/children", pid, e->d_name);
+    FILE *f = fopen(path, "r"); if (!f) continue;
+    int child;
+    while (fscanf(f, "%d", &child) == 1) { double c = one_proc_cpu(child); if (c > 0) total += c; }
+    fclose(f);
+  }
+  closedir(d);
+  return total;
+}
+
+static double one_proc_cpu(int pid) {
   char path[64], buf[2048]; snprintf(path, sizeof path, "/proc/%d/stat", pid);
   FILE *f = fopen(path, "r"); if (!f) return -1;
   size_t n = fread(buf, 1, sizeof buf - 1, f); fclose(f); buf[n] = 0;

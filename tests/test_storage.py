@@ -3,7 +3,13 @@ and the source chain's verified mark (what a restart re-hashes instead of re-ver
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,6 +24,7 @@ from holochain.instance.chain import VERIFIED_MARK_KEY
 from holochain.instance.instance import Instance
 from holochain.storage.base import ChainRow, EavRow, StorageError, WriteBatch
 from holochain.storage.memory import MemoryStore
+from holochain.storage import sqlite as sqlite_module
 from holochain.storage.sqlite import DB_FILENAME, SCHEMA_VERSION, SqliteStore
 
 ZOME = '''
@@ -153,6 +160,71 @@ async def test_a_failed_write_fails_its_callers_and_every_later_write(tmp_path):
     with pytest.raises(StorageError, match="failed"):
         store.write(WriteBatch(kv={"k": "v"}))
     store.close()
+
+
+async def test_a_dead_writer_process_fails_what_waits_and_a_new_store_starts_another(tmp_path):
+    store = SqliteStore(tmp_path / "a")
+    await durable(store, store.write(WriteBatch(kv={"k": "v1"})))
+    pid = sqlite_module.writer_process_pid()
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    ticket = store.write(WriteBatch(kv={"k": "v2"}))
+    with pytest.raises(StorageError, match="writer process is gone"):
+        await asyncio.wait_for(durable(store, ticket), 10)
+    with pytest.raises(StorageError, match="writer process is gone"):
+        store.write(WriteBatch(kv={"k": "v3"}))
+    assert store.kv_get("k") == "v2"  # what it holds is still readable
+    store.close()
+    again = SqliteStore(tmp_path / "a")  # a new writer process
+    assert sqlite_module.writer_process_pid() not in (None, pid)
+    assert again.kv_get("k") == "v1"  # the acknowledged write survived; the other was never acknowledged
+    await durable(again, again.write(WriteBatch(kv={"k": "v4"})))
+    again.close()
+    assert SqliteStore(tmp_path / "a").kv_get("k") == "v4"
+
+
+async def test_a_write_to_a_closed_store_is_refused_not_lost(tmp_path):
+    store = SqliteStore(tmp_path)
+    await durable(store, store.write(WriteBatch(kv={"k": "v1"})))
+    store.close()
+    with pytest.raises(StorageError, match="is closed"):
+        store.write(WriteBatch(kv={"k": "v2"}))
+    again = SqliteStore(tmp_path)
+    assert again.kv_get("k") == "v1"
+    again.close()
+
+
+def test_a_store_open_in_another_conductor_is_refused_with_a_clear_message(tmp_path, monkeypatch):
+    monkeypatch.setattr(sqlite_module, "_LOCK_WAIT_S", 0.3)
+    first = SqliteStore(tmp_path, label="instance 'one'")
+    with pytest.raises(StorageError, match="in use by another conductor"):
+        SqliteStore(tmp_path, label="instance 'two'")
+    first.close()
+    SqliteStore(tmp_path).close()  # free again once the first is closed
+
+
+def test_the_writer_process_ends_with_its_conductor(tmp_path):
+    script = (f"import os, sys; from holochain.storage.sqlite import SqliteStore, writer_process_pid; "
+              f"s = SqliteStore({str(tmp_path)!r}); print(writer_process_pid(), flush=True); "
+              f"sys.stdin.readline()")
+    conductor = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 text=True)
+    try:
+        writer = int(conductor.stdout.readline())
+        os.kill(writer, 0)  # running
+        conductor.kill()
+        conductor.wait(10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(writer, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError(f"writer process {writer} outlived its conductor")
+    finally:
+        conductor.kill()
 
 
 SCHEMA_1 = """

@@ -38,7 +38,7 @@ __all__ = ["Limits", "WebSocketServer", "HttpServer", "StaticUiServer", "origin_
 log = logging.getLogger(__name__)
 
 # A connection's handler yields to the event loop after this long of handling requests it
-# had already read: commits of those calls reach the writer thread (and finished ones get
+# had already read: commits of those calls reach the writer process (and finished ones get
 # their replies) while it goes on, and other connections get their turn.
 _YIELD_S = 0.0005
 _LEN16 = struct.Struct("!BBH")

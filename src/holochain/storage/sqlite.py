@@ -2,21 +2,24 @@
 
 One database file per instance (``<path>/instance.sqlite3``), WAL journal.
 
-**Group commit, one statement per transaction.**  :meth:`SqliteStore.write`
-adds the batch to the *open group* (an in-memory overlay, so reads see it at
-once) and returns a ticket.  At the end of the event loop's tick the open
-group is handed to a writer thread, which writes every row of the group with
-*one* SQL statement (an ``INSERT`` into a temporary view whose trigger fans
-the group's JSON out into the tables) in autocommit mode: the inserts, the
-commit and its fsync all run inside one ``sqlite3_step``, during which the
-writer holds no GIL.  So the writer needs the GIL only twice per transaction
-(to start the statement and to report it done) instead of once per row, and
-the event loop and the disk work overlap on two cores.  While a group is
-being written, new writes collect in the next open group; the loop hands it
-over as soon as the previous one is durable.  Replies wait only for their own
-ticket: a busy conductor pays one fsync per group of calls, not one per call,
-without giving up durability.  Checkpoints (copying the WAL back into the
-database file) run in a third thread, so no commit waits behind one.
+**Group commit, one statement per transaction, in a writer process.**
+:meth:`SqliteStore.write` adds the batch to the *open group* (an in-memory
+overlay, so reads see it at once) and returns a ticket.  At the end of the
+event loop's tick the open group is turned into one JSON text and sent to the
+conductor's writer process (:mod:`.writer_process`), which writes every row
+of it with *one* SQL statement (an ``INSERT`` into a temporary view whose
+trigger fans the group's JSON out into the tables) in autocommit mode: the
+inserts, the commit and its fsync run inside one ``sqlite3_step``.  The
+writer answers with a line on the store's socket, which the event loop reads
+when it polls its sockets anyway.  A process and not a thread, because a
+thread needs the GIL to start and to finish every statement, and each of
+those hand-overs stopped the event loop (see the writer's docstring).  While
+a group is being written, new writes collect in the next open group; the loop
+sends it as soon as the previous one is durable.  Replies wait only for their
+own ticket: a busy conductor pays one fsync per group of calls, not one per
+call, without giving up durability.  Checkpoints (copying the WAL back into
+the database file) run in a thread of the writer process, so no commit waits
+behind one.
 
 ``synchronous="full"`` (the default) fsyncs every commit: a reply sent means
 the data survives power loss.  ``"normal"`` skips the fsync of WAL commits:
@@ -40,19 +43,23 @@ in place when opened, in one transaction.
 held headers and EAV rows are cached per entity and dropped whenever a write
 touches that entity), then in the database.
 
-A write that fails (disk full, I/O error) fails every pending and later
-ticket: the store turns read-only-and-broken rather than letting the chain
-advance in memory past what is on disk.  Restarting reloads exactly the
-groups that were committed.
+A write that fails (disk full, I/O error), or a writer process that dies,
+fails every pending and later ticket: the store turns read-only-and-broken
+rather than letting the chain advance in memory past what is on disk.
+Restarting reloads exactly the groups that were committed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import fcntl
 import logging
-import queue
+import os
+import select
+import socket
 import sqlite3
+import subprocess
 import sys
 import threading
 import time
@@ -61,10 +68,11 @@ from typing import Any, Iterator
 
 import orjson
 
+from . import writer_process
 from .base import ChainRow, EavRow, StorageError, WriteBatch
 from .memory import Tables
 
-__all__ = ["SqliteStore", "SCHEMA_VERSION", "DB_FILENAME", "WriterStats"]
+__all__ = ["SqliteStore", "SCHEMA_VERSION", "DB_FILENAME", "WriterStats", "writer_process_pid"]
 
 log = logging.getLogger(__name__)
 
@@ -148,49 +156,6 @@ CREATE TABLE held_counts (id INTEGER PRIMARY KEY CHECK (id = 0), entries INTEGER
 PRAGMA user_version = 2;
 """
 
-# The writer's one statement: a group's batches as JSON (see _payload), fanned out by a
-# trigger.  Rows that only repeat what a chain row of the same batch says (its entry's
-# content, its header held for its entry, the entry's 'live' status, its header-entry) were
-# folded into that chain row; what arrives later and repeats one is not stored again.
-_WRITER_SETUP = """
-CREATE TEMP VIEW inbox (data) AS SELECT NULL;
-CREATE TEMP TRIGGER inbox_write INSTEAD OF INSERT ON inbox BEGIN
-    UPDATE held_counts SET
-        entries = entries + (SELECT COUNT(*) FROM json_each(NEW.data, '$[1]') AS n
-            WHERE NOT EXISTS (SELECT 1 FROM headers WHERE entry_address = n.value)
-              AND NOT EXISTS (SELECT 1 FROM chain WHERE entry_address = n.value AND folded & 1)),
-        headers = headers + (SELECT COUNT(*) FROM json_each(NEW.data, '$[2]') AS n
-            WHERE NOT EXISTS (SELECT 1 FROM headers WHERE entry_address = json_extract(n.value, '$[0]')
-                                                      AND header_address = json_extract(n.value, '$[1]'))
-              AND NOT EXISTS (SELECT 1 FROM chain WHERE header_address = json_extract(n.value, '$[1]')
-                                                    AND entry_address = json_extract(n.value, '$[0]') AND folded & 1));
-    INSERT INTO chain (seq, header_address, header, entry_address, entry_type, content, folded, live)
-        SELECT json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'), json_extract(r.value, '$[2]'),
-               json_extract(r.value, '$[3]'), json_extract(r.value, '$[4]'), json_extract(r.value, '$[5]'),
-               json_extract(r.value, '$[6]'), json_extract(r.value, '$[7]')
-        FROM json_each(NEW.data, '$[0]') AS b, json_each(b.value, '$[0]') AS r;
-    INSERT OR IGNORE INTO contents (address, content)
-        SELECT r.key, r.value FROM json_each(NEW.data, '$[0]') AS b, json_each(b.value, '$[1]') AS r
-        WHERE NOT EXISTS (SELECT 1 FROM main.chain AS c WHERE c.entry_address = r.key AND c.content = r.value)
-          AND NOT EXISTS (SELECT 1 FROM main.chain AS c WHERE c.header_address = r.key AND c.folded & 2
-                                                        AND '{"ChainHeader":' || c.header || '}' = r.value);
-    INSERT OR IGNORE INTO headers (entry_address, header_address, header)
-        SELECT json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'), json_extract(r.value, '$[2]')
-        FROM json_each(NEW.data, '$[0]') AS b, json_each(b.value, '$[2]') AS r
-        WHERE NOT EXISTS (SELECT 1 FROM main.chain AS c WHERE c.header_address = json_extract(r.value, '$[1]')
-                          AND c.entry_address = json_extract(r.value, '$[0]') AND c.folded & 1);
-    INSERT OR IGNORE INTO eav (entity, attribute, value, idx)
-        SELECT json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'),
-               json_extract(r.value, '$[2]'), json_extract(r.value, '$[3]')
-        FROM json_each(NEW.data, '$[0]') AS b, json_each(b.value, '$[3]') AS r
-        WHERE NOT EXISTS (SELECT 1 FROM main.chain AS c WHERE c.entry_address = json_extract(r.value, '$[0]')
-                          AND c.live = json_extract(r.value, '$[3]') AND json_extract(r.value, '$[1]') = 'crud-status'
-                          AND json_extract(r.value, '$[2]') = 'live');
-    INSERT OR REPLACE INTO kv (key, value)
-        SELECT r.key, r.value FROM json_each(NEW.data, '$[0]') AS b, json_each(b.value, '$[4]') AS r;
-END;
-"""
-_WRITE = "INSERT INTO inbox (data) VALUES (?)"
 _LIVE = ("crud-status", "live")
 
 
@@ -259,32 +224,16 @@ UNION ALL SELECT entry_address, 'crud-status', 'live', live FROM chain
 """
 _CHAIN_COLUMNS = "seq, header_address, header, entry_address, entry_type"
 
-# Checkpoints (copying the WAL back into the database file) run in a thread of their own:
-# done by the writer inside a commit, one of 8,000 pages stalled that commit and everything
-# behind it for 10-40 ms (the p99 of a busy conductor).  Every _CHECKPOINT_EVERY transactions
-# the checkpointer copies what it can without blocking anyone (PASSIVE).  The WAL can only
-# start again from its beginning once everything in it is copied when a write begins, which
-# under steady writing never happens by itself: so when the checkpointer finds more than
-# _REWIND_FRAMES pages still in the WAL, the writer runs a PASSIVE checkpoint itself before
-# its next transaction (little is left to copy by then).  The WAL file stays near 50 MB.
-_CHECKPOINT_EVERY = 64
-_REWIND_FRAMES = 8000
-# The writer takes the GIL twice per group commit (to start its statement, and to report it
-# done); each time it waited for the event loop's thread to give it up, up to the default 5 ms
-# switch interval.  Lowered (never raised) for the whole process once a SQLite store opens:
-# only the stores' own threads ask for the GIL, so the loop gives it up no more often than
-# twice a group (measured: create_post at 1x32 +9 %, 8x8 unchanged).
-_SWITCH_INTERVAL = 0.0005
-_CACHE_KIB = 32 * 1024  # page cache per connection (grows only as pages are used)
-_MMAP_BYTES = 256 * 1024 * 1024  # reads map the file instead of copying pages
 _CONTENT_CACHE_BYTES = 8 * 1024 * 1024
 _ENTITY_CACHE_ITEMS = 4096
 
-_STOP = object()
+_LOCK_FILENAME = DB_FILENAME + ".lock"
+_LOCK_WAIT_S = 5.0  # a writer of a killed predecessor finishing its last group takes milliseconds
+_OPEN_TIMEOUT_S = 30.0
 
 
 class WriterStats:
-    """What the writer thread did, for the benchmark: transactions, batches, its CPU time."""
+    """What the writer did for this store, for the benchmark: transactions, batches, its CPU time."""
 
     __slots__ = ("transactions", "batches", "cpu_s", "wall_s")
 
@@ -297,6 +246,89 @@ class WriterStats:
     def as_dict(self) -> dict[str, Any]:
         return {"transactions": self.transactions, "batches": self.batches,
                 "cpu_s": round(self.cpu_s, 4), "wall_s": round(self.wall_s, 4)}
+
+
+def _take_lock(path: Path, label: str) -> int:
+    """Hold the store's lock file: one conductor (and its writer) per store at a time."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    deadline = time.monotonic() + _LOCK_WAIT_S
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                os.close(fd)
+                raise StorageError(f"storage of {label} at {path.parent} is in use by another conductor "
+                                   f"(its lock file {path.name} stayed locked for {_LOCK_WAIT_S:g}s)") from None
+            time.sleep(0.01)
+
+
+class _Writers:
+    """The writer process of this conductor (see :mod:`.writer_process`), started with the first store."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._control: socket.socket | None = None
+
+    def _start(self) -> socket.socket:
+        if self._proc is not None and self._proc.poll() is None and self._control is not None:
+            return self._control
+        if self._control is not None:
+            self._control.close()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "holochain.storage.writer_process", str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, start_new_session=True)
+        finally:
+            theirs.close()
+        self._control = ours
+        return ours
+
+    def open_channel(self, path: str, synchronous: str, label: str, lock_fd: int) -> socket.socket:
+        """A socket to a writer thread for the database at ``path``, once it has opened it."""
+        request = orjson.dumps({"path": path, "synchronous": synchronous, "label": label})
+        with self._lock:
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                try:
+                    socket.send_fds(self._start(), [request], [theirs.fileno(), lock_fd])
+                except OSError:  # the process died since: once more, with a new one
+                    self._proc = None
+                    socket.send_fds(self._start(), [request], [theirs.fileno(), lock_fd])
+            except OSError as exc:
+                ours.close()
+                raise StorageError(f"storage of {label}: cannot start the writer process: {exc}") from None
+            finally:
+                theirs.close()
+        ours.settimeout(_OPEN_TIMEOUT_S)
+        answer = b""
+        try:
+            while not answer.endswith(b"\n"):
+                chunk = ours.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+        except OSError as exc:
+            ours.close()
+            raise StorageError(f"storage of {label}: the writer process did not answer: {exc}") from None
+        ours.settimeout(None)
+        reply = orjson.loads(answer) if answer.endswith(b"\n") else {"error": "the writer process is gone"}
+        if not reply.get("ok"):
+            ours.close()
+            raise StorageError(f"storage of {label} at {path}: {reply.get('error')}")
+        return ours
+
+
+_writers = _Writers()
+
+
+def writer_process_pid() -> int | None:
+    """The pid of this conductor's SQLite writer process, if it runs (for benchmarks and tests)."""
+    proc = _writers._proc
+    return proc.pid if proc is not None and proc.poll() is None else None
 
 
 class _Group:
@@ -352,15 +384,23 @@ class SqliteStore:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.path = self.directory / DB_FILENAME
         self._synchronous = synchronous.upper()
+        self._lock_fd = _take_lock(self.directory / _LOCK_FILENAME, self.label)
         try:
-            self._reader = self._connect()
-            self._init_schema()
-        except sqlite3.DatabaseError as exc:
-            raise StorageError(f"storage of {self.label} at {self.path} is damaged: {exc}") from None
+            try:
+                self._reader = writer_process.connect(str(self.path), self._synchronous)
+                self._init_schema()
+            except sqlite3.DatabaseError as exc:
+                raise StorageError(f"storage of {self.label} at {self.path} is damaged: {exc}") from None
+            self._channel = _writers.open_channel(str(self.path), self._synchronous, self.label, self._lock_fd)
+        except BaseException:
+            os.close(self._lock_fd)
+            raise
         self._length = self._read_length()
         self._next_ticket = 0
         self.durable_ticket = 0
-        self._durable_upto = 0  # set by the writer thread
+        self._durable_upto = 0  # acknowledged by the writer
+        self._acks = b""  # the writer's answers read but not yet whole
+        self._closed_channel = False
         self._held_counts: tuple[int, tuple[int, int]] | None = None  # (durable ticket, counts)
         self._failed: BaseException | None = None
         self._waiters: dict[int, list[tuple[asyncio.Future[Any], Any]]] = {}
@@ -371,29 +411,11 @@ class SqliteStore:
         self._headers_cache = _Cache(_ENTITY_CACHE_ITEMS, by_size=False)  # entry -> [(address, header)]
         self._eav_cache = _Cache(_ENTITY_CACHE_ITEMS, by_size=False)  # entity -> {prefix: rows}
         self.stats = WriterStats()
-        self._rewind = False  # set by the checkpointer: the writer restarts the WAL before its next write
         self._closing = False
-        self._checkpoint_wanted = threading.Event()
-        # started by the writer at the first checkpoint wanted: an idle instance costs no thread for it
-        self._checkpointer = threading.Thread(target=self._checkpoint_loop, name=f"sqlite-checkpoints {self.label}",
-                                              daemon=True)
-        self._queue: "queue.SimpleQueue[object]" = queue.SimpleQueue()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._writer = threading.Thread(target=self._write_loop, name=f"sqlite-writer {self.label}", daemon=True)
-        self._writer.start()
-        if sys.getswitchinterval() > _SWITCH_INTERVAL:
-            sys.setswitchinterval(_SWITCH_INTERVAL)
+        self._watched: asyncio.AbstractEventLoop | None = None  # the loop that reads our acknowledgements
 
     # -- connections -------------------------------------------------------------
-
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(f"PRAGMA synchronous={self._synchronous}")
-        conn.execute("PRAGMA foreign_keys=OFF")
-        conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
-        conn.execute(f"PRAGMA mmap_size={_MMAP_BYTES}")
-        return conn
 
     def _init_schema(self) -> None:
         version = self._reader.execute("PRAGMA user_version").fetchone()[0]
@@ -434,6 +456,8 @@ class SqliteStore:
     def write(self, batch: WriteBatch) -> int:
         if self._failed is not None:
             raise StorageError(f"storage of {self.label} failed earlier: {self._failed}")
+        if self._closing:  # the writer is told to stop: a write now would never reach the disk
+            raise StorageError(f"storage of {self.label} is closed")
         loop = self._loop
         if loop is None:
             try:
@@ -451,7 +475,7 @@ class SqliteStore:
         self._next_ticket += 1
         group.last_ticket = self._next_ticket
         if loop is None or loop.is_closed():
-            self._deliver_durable()  # no event loop to tell us: catch up here
+            self._read_acks(block=False)  # no event loop to tell us: catch up here
             self._hand_off(True)  # and every write is its own transaction
         elif not self._in_flight and not self._hand_off_scheduled:
             # hand the group over at the end of this tick, so writes of one tick share it
@@ -470,13 +494,45 @@ class SqliteStore:
         self._hand_off()
 
     def _hand_off(self, always: bool = False) -> None:
-        """Give the open group to the writer, if it is idle (or ``always``)."""
+        """Send the open group to the writer, if it has nothing in hand (or ``always``)."""
         group = self._open
         if group is None or self._failed is not None or (self._in_flight and not always):
             return
         self._open = None
         self._in_flight.append(group)
-        self._queue.put(group)
+        self._watch()
+        data = _payload(group.batches)
+        try:
+            self._send(writer_process.HEADER.pack(len(data), group.last_ticket) + data)
+        except OSError as exc:
+            self._fail(StorageError(f"the writer process is gone ({exc})"))
+
+    def _send(self, data: bytes) -> None:
+        """All of ``data`` to the writer.  The socket is non-blocking once the loop polls it (libuv
+        makes it so); waiting here is short: the writer has nothing else in hand and reads at once."""
+        view = memoryview(data)
+        channel = self._channel
+        while view:
+            try:
+                view = view[channel.send(view):]
+            except BlockingIOError:
+                if not select.select([], [channel], [], _OPEN_TIMEOUT_S)[1]:
+                    raise OSError(f"the writer process took nothing for {_OPEN_TIMEOUT_S:g}s") from None
+
+    def _watch(self) -> None:
+        """Have the running event loop read the writer's answers as they come."""
+        loop = self._loop
+        if loop is None or loop is self._watched or loop.is_closed():
+            return
+        if self._watched is not None and not self._watched.is_closed():
+            self._watched.remove_reader(self._channel.fileno())
+        loop.add_reader(self._channel.fileno(), self._read_acks)
+        self._watched = loop
+
+    def _unwatch(self) -> None:
+        if self._watched is not None and not self._watched.is_closed():
+            self._watched.remove_reader(self._channel.fileno())
+        self._watched = None
 
     def wait_durable(self, ticket: int, result: Any = None) -> "asyncio.Future[Any] | None":
         if ticket <= self.durable_ticket:
@@ -491,88 +547,55 @@ class SqliteStore:
     def flush(self, timeout: float = 30.0) -> None:
         """Block until everything written so far is durable (used at shutdown)."""
         self._hand_off(True)
-        done = threading.Event()
-        self._queue.put(done)
-        if not done.wait(timeout):
-            raise StorageError(f"storage of {self.label} did not flush within {timeout}s")
-        self._deliver_durable()
+        deadline = time.monotonic() + timeout
+        while self._in_flight and self._failed is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise StorageError(f"storage of {self.label} did not flush within {timeout}s")
+            self._read_acks(block=True, timeout=remaining)
         if self._failed is not None:
             raise StorageError(f"storage of {self.label} failed: {self._failed}")
 
-    def _write_loop(self) -> None:
+    def _read_acks(self, block: bool = False, timeout: float | None = None) -> list[dict[str, Any]] | None:
+        """Take in what the writer answered; deliver what became durable.  Returns its other
+        answers, or None once the writer's end is closed."""
+        channel = self._channel
+        chunk: bytes | None = None
         try:
-            conn = self._connect()
-            conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer thread does them
-            conn.executescript(_WRITER_SETUP)
-        except sqlite3.Error as exc:
-            self._fail(exc)
-            return
+            if not block:
+                chunk = channel.recv(65536, socket.MSG_DONTWAIT)
+            elif select.select([channel], [], [], timeout)[0]:
+                chunk = channel.recv(65536)
+        except BlockingIOError:
+            pass
+        except OSError as exc:
+            self._fail(StorageError(f"the writer process is gone ({exc})"))
+            return None
+        if chunk == b"":
+            if not self._closing or self._in_flight:
+                self._fail(StorageError("the writer process is gone"))
+            self._unwatch()
+            return None
+        if chunk:
+            self._acks += chunk
+        others = []
         stats = self.stats
-        while True:
-            item = self._queue.get()
-            if item is _STOP:
-                conn.close()
-                return
-            if isinstance(item, threading.Event):
-                item.set()
-                continue
-            assert isinstance(item, _Group)
-            if self._failed is not None:
-                continue
-            wall, cpu = time.perf_counter(), time.thread_time()
-            try:
-                if self._rewind:
-                    self._rewind = False
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                data = _payload(item.batches)
-                conn.execute(_WRITE, (data.decode("utf-8"),))
-            except (sqlite3.Error, OSError, orjson.JSONEncodeError) as exc:
-                log.error("storage of %s: write failed: %s", self.label, exc)
-                self._fail(exc)
-                continue
-            stats.transactions += 1
-            stats.batches += len(item.batches)
-            stats.cpu_s += time.thread_time() - cpu
-            stats.wall_s += time.perf_counter() - wall
-            self._durable_upto = item.last_ticket
-            self._notify_loop()
-            if stats.transactions % _CHECKPOINT_EVERY == 0:
-                if not self._checkpointer.is_alive() and not self._closing:
-                    self._checkpointer.start()
-                self._checkpoint_wanted.set()
-
-    def _checkpoint_loop(self) -> None:
-        """Copy the WAL back into the database beside the writer (see ``_CHECKPOINT_EVERY``)."""
-        try:
-            conn = self._connect()
-        except sqlite3.Error as exc:
-            log.error("storage of %s: no checkpoints: %s", self.label, exc)
-            return
-        try:
-            while True:
-                self._checkpoint_wanted.wait()
-                self._checkpoint_wanted.clear()
-                if self._closing:
-                    return
-                try:
-                    _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                except sqlite3.Error as exc:  # e.g. disk full: the writer fails and says so
-                    log.warning("storage of %s: checkpoint failed: %s", self.label, exc)
-                    continue
-                if frames > _REWIND_FRAMES:
-                    self._rewind = True
-        finally:
-            conn.close()
-
-    def _notify_loop(self) -> None:
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            try:
-                loop.call_soon_threadsafe(self._deliver_durable)
-                return
-            except RuntimeError:  # loop closed meanwhile
-                pass
-        # no loop (synchronous use): nothing awaits; flush() delivers
+        while b"\n" in self._acks:
+            line, _, self._acks = self._acks.partition(b"\n")
+            answer = orjson.loads(line)
+            ticket = answer.get("t")
+            if ticket is not None:
+                stats.transactions += 1
+                stats.cpu_s += answer["cpu"] / 1e6
+                stats.wall_s += answer["wall"] / 1e6
+                self._durable_upto = ticket
+            elif "error" in answer:
+                log.error("storage of %s: write failed: %s", self.label, answer["error"])
+                self._fail(StorageError(answer["error"]))
+            else:
+                others.append(answer)
+        self._deliver_durable()
+        return others
 
     def _deliver_durable(self) -> None:
         upto = self._durable_upto
@@ -581,6 +604,7 @@ class SqliteStore:
         in_flight = self._in_flight
         while in_flight and in_flight[0].last_ticket <= upto:
             group = in_flight.popleft()
+            self.stats.batches += len(group.batches)
             contents = self._contents
             for batch in group.batches:
                 # what was read from disk while this group was in flight may predate it
@@ -598,13 +622,9 @@ class SqliteStore:
             self._hand_off()
 
     def _fail(self, exc: BaseException) -> None:
-        self._failed = exc
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            try:
-                loop.call_soon_threadsafe(self._fail_waiters)
-            except RuntimeError:
-                pass
+        if self._failed is None:
+            self._failed = exc
+        self._fail_waiters()
 
     def _fail_waiters(self) -> None:
         error = StorageError(f"storage of {self.label} failed: {self._failed}")
@@ -742,15 +762,24 @@ class SqliteStore:
         return self._held_counts[1]
 
     def close(self) -> None:
+        if self._closed_channel:
+            return
         self._closing = True
-        self._checkpoint_wanted.set()
-        if self._checkpointer.is_alive():
-            self._checkpointer.join(timeout=30)
-        if self._writer.is_alive():
-            try:
-                self.flush()
-            except StorageError as exc:
-                log.error("%s", exc)
-            self._queue.put(_STOP)
-            self._writer.join(timeout=30)
+        try:
+            self.flush()
+        except StorageError as exc:
+            log.error("%s", exc)
+        self._unwatch()
+        try:  # a zero-length group: the writer closes the database and says so
+            self._send(writer_process.HEADER.pack(0, 0))
+            deadline = time.monotonic() + _OPEN_TIMEOUT_S
+            while time.monotonic() < deadline:
+                answers = self._read_acks(block=True, timeout=deadline - time.monotonic())
+                if answers is None or any(a.get("closed") for a in answers):
+                    break
+        except OSError:
+            pass
+        self._closed_channel = True
+        self._channel.close()
+        os.close(self._lock_fd)
         self._reader.close()

@@ -1,0 +1,275 @@
+"""The SQLite writer process: where every SQLite store of a conductor writes, beside it.
+
+Why a process and not a thread: a writer thread needs the GIL twice per group
+commit (to start its statement, and to report it done), and each time the
+event loop's thread is stopped, hands the GIL over and waits to get it back:
+measured, 10 % of the loop's time under a committing load went to those
+hand-overs and to the futex wake-ups they cost on this kind of VM.  A process
+of its own has its own GIL: the event loop hands it a group with one
+``send()`` and learns that it is durable from one line read when the loop
+polls its sockets anyway.
+
+One process serves every store of the conductor (started with the first
+store, ``python -m holochain.storage.writer_process FD``), so an extra
+instance costs a socket and a thread in it, not an interpreter.  Each store
+gets its own socket pair, handed over the control socket (SCM_RIGHTS), and a
+thread here that:
+
+* opens the database (the same pragmas as the store's reader), answers
+  ``{"ok": true}`` or ``{"error": …}``;
+* reads groups — ``[u32 length][u64 last ticket][JSON text]`` — and writes
+  each with one statement in autocommit mode (so the inserts, the commit and
+  its fsync run in one ``sqlite3_step``), then answers
+  ``{"t": ticket, "cpu": µs, "wall": µs}`` (or ``{"error": …}``, after which
+  it writes nothing more);
+* runs checkpoints in a thread of its own (see ``CHECKPOINT_EVERY``);
+* stops at a zero-length message (answering ``{"closed": true}`` once its
+  connections are closed) or when the conductor's end of the socket closes.
+  A group is written only once it has been read whole, so a conductor killed
+  while sending loses that group, as it would have lost it unsent.
+
+The store's lock file (``flock``, held by the conductor and by this process
+through the same open file) is released only when both are gone, so a
+conductor restarted at once waits until a writer still finishing the group of
+its killed predecessor is done before it reads the chain.
+
+This module imports nothing but the standard library: the process starts in
+~20 ms and stays small.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import struct
+import sys
+import threading
+import time
+from typing import Any
+
+__all__ = ["connect", "WRITER_SETUP", "WRITE", "HEADER", "main"]
+
+HEADER = struct.Struct("!IQ")  # payload length, last ticket of the group
+MAX_FDS = 2  # a store's socket and its lock file
+
+CACHE_KIB = 32 * 1024  # page cache per connection (grows only as pages are used)
+MMAP_BYTES = 256 * 1024 * 1024  # reads map the file instead of copying pages
+BUSY_TIMEOUT_MS = 30_000
+
+# Checkpoints (copying the WAL back into the database file) run in a thread of their own:
+# done by the writer inside a commit, one of 8,000 pages stalled that commit and everything
+# behind it for 10-40 ms (the p99 of a busy conductor).  Every CHECKPOINT_EVERY transactions
+# the checkpointer copies what it can without blocking anyone (PASSIVE).  The WAL can only
+# start again from its beginning once everything in it is copied when a write begins, which
+# under steady writing never happens by itself: so when the checkpointer finds more than
+# REWIND_FRAMES pages still in the WAL, the writer runs a PASSIVE checkpoint itself before
+# its next transaction (little is left to copy by then).  The WAL file stays near 50 MB.
+CHECKPOINT_EVERY = 64
+REWIND_FRAMES = 8000
+
+# The writer's one statement: a group's batches as JSON (see sqlite._payload), fanned out by
+# a trigger.  Rows that only repeat what a chain row of the same batch says (its entry's
+# content, its header held for its entry, the entry's 'live' status, its header-entry) were
+# folded into that chain row; what arrives later and repeats one is not stored again.
+WRITER_SETUP = """
+CREATE TEMP VIEW inbox (data) AS SELECT NULL;
+CREATE TEMP TRIGGER inbox_write INSTEAD OF INSERT ON inbox BEGIN
+    UPDATE held_counts SET
+        entries = entries + (SELECT COUNT(*) FROM json_each(NEW.data, '$[1]') AS n
+            WHERE NOT EXISTS (SELECT 1 FROM headers WHERE entry_address = n.value)
+              AND NOT EXISTS (SELECT 1 FROM chain WHERE entry_address = n.value AND folded & 1)),
+        headers = headers + (SELECT COUNT(*) FROM json_each(NEW.data, '$[2]') AS n
+            WHERE NOT EXISTS (SELECT 1 FROM headers WHERE entry_address = json_extract(n.value, '$[0]')
+                                                      AND header_address = json_extract(n.value, '$[1]'))
+              AND NOT EXISTS (SELECT 1 FROM chain WHERE header_address = json_extract(n.value, '$[1]')
+                                                    AND entry_address = json_extract(n.value, '$[0]') AND folded & 1));
+    INSERT INTO chain (seq, header_address, header, entry_address, entry_type, content, folded, live)
+        SELECT json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'), json_extract(r.value, '$[2]'),
+               json_extract(r.value, '$[3]'), json_extract(r.value, '$[4]'), json_extract(r.value, '$[5]'),
+               json_extract(r.value, '$[6]'), json_extract(r.value, '$[7]')
+        FROM json_each(NEW.data, '$[0]') AS b, json_each(b.value, '$[0]') AS r;
+    INSERT OR IGNORE INTO contents (address, content)
+        SELECT r.key, r.value FROM json_each(NEW.data, '$[0]') AS b, json_each(b.value, '$[1]') AS r
+        WHERE NOT EXISTS (SELECT 1 FROM main.chain AS c WHERE c.entry_address = r.key AND c.content = r.value)
+          AND NOT EXISTS (SELECT 1 FROM main.chain AS c WHERE c.header_address = r.key AND c.folded & 2
+                                                        AND '{"ChainHeader":' || c.header || '}' = r.value);
+    INSERT OR IGNORE INTO headers (entry_address, header_address, header)
+        SELECT json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'), json_extract(r.value, '$[2]')
+        FROM json_each(NEW.data, '$[0]') AS b, json_each(b.value, '$[2]') AS r
+        WHERE NOT EXISTS (SELECT 1 FROM main.chain AS c WHERE c.header_address = json_extract(r.value, '$[1]')
+                          AND c.entry_address = json_extract(r.value, '$[0]') AND c.folded & 1);
+    INSERT OR IGNORE INTO eav (entity, attribute, value, idx)
+        SELECT json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'),
+               json_extract(r.value, '$[2]'), json_extract(r.value, '$[3]')
+        FROM json_each(NEW.data, '$[0]') AS b, json_each(b.value, '$[3]') AS r
+        WHERE NOT EXISTS (SELECT 1 FROM main.chain AS c WHERE c.entry_address = json_extract(r.value, '$[0]')
+                          AND c.live = json_extract(r.value, '$[3]') AND json_extract(r.value, '$[1]') = 'crud-status'
+                          AND json_extract(r.value, '$[2]') = 'live');
+    INSERT OR REPLACE INTO kv (key, value)
+        SELECT r.key, r.value FROM json_each(NEW.data, '$[0]') AS b, json_each(b.value, '$[4]') AS r;
+END;
+"""
+WRITE = "INSERT INTO inbox (data) VALUES (?)"
+
+
+def connect(path: str, synchronous: str) -> sqlite3.Connection:
+    """A connection with the pragmas every connection to a store has (the reader's too)."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("PRAGMA foreign_keys=OFF")
+    conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+    conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+    return conn
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
+    """``n`` bytes, or None if the other end closed first."""
+    parts = []
+    while n:
+        chunk = sock.recv(min(n, 1 << 20))
+        if not chunk:
+            return None
+        parts.append(chunk)
+        n -= len(chunk)
+    return b"".join(parts)
+
+
+def _answer(sock: socket.socket, message: dict[str, Any]) -> None:
+    sock.sendall(json.dumps(message).encode("utf-8") + b"\n")
+
+
+class _StoreWriter:
+    """One store's writer thread (and its checkpointer)."""
+
+    def __init__(self, sock: socket.socket, lock_fd: int, path: str, synchronous: str, label: str) -> None:
+        self.sock = sock
+        self.lock_fd = lock_fd
+        self.path = path
+        self.synchronous = synchronous
+        self.label = label
+        self.rewind = False
+        self.closing = False
+        self.checkpoint_wanted = threading.Event()
+        self.checkpointer = threading.Thread(target=self._checkpoint_loop, name=f"checkpoints {label}", daemon=True)
+
+    def run(self) -> None:
+        try:
+            try:
+                conn = connect(self.path, self.synchronous)
+                conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer thread does them
+                conn.executescript(WRITER_SETUP)
+            except sqlite3.Error as exc:
+                _answer(self.sock, {"error": str(exc)})
+                return
+            _answer(self.sock, {"ok": True})
+            try:
+                asked_to_close = self._serve(conn)
+            finally:
+                self.closing = True
+                self.checkpoint_wanted.set()
+                if self.checkpointer.is_alive():
+                    self.checkpointer.join(timeout=30)
+                conn.close()
+            if asked_to_close:  # only now: the conductor's last connection then checkpoints the WAL away
+                _answer(self.sock, {"closed": True})
+        except OSError:
+            pass  # the conductor is gone: nothing left to tell it
+        finally:
+            self.sock.close()
+            os.close(self.lock_fd)
+
+    def _serve(self, conn: sqlite3.Connection) -> bool:
+        """Write groups until told to close (True) or cut off (False)."""
+        transactions = 0
+        while True:
+            head = _recv_exact(self.sock, HEADER.size)
+            if head is None:
+                return False
+            length, ticket = HEADER.unpack(head)
+            if length == 0:
+                return True
+            data = _recv_exact(self.sock, length)
+            if data is None:
+                return False  # cut off mid-group: it was never acknowledged, so it is not written
+            wall, cpu = time.perf_counter(), time.thread_time()
+            try:
+                if self.rewind:
+                    self.rewind = False
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                conn.execute(WRITE, (data.decode("utf-8"),))
+            except (sqlite3.Error, UnicodeDecodeError) as exc:
+                _answer(self.sock, {"error": str(exc)})
+                return self._refuse_the_rest()
+            _answer(self.sock, {"t": ticket, "cpu": round(1e6 * (time.thread_time() - cpu)),
+                                "wall": round(1e6 * (time.perf_counter() - wall))})
+            transactions += 1
+            if transactions % CHECKPOINT_EVERY == 0:
+                if not self.checkpointer.is_alive():
+                    self.checkpointer.start()
+                self.checkpoint_wanted.set()
+
+    def _refuse_the_rest(self) -> bool:
+        """After a failed write nothing more is written (the store is broken); wait for the close."""
+        while True:
+            head = _recv_exact(self.sock, HEADER.size)
+            if head is None:
+                return False
+            length, _ = HEADER.unpack(head)
+            if length == 0:
+                return True
+            if _recv_exact(self.sock, length) is None:
+                return False
+
+    def _checkpoint_loop(self) -> None:
+        """Copy the WAL back into the database beside the writer (see ``CHECKPOINT_EVERY``)."""
+        try:
+            conn = connect(self.path, self.synchronous)
+        except sqlite3.Error as exc:
+            print(f"storage of {self.label}: no checkpoints: {exc}", file=sys.stderr)
+            return
+        try:
+            while True:
+                self.checkpoint_wanted.wait()
+                self.checkpoint_wanted.clear()
+                if self.closing:
+                    return
+                try:
+                    _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                except sqlite3.Error as exc:  # e.g. disk full: the writer fails and says so
+                    print(f"storage of {self.label}: checkpoint failed: {exc}", file=sys.stderr)
+                    continue
+                if frames > REWIND_FRAMES:
+                    self.rewind = True
+        finally:
+            conn.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    control = socket.socket(fileno=int(args[0]))
+    threads: list[threading.Thread] = []
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 65536, MAX_FDS)
+        except OSError:
+            break
+        if not message:
+            break  # the conductor is gone (or done): finish what each store is writing, then stop
+        request = json.loads(message)
+        sock = socket.socket(fileno=fds[0])
+        writer = _StoreWriter(sock, fds[1], request["path"], request["synchronous"], request["label"])
+        thread = threading.Thread(target=writer.run, name=f"writer {request['label']}")
+        thread.start()
+        threads.append(thread)
+        threads = [t for t in threads if t.is_alive()]
+    for thread in threads:
+        thread.join()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
