@@ -182,19 +182,30 @@ class _StoreWriter:
             self.sock.close()
             os.close(self.lock_fd)
 
+    def _next_group(self) -> tuple[int, bytes] | bool:
+        """The next group ``(last ticket, JSON)``; True when told to close, False when cut off
+        (a group cut off mid-way was never acknowledged, so it is not written)."""
+        head = _recv_exact(self.sock, HEADER.size)
+        if head is None:
+            return False
+        length, ticket = HEADER.unpack(head)
+        if length == 0:
+            return True
+        data = _recv_exact(self.sock, length)
+        return False if data is None else (ticket, data)
+
     def _serve(self, conn: sqlite3.Connection) -> bool:
-        """Write groups until told to close (True) or cut off (False)."""
+        """Write groups until told to close (True) or cut off (False).  After a failed write
+        nothing more is written (the store is broken): groups are read and dropped until the close."""
         transactions = 0
+        failed = False
         while True:
-            head = _recv_exact(self.sock, HEADER.size)
-            if head is None:
-                return False
-            length, ticket = HEADER.unpack(head)
-            if length == 0:
-                return True
-            data = _recv_exact(self.sock, length)
-            if data is None:
-                return False  # cut off mid-group: it was never acknowledged, so it is not written
+            group = self._next_group()
+            if isinstance(group, bool):
+                return group
+            if failed:
+                continue
+            ticket, data = group
             wall, cpu = time.perf_counter(), time.thread_time()
             try:
                 if self.rewind:
@@ -203,7 +214,8 @@ class _StoreWriter:
                 conn.execute(WRITE, (data.decode("utf-8"),))
             except (sqlite3.Error, UnicodeDecodeError) as exc:
                 _answer(self.sock, {"error": str(exc)})
-                return self._refuse_the_rest()
+                failed = True
+                continue
             _answer(self.sock, {"t": ticket, "cpu": round(1e6 * (time.thread_time() - cpu)),
                                 "wall": round(1e6 * (time.perf_counter() - wall))})
             transactions += 1
@@ -211,18 +223,6 @@ class _StoreWriter:
                 if not self.checkpointer.is_alive():
                     self.checkpointer.start()
                 self.checkpoint_wanted.set()
-
-    def _refuse_the_rest(self) -> bool:
-        """After a failed write nothing more is written (the store is broken); wait for the close."""
-        while True:
-            head = _recv_exact(self.sock, HEADER.size)
-            if head is None:
-                return False
-            length, _ = HEADER.unpack(head)
-            if length == 0:
-                return True
-            if _recv_exact(self.sock, length) is None:
-                return False
 
     def _checkpoint_loop(self) -> None:
         """Copy the WAL back into the database beside the writer (see ``CHECKPOINT_EVERY``)."""
