@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 NODE_MODULES := tests/js/node_modules
 
-.PHONY: run test setup clean chromium bench profile soak
+.PHONY: run test lint setup clean chromium bench profile soak
 
 $(BIN)/hc: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,12 @@ setup: $(BIN)/hc $(NODE_MODULES) chromium
 run: $(BIN)/hc
 	cd examples/blog && ../../$(BIN)/hc run --package
 
-test: setup
+# The linters first (ruff: lint and format, configured in pyproject.toml), then the suite.
+lint: $(BIN)/hc
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+test: setup lint
 	$(BIN)/python -m pytest
 
 # BENCH_ARGS=--quick for a run under a minute; raw figures land in bench/results/

@@ -50,8 +50,11 @@ def _sizes(text: str) -> list[int]:
 
 
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Settings, list[str]]:
-    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--quick", action="store_true", help="one short repetition of everything, under a minute")
     p.add_argument("--reps", type=int, help="repetitions (default 3; --quick 1)")
     p.add_argument("--secs", type=float, help="measured seconds per load (default 2; --quick 0.5)")
@@ -102,9 +105,15 @@ def _meta(settings: Settings, sections: list[str], quick: bool) -> dict[str, Any
             return None
 
     return {
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "quick": quick, "sections": sections,
-        "settings": asdict(settings), "python": platform.python_version(), "node": version(["node", "--version"]),
-        "cpus": os.cpu_count(), "machine": platform.machine(), "loadavg_at_start": os.getloadavg(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "quick": quick,
+        "sections": sections,
+        "settings": asdict(settings),
+        "python": platform.python_version(),
+        "node": version(["node", "--version"]),
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "loadavg_at_start": os.getloadavg(),
         "commit": version(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"]),
     }
 

@@ -47,7 +47,8 @@ class Conductor:
         self.name = name
         root.mkdir(parents=True, exist_ok=True)
         net = "\n".join(f"{k} = {json.dumps(v)}" for k, v in network.items())
-        (root / "conductor-config.toml").write_text(f"""persistence_dir = {json.dumps(str(root))}
+        (root / "conductor-config.toml").write_text(
+            f"""persistence_dir = {json.dumps(str(root))}
 [[agents]]
 id = "app"
 name = "{name}"
@@ -77,10 +78,18 @@ consistency = true
 trace = false
 [network]
 {net}
-""", encoding="utf-8")
-        self.proc = subprocess.Popen([HOLOCHAIN, "-c", str(root / "conductor-config.toml")], cwd=root,
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     text=True, start_new_session=True)
+""",
+            encoding="utf-8",
+        )
+        self.proc = subprocess.Popen(
+            [HOLOCHAIN, "-c", str(root / "conductor-config.toml")],
+            cwd=root,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
         self.port = 0
         self.client: Any = None
         self.agent = ""
@@ -204,8 +213,14 @@ async def measure(args: argparse.Namespace, root: Path) -> dict[str, Any]:
     dna_hash = Dna.from_text(dna_path.read_bytes()).address
     gossip = args.gossip_ms / 1000
     server = NatsServer.start(root / "nats")
-    network = {"type": "nats", "servers": [server.url], "redundancy": args.redundancy,
-               "gossip_interval_ms": args.gossip_ms, "heartbeat_interval_ms": 1000, "request_timeout_ms": 10000}
+    network = {
+        "type": "nats",
+        "servers": [server.url],
+        "redundancy": args.redundancy,
+        "gossip_interval_ms": args.gossip_ms,
+        "heartbeat_interval_ms": 1000,
+        "request_timeout_ms": 10000,
+    }
     names = [f"c{i}" for i in range(args.conductors)]
     started = time.monotonic()
     conductors = _start_all(root, names, dna_path, dna_hash, network)
@@ -221,23 +236,28 @@ async def measure(args: argparse.Namespace, root: Path) -> dict[str, Any]:
 
         # warm-up: presence formed, every path used once
         warm = (await conductors[0].call("create_post", {"content": "warm-up", "in_reply_to": None}))["Ok"]
-        await _until(lambda: all(warm in c.holds for c in holders(warm, conductors) if c is not conductors[0]),
-                     60, "warm-up post held")
+        await _until(
+            lambda: all(warm in c.holds for c in holders(warm, conductors) if c is not conductors[0]),
+            60,
+            "warm-up post held",
+        )
         commit, held, gettable = [], [], []
         posts = []
         for i in range(args.posts):
             author = conductors[i % len(conductors)]
             t0 = time.monotonic()
-            address = (await author.call("create_post", {"content": f"post {i} by {author.name}",
-                                                          "in_reply_to": None}))["Ok"]
+            address = (
+                await author.call("create_post", {"content": f"post {i} by {author.name}", "in_reply_to": None})
+            )["Ok"]
             t1 = time.monotonic()
             posts.append(address)
             commit.append(t1 - t0)
             others = [c for c in conductors if c is not author]
             got = await asyncio.gather(*(_gettable(c, address, args.timeout) for c in others))
             must_hold = [c for c in holders(address, conductors) if c is not author]
-            await _until(lambda: all(address in c.holds for c in must_hold), args.timeout,
-                         f"post {i} held by its holders")
+            await _until(
+                lambda: all(address in c.holds for c in must_hold),  # noqa: B023  (awaited here) args.timeout, f"post {i} held by its holders"
+            )
             held.append(max([c.holds[address] for c in must_hold] + [t1]) - t1 if must_hold else 0.0)
             gettable.append(max(got) - t1)
             await asyncio.sleep(args.pause)
@@ -247,15 +267,22 @@ async def measure(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         await newcomer.connect()
         everyone = conductors + [newcomer]
         owed = [p for p in posts if newcomer in holders(p, everyone)]
-        caught = await _until(lambda: all(p in newcomer.holds for p in owed), args.timeout * 3,
-                              "newcomer caught up")
+        caught = await _until(lambda: all(p in newcomer.holds for p in owed), args.timeout * 3, "newcomer caught up")
         return {
-            "conductors": args.conductors, "posts": args.posts, "redundancy": args.redundancy,
-            "gossip_interval_ms": args.gossip_ms, "mode": "one holochain process per conductor",
-            "boot_s": boot, "commit": _stats(commit, gossip), "held_by_holders": _stats(held, gossip),
+            "conductors": args.conductors,
+            "posts": args.posts,
+            "redundancy": args.redundancy,
+            "gossip_interval_ms": args.gossip_ms,
+            "mode": "one holochain process per conductor",
+            "boot_s": boot,
+            "commit": _stats(commit, gossip),
+            "held_by_holders": _stats(held, gossip),
             "gettable_everywhere": _stats(gettable, gossip),
-            "newcomer": {"posts_owed": len(owed), "caught_up_s": caught - t_join,
-                         "caught_up_gossip": (caught - t_join) / gossip},
+            "newcomer": {
+                "posts_owed": len(owed),
+                "caught_up_s": caught - t_join,
+                "caught_up_gossip": (caught - t_join) / gossip,
+            },
             "agents": agents,
         }
     finally:
@@ -266,18 +293,27 @@ async def measure(args: argparse.Namespace, root: Path) -> dict[str, Any]:
 
 
 def render(result: dict[str, Any]) -> str:
-    lines = [f"{result['conductors']} conductors ({result['mode']}), {result['posts']} posts, "
-             f"redundancy {result['redundancy'] or 'full sync'}, gossip every {result['gossip_interval_ms']} ms; "
-             f"booted in {result['boot_s']:.1f} s",
-             f"{'after the reply':<28}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'p50 G':>8}{'p99 G':>8}"]
-    for key, label in (("commit", "create_post reply (from call)"), ("held_by_holders", "held by every holder"),
-                       ("gettable_everywhere", "gettable at every conductor")):
+    lines = [
+        f"{result['conductors']} conductors ({result['mode']}), {result['posts']} posts, "
+        f"redundancy {result['redundancy'] or 'full sync'}, gossip every {result['gossip_interval_ms']} ms; "
+        f"booted in {result['boot_s']:.1f} s",
+        f"{'after the reply':<28}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'p50 G':>8}{'p99 G':>8}",
+    ]
+    for key, label in (
+        ("commit", "create_post reply (from call)"),
+        ("held_by_holders", "held by every holder"),
+        ("gettable_everywhere", "gettable at every conductor"),
+    ):
         s = result[key]
-        lines.append(f"{label:<28}{s['p50_ms']:>9.1f}{s['p99_ms']:>9.1f}{s['max_ms']:>9.1f}"
-                     f"{s['p50_gossip']:>8.2f}{s['p99_gossip']:>8.2f}")
+        lines.append(
+            f"{label:<28}{s['p50_ms']:>9.1f}{s['p99_ms']:>9.1f}{s['max_ms']:>9.1f}"
+            f"{s['p50_gossip']:>8.2f}{s['p99_gossip']:>8.2f}"
+        )
     n = result["newcomer"]
-    lines.append(f"a newcomer held all {n['posts_owed']} posts it should after {n['caught_up_s']:.2f} s "
-                 f"({n['caught_up_gossip']:.2f} gossip intervals, boot included)")
+    lines.append(
+        f"a newcomer held all {n['posts_owed']} posts it should after {n['caught_up_s']:.2f} s "
+        f"({n['caught_up_gossip']:.2f} gossip intervals, boot included)"
+    )
     lines.append("target: p99 gettable everywhere < 1 s with a 1 s gossip interval")
     return "\n".join(lines)
 

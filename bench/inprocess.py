@@ -81,7 +81,9 @@ async def commit_window(instance: Instance, *, inflight: int, secs: float, warm:
     async def worker() -> None:
         while not state["stop"]:
             t = time.perf_counter()
-            out = instance.call("blog", "create_post", {"content": f"inproc {tag} {next(counter)}", "in_reply_to": None})
+            out = instance.call(
+                "blog", "create_post", {"content": f"inproc {tag} {next(counter)}", "in_reply_to": None}
+            )
             if isinstance(out, str):
                 await asyncio.sleep(0)  # nothing to wait for: still let the other workers run
             else:
@@ -108,9 +110,14 @@ async def commit_window(instance: Instance, *, inflight: int, secs: float, warm:
     await asyncio.gather(*workers)
     latencies.sort()
     return {
-        "inflight": inflight, "calls": calls, "secs": round(elapsed, 4), "cps": round(calls / elapsed, 1),
-        "p50_ms": round(1e3 * _quantile(latencies, 0.5), 4), "p99_ms": round(1e3 * _quantile(latencies, 0.99), 4),
-        "cpu_us_per_call": round(1e6 * cpu / max(calls, 1), 2), "cpu_pct": round(100 * cpu / elapsed, 1),
+        "inflight": inflight,
+        "calls": calls,
+        "secs": round(elapsed, 4),
+        "cps": round(calls / elapsed, 1),
+        "p50_ms": round(1e3 * _quantile(latencies, 0.5), 4),
+        "p99_ms": round(1e3 * _quantile(latencies, 0.99), 4),
+        "cpu_us_per_call": round(1e6 * cpu / max(calls, 1), 2),
+        "cpu_pct": round(100 * cpu / elapsed, 1),
         "main_thread_us_per_call": round(1e6 * main / max(calls, 1), 2),
         "writer_us_per_call": round(1e6 * writer / max(calls, 1), 2),
         "other_cpu_pct": round(max(0.0, 100 * other / elapsed), 1),
@@ -147,17 +154,21 @@ async def build(dna_path: Path, directory: Path, length: int) -> dict[str, Any]:
         secs = time.perf_counter() - t0
         full = [w for w in windows if w[0] >= 100]
         return {
-            "length": instance.chain.length, "added": instance.chain.length - start_length,
+            "length": instance.chain.length,
+            "added": instance.chain.length - start_length,
             "secs": round(secs, 2),
             "first_window_us_per_commit": round(full[0][1], 1) if full else None,
             "last_window_us_per_commit": round(full[-1][1], 1) if full else None,
-            "first_window_at": full[0][0] if full else None, "last_window_at": full[-1][0] if full else None,
+            "first_window_at": full[0][0] if full else None,
+            "last_window_at": full[-1][0] if full else None,
         }
     finally:
         instance.close()
 
 
-async def commit(dna_path: Path, directory: Path, inflights: list[int], secs: float, warm: float) -> list[dict[str, Any]]:
+async def commit(
+    dna_path: Path, directory: Path, inflights: list[int], secs: float, warm: float
+) -> list[dict[str, Any]]:
     instance = await open_instance(dna_path, directory)
     try:
         return [await commit_window(instance, inflight=k, secs=secs, warm=warm, tag=f"k{k}") for k in inflights]

@@ -44,11 +44,33 @@ def _run(exe: Path, args: list[str], timeout: float) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def closed_loop(exe: Path, port: int, *, conns: int, inflight: int, secs: float, warm: float,
-                body: str, expect: str | None, server_pid: int | None) -> dict[str, Any]:
+def closed_loop(
+    exe: Path,
+    port: int,
+    *,
+    conns: int,
+    inflight: int,
+    secs: float,
+    warm: float,
+    body: str,
+    expect: str | None,
+    server_pid: int | None,
+) -> dict[str, Any]:
     """``conns`` connections × ``inflight`` calls in flight, for ``secs`` after ``warm``."""
-    args = ["--port", str(port), "--conns", str(conns), "--inflight", str(inflight),
-            "--secs", str(secs), "--warm", str(warm), "--body", body]
+    args = [
+        "--port",
+        str(port),
+        "--conns",
+        str(conns),
+        "--inflight",
+        str(inflight),
+        "--secs",
+        str(secs),
+        "--warm",
+        str(warm),
+        "--body",
+        body,
+    ]
     if expect:
         args += ["--expect", expect]
     if server_pid:
@@ -56,8 +78,9 @@ def closed_loop(exe: Path, port: int, *, conns: int, inflight: int, secs: float,
     return _run(exe, args, timeout=warm + secs + 60)
 
 
-def burst(exe: Path, port: int, *, n: int, body: str, expect: str | None, server_pid: int | None,
-          timeout: float) -> dict[str, Any]:
+def burst(
+    exe: Path, port: int, *, n: int, body: str, expect: str | None, server_pid: int | None, timeout: float
+) -> dict[str, Any]:
     """``n`` calls sent at once on one connection; waits for every reply (or ``timeout``)."""
     args = ["--port", str(port), "--burst", str(n), "--body", body, "--timeout", str(timeout)]
     if expect:

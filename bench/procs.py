@@ -17,10 +17,19 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
-__all__ = ["Server", "BenchError", "children", "rss_mb", "cpu_seconds", "thread_cpu_seconds", "venv_script", "free_port"]
+__all__ = [
+    "Server",
+    "BenchError",
+    "children",
+    "rss_mb",
+    "cpu_seconds",
+    "thread_cpu_seconds",
+    "venv_script",
+    "free_port",
+]
 
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -142,25 +151,30 @@ class Server:
         assert self.proc is not None
         return self.proc.pid
 
-    def start(self) -> "Server":
+    def start(self) -> Server:
         """Spawn and wait until ready."""
         self.spawn()
         return self.wait_ready()
 
-    def spawn(self) -> "Server":
+    def spawn(self) -> Server:
         """Start the process without waiting (``spawned_at`` is its perf_counter time)."""
         stderr = open(self.stderr_path, "wb")
         self.spawned_at = time.perf_counter()
         try:
             self.proc = subprocess.Popen(
-                self.args, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=stderr, start_new_session=True,
+                self.args,
+                cwd=self.cwd,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                start_new_session=True,
             )
         finally:
             stderr.close()
         return self
 
-    def wait_ready(self) -> "Server":
+    def wait_ready(self) -> Server:
         """Read stdout until the ready line (bounded by ``timeout`` from spawning)."""
         assert self.proc is not None and self.proc.stdout is not None
         t0 = self.spawned_at
@@ -244,7 +258,7 @@ class Server:
             proc.stdout.close()
         return proc.returncode
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -89,8 +89,9 @@ def _area(file: str, fn: str) -> str:
 _WRAPPERS = ("click/", "holochain/cli/", "asyncio/runners.py", "uvloop/__init__", "threading.py", "(hc)")
 
 
-def analyse(collapsed: str, us_per_call: float, thread_cpu: dict[str, float] | None = None,
-            top: int = 25) -> dict[str, Any]:
+def analyse(
+    collapsed: str, us_per_call: float, thread_cpu: dict[str, float] | None = None, top: int = 25
+) -> dict[str, Any]:
     """Turn py-spy ``--format raw --threads`` output into µs-per-call tables.
 
     ``thread_cpu`` maps native thread ids to the CPU seconds each used while
@@ -117,8 +118,14 @@ def analyse(collapsed: str, us_per_call: float, thread_cpu: dict[str, float] | N
     total_samples = sum(samples_of.values())
     cpu = {tid: thread_cpu.get(tid, 0.0) for tid in samples_of} if thread_cpu else {}
     cpu_total = sum(cpu.values())
-    us_of = {tid: (us_per_call * cpu[tid] / cpu_total if cpu_total else us_per_call * n / total_samples)
-             for tid, n in samples_of.items()} if total_samples else {}
+    us_of = (
+        {
+            tid: (us_per_call * cpu[tid] / cpu_total if cpu_total else us_per_call * n / total_samples)
+            for tid, n in samples_of.items()
+        }
+        if total_samples
+        else {}
+    )
 
     by_thread: Counter[str] = Counter()
     by_area: Counter[str] = Counter()
@@ -135,19 +142,33 @@ def analyse(collapsed: str, us_per_call: float, thread_cpu: dict[str, float] | N
                 inclusive[name] += weight
 
     def table(counter: Counter[str], n: int) -> list[dict[str, Any]]:
-        return [{"name": k, "us_per_call": round(v, 2), "share": round(v / us_per_call, 4) if us_per_call else 0.0}
-                for k, v in counter.most_common(n)]
+        return [
+            {"name": k, "us_per_call": round(v, 2), "share": round(v / us_per_call, 4) if us_per_call else 0.0}
+            for k, v in counter.most_common(n)
+        ]
 
-    return {"samples": total_samples, "us_per_call": us_per_call, "weighted_by_thread_cpu": bool(cpu_total),
-            "threads": table(by_thread, 10), "areas": table(by_area, 40), "self": table(self_time, top),
-            "inclusive": table(inclusive, top)}
+    return {
+        "samples": total_samples,
+        "us_per_call": us_per_call,
+        "weighted_by_thread_cpu": bool(cpu_total),
+        "threads": table(by_thread, 10),
+        "areas": table(by_area, 40),
+        "self": table(self_time, top),
+        "inclusive": table(inclusive, top),
+    }
 
 
 def _render(name: str, load: dict[str, Any], result: dict[str, Any]) -> str:
-    lines = [f"\n=== {name}: {load['cps']:,.0f} calls/s at {load['conns']}x{load['inflight']}, "
-             f"{result['us_per_call']:.1f} µs server CPU per call, {result['samples']} samples"]
-    for title, key in (("by thread", "threads"), ("by area (leaf frame)", "areas"),
-                       ("top functions, self", "self"), ("top functions, inclusive", "inclusive")):
+    lines = [
+        f"\n=== {name}: {load['cps']:,.0f} calls/s at {load['conns']}x{load['inflight']}, "
+        f"{result['us_per_call']:.1f} µs server CPU per call, {result['samples']} samples"
+    ]
+    for title, key in (
+        ("by thread", "threads"),
+        ("by area (leaf frame)", "areas"),
+        ("top functions, self", "self"),
+        ("top functions, inclusive", "inclusive"),
+    ):
         lines.append(f"\n  {title}:\n  {'µs/call':>8} {'share':>6}  name")
         for row in result[key]:
             lines.append(f"  {row['us_per_call']:>8.1f} {100 * row['share']:>5.1f}%  {row['name']}")
@@ -162,8 +183,17 @@ def _py_spy() -> str:
     return found
 
 
-def profile_workload(lab: Any, workload: str, *, conns: int, inflight: int, secs: float, rate: int,
-                     out: Path | None, store: str = "sqlite") -> dict[str, Any]:
+def profile_workload(
+    lab: Any,
+    workload: str,
+    *,
+    conns: int,
+    inflight: int,
+    secs: float,
+    rate: int,
+    out: Path | None,
+    store: str = "sqlite",
+) -> dict[str, Any]:
     persist = workload != "info/instances" and store == "sqlite"
     server: Server = lab.hc_run(lab.dir(f"profile-{workload.replace('/', '-')}"), persist=persist).start()
     try:
@@ -174,22 +204,67 @@ def profile_workload(lab: Any, workload: str, *, conns: int, inflight: int, secs
             body, expect = calls.create_post("profile"), calls.OK
         elif workload == "get_post":
             for i in range(20):  # a chain with some entries in it, like a used instance's
-                rpc(server.port, "call", {"instance_id": calls.INSTANCE_ID, "zome": "blog", "function": "create_post",
-                                          "args": {"content": f"filler {i}"}})
+                rpc(
+                    server.port,
+                    "call",
+                    {
+                        "instance_id": calls.INSTANCE_ID,
+                        "zome": "blog",
+                        "function": "create_post",
+                        "args": {"content": f"filler {i}"},
+                    },
+                )
             content = "profiletarget"
-            result = rpc(server.port, "call", {"instance_id": calls.INSTANCE_ID, "zome": "blog",
-                                               "function": "create_post", "args": {"content": content}})
+            result = rpc(
+                server.port,
+                "call",
+                {
+                    "instance_id": calls.INSTANCE_ID,
+                    "zome": "blog",
+                    "function": "create_post",
+                    "args": {"content": content},
+                },
+            )
             body, expect = calls.get_post(json.loads(result)["Ok"]), content
         else:
             raise BenchError(f"unknown workload {workload}; use info/instances, create_post or get_post")
-        raw = lab.root / f"{workload.replace('/', '-')}{'' if persist or workload == 'info/instances' else '-memory'}.collapsed"
-        spy = subprocess.Popen([_py_spy(), "record", "--pid", str(server.pid), "--rate", str(rate),
-                                "--duration", str(int(secs + 2)), "--format", "raw", "--threads", "-o", str(raw)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        raw = (
+            lab.root
+            / f"{workload.replace('/', '-')}{'' if persist or workload == 'info/instances' else '-memory'}.collapsed"
+        )
+        spy = subprocess.Popen(
+            [
+                _py_spy(),
+                "record",
+                "--pid",
+                str(server.pid),
+                "--rate",
+                str(rate),
+                "--duration",
+                str(int(secs + 2)),
+                "--format",
+                "raw",
+                "--threads",
+                "-o",
+                str(raw),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         time.sleep(1.0)  # attach
         before = thread_cpu_seconds(server.pid)
-        load = loadgen.closed_loop(lab.wsload, server.port, conns=conns, inflight=inflight, secs=secs, warm=0.3,
-                                   body=body, expect=expect, server_pid=server.pid)
+        load = loadgen.closed_loop(
+            lab.wsload,
+            server.port,
+            conns=conns,
+            inflight=inflight,
+            secs=secs,
+            warm=0.3,
+            body=body,
+            expect=expect,
+            server_pid=server.pid,
+        )
         after = thread_cpu_seconds(server.pid)
         spy_out, _ = spy.communicate(timeout=secs + 60)
         if spy.returncode != 0 or not raw.exists():
@@ -211,8 +286,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--load", default="8x8", help="connections x calls in flight (default 8x8)")
     p.add_argument("--secs", type=float, default=10.0)
     p.add_argument("--rate", type=int, default=200, help="samples per second (default 200)")
-    p.add_argument("--store", choices=("sqlite", "memory"), default="sqlite",
-                   help="store of the zome-call workloads: sqlite (hc run --persist, the default) or memory")
+    p.add_argument(
+        "--store",
+        choices=("sqlite", "memory"),
+        default="sqlite",
+        help="store of the zome-call workloads: sqlite (hc run --persist, the default) or memory",
+    )
     p.add_argument("--out", type=Path, help="keep collapsed stacks and a JSON of the tables here")
     args = p.parse_args(argv)
     conns, inflight = (int(x) for x in args.load.lower().split("x"))
@@ -221,8 +300,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         lab = make_lab(root, lambda text: print(text, flush=True))
         for workload in [w.strip() for w in args.workloads.split(",") if w.strip()]:
-            results[workload] = profile_workload(lab, workload, conns=conns, inflight=inflight, secs=args.secs,
-                                                 rate=args.rate, out=args.out, store=args.store)
+            results[workload] = profile_workload(
+                lab,
+                workload,
+                conns=conns,
+                inflight=inflight,
+                secs=args.secs,
+                rate=args.rate,
+                out=args.out,
+                store=args.store,
+            )
             print(_render(workload, results[workload]["load"], results[workload]), flush=True)
     except BenchError as exc:
         print(f"profile failed: {exc}", file=sys.stderr)

@@ -29,9 +29,10 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import orjson
 import tomli_w
@@ -88,12 +89,21 @@ class Lab:
             raise BenchError("the reference server needs Node.js (`node`)")
         if not (NODE_MODULES / "rpc-websockets").is_dir():
             raise BenchError(f"rpc-websockets is not installed in {NODE_MODULES}: run `make setup` first")
-        return Server("reference (rpc-websockets 4.x)", ["node", str(REPO / "bench" / "reference_server.js"), "0"],
-                      cwd=self.dir("reference"), ready=r"^listening (\d+)", env={"NODE_PATH": str(NODE_MODULES)})
+        return Server(
+            "reference (rpc-websockets 4.x)",
+            ["node", str(REPO / "bench" / "reference_server.js"), "0"],
+            cwd=self.dir("reference"),
+            ready=r"^listening (\d+)",
+            env={"NODE_PATH": str(NODE_MODULES)},
+        )
 
     def bare(self, port: int = 0) -> Server:
-        return Server("bare aiohttp server", [sys.executable, str(REPO / "bench" / "bare_server.py"), str(port)],
-                      cwd=self.dir("bare"), ready=r"^listening (\d+)")
+        return Server(
+            "bare aiohttp server",
+            [sys.executable, str(REPO / "bench" / "bare_server.py"), str(port)],
+            cwd=self.dir("bare"),
+            ready=r"^listening (\d+)",
+        )
 
     def hc_run(self, cwd: Path, *, persist: bool, port: int = 0, timeout: float = 300.0) -> Server:
         args = [*venv_script("hc"), "run", "--port", str(port), "--dna", str(self.dna)]
@@ -103,20 +113,41 @@ class Lab:
         return Server("hc run --persist" if persist else "hc run", args, cwd=cwd, ready=_HC_PORT_LINE, timeout=timeout)
 
     def holochain(self, config: Path) -> Server:
-        return Server("holochain -c", [*venv_script("holochain"), "-c", str(config), "--log-level", "warning"],
-                      cwd=config.parent, ready=r"^\*\*\* Done\. All interfaces started\.")
+        return Server(
+            "holochain -c",
+            [*venv_script("holochain"), "-c", str(config), "--log-level", "warning"],
+            cwd=config.parent,
+            ready=r"^\*\*\* Done\. All interfaces started\.",
+        )
 
     # -- load -----------------------------------------------------------------------------
 
-    def load(self, settings: Settings, server: Server, *, conns: int, inflight: int, body: str,
-             expect: str | None, secs: float | None = None) -> dict[str, Any]:
+    def load(
+        self,
+        settings: Settings,
+        server: Server,
+        *,
+        conns: int,
+        inflight: int,
+        body: str,
+        expect: str | None,
+        secs: float | None = None,
+    ) -> dict[str, Any]:
         """One closed-loop run, repeated while other processes disturbed it (bounded)."""
         assert server.port is not None
         best: dict[str, Any] | None = None
         for attempt in range(1 + settings.retries):
-            row = loadgen.closed_loop(self.wsload, server.port, conns=conns, inflight=inflight,
-                                      secs=secs or settings.secs, warm=settings.warm, body=body,
-                                      expect=expect, server_pid=server.pid)
+            row = loadgen.closed_loop(
+                self.wsload,
+                server.port,
+                conns=conns,
+                inflight=inflight,
+                secs=secs or settings.secs,
+                warm=settings.warm,
+                body=body,
+                expect=expect,
+                server_pid=server.pid,
+            )
             server.check_alive()
             row["attempts"] = attempt + 1
             if best is None or row["other_cpu_pct"] < best["other_cpu_pct"]:
@@ -142,9 +173,11 @@ def make_lab(root: Path, log: Callable[[str], None]) -> Lab:
 
 def _print_row(lab: Lab, label: str, row: dict[str, Any]) -> None:
     bad = f" BAD={row['bad']}" if row.get("bad") else ""
-    lab.log(f"  {label:<28} {row['conns']}x{row['inflight']:<3} {row['cps']:>9,.0f}/s  p50 {row['p50_ms']:.3f} "
-            f"p99 {row['p99_ms']:.3f} ms  server {row['server_us_per_call']:.1f} µs/call  "
-            f"client {row['client_cpu_pct']:.0f}%  other {row['other_cpu_pct']:.0f}%{bad}")
+    lab.log(
+        f"  {label:<28} {row['conns']}x{row['inflight']:<3} {row['cps']:>9,.0f}/s  p50 {row['p50_ms']:.3f} "
+        f"p99 {row['p99_ms']:.3f} ms  server {row['server_us_per_call']:.1f} µs/call  "
+        f"client {row['client_cpu_pct']:.0f}%  other {row['other_cpu_pct']:.0f}%{bad}"
+    )
 
 
 # -- throughput ---------------------------------------------------------------------------------
@@ -179,8 +212,16 @@ def throughput(settings: Settings, lab: Lab) -> list[dict[str, Any]]:
             assert server.port is not None
             run_loads(server, "create_post", calls.create_post(f"r{rep}"), calls.OK, rep)
             content = f"benchgettarget{rep}"
-            stored = rpc(server.port, "call", {"instance_id": calls.INSTANCE_ID, "zome": "blog",
-                                               "function": "create_post", "args": {"content": content}})
+            stored = rpc(
+                server.port,
+                "call",
+                {
+                    "instance_id": calls.INSTANCE_ID,
+                    "zome": "blog",
+                    "function": "create_post",
+                    "args": {"content": content},
+                },
+            )
             address = _ok(stored)
             run_loads(server, "get_post", calls.get_post(address), content, rep)
 
@@ -212,21 +253,40 @@ def hammer(settings: Settings, lab: Lab) -> list[dict[str, Any]]:
         try:
             assert server.port is not None
             for n in settings.hammer:
-                row = loadgen.burst(lab.wsload, server.port, n=n, body=calls.create_post(f"hammer{rep}-{n}"),
-                                    expect=calls.OK, server_pid=server.pid, timeout=max(60.0, n / 100))
+                row = loadgen.burst(
+                    lab.wsload,
+                    server.port,
+                    n=n,
+                    body=calls.create_post(f"hammer{rep}-{n}"),
+                    expect=calls.OK,
+                    server_pid=server.pid,
+                    timeout=max(60.0, n / 100),
+                )
                 row["n"] = n
                 bursts.append(row)
-                lab.log(f"  hammer {n:>6} at once: {row['ok']}/{n} Ok, {row['bad']} bad, "
-                        f"{1e3 * row['secs']:.0f} ms, p99 {row['p99_ms']:.0f} ms")
+                lab.log(
+                    f"  hammer {n:>6} at once: {row['ok']}/{n} Ok, {row['bad']} bad, "
+                    f"{1e3 * row['secs']:.0f} ms, p99 {row['p99_ms']:.0f} ms"
+                )
         finally:
             code = server.stop()
         chain = check_chain(cwd / _DB)
         posts = chain["entry_types"].get("post", 0)
         expected = sum(settings.hammer)
-        lab.log(f"  chain after stop: {chain['length']} records, linear={chain['linear']}, "
-                f"{posts} posts (expected {expected}); exit code {code}")
-        results.append({"rep": rep, "bursts": bursts, "chain": chain, "posts_expected": expected,
-                        "posts_stored": posts, "exit_code": code})
+        lab.log(
+            f"  chain after stop: {chain['length']} records, linear={chain['linear']}, "
+            f"{posts} posts (expected {expected}); exit code {code}"
+        )
+        results.append(
+            {
+                "rep": rep,
+                "bursts": bursts,
+                "chain": chain,
+                "posts_expected": expected,
+                "posts_stored": posts,
+                "exit_code": code,
+            }
+        )
     return results
 
 
@@ -234,8 +294,9 @@ def hammer(settings: Settings, lab: Lab) -> list[dict[str, Any]]:
 
 
 def _inprocess(args: list[str], timeout: float) -> Any:
-    done = subprocess.run([sys.executable, "-m", "bench.inprocess", *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.inprocess", *args], cwd=REPO, capture_output=True, text=True, timeout=timeout
+    )
     if done.returncode != 0:
         raise BenchError(f"bench.inprocess {args[0]} failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -247,12 +308,15 @@ def chain_length(settings: Settings, lab: Lab) -> dict[str, Any]:
     for length in (settings.short_chain, settings.long_chain):
         home = lab.dir(f"chain-{length}")
         t0 = time.perf_counter()
-        built[length] = _inprocess(["build", "--dna", str(lab.dna), "--dir", str(home / ".hc"),
-                                    "--length", str(length)], timeout=3600)
+        built[length] = _inprocess(
+            ["build", "--dna", str(lab.dna), "--dir", str(home / ".hc"), "--length", str(length)], timeout=3600
+        )
         pristine[length] = home
-        lab.log(f"  built a chain of {built[length]['length']:,} records in process in "
-                f"{time.perf_counter() - t0:.1f} s ({built[length]['first_window_us_per_commit']} → "
-                f"{built[length]['last_window_us_per_commit']} µs/commit)")
+        lab.log(
+            f"  built a chain of {built[length]['length']:,} records in process in "
+            f"{time.perf_counter() - t0:.1f} s ({built[length]['first_window_us_per_commit']} → "
+            f"{built[length]['last_window_us_per_commit']} µs/commit)"
+        )
     rows = []
     loads = [(1, 1), (8, 8)]
     for rep in range(settings.reps):
@@ -264,8 +328,14 @@ def chain_length(settings: Settings, lab: Lab) -> dict[str, Any]:
             with lab.hc_run(cwd, persist=True) as server:
                 lab.log(f"  hc run --persist on a chain of {length:,}: ready in {server.ready_s:.2f} s")
                 for conns, inflight in loads:
-                    row = lab.load(settings, server, conns=conns, inflight=inflight,
-                                   body=calls.create_post(f"c{rep}"), expect=calls.OK)
+                    row = lab.load(
+                        settings,
+                        server,
+                        conns=conns,
+                        inflight=inflight,
+                        body=calls.create_post(f"c{rep}"),
+                        expect=calls.OK,
+                    )
                     row.update(chain_length=length, rep=rep, ready_s=round(server.ready_s or 0, 3))
                     rows.append(row)
                     _print_row(lab, f"create_post @ {length:,}", row)
@@ -280,16 +350,31 @@ def inprocess(settings: Settings, lab: Lab) -> list[dict[str, Any]]:
     inflights = sorted({c * n for c, n in settings.loads})
     rows = []
     for rep in range(settings.reps):
-        found = _inprocess(["commit", "--dna", str(lab.dna), "--dir", str(lab.dir(f"inprocess-{rep}")),
-                            "--secs", str(settings.secs), "--warm", str(settings.warm),
-                            "--inflight", ",".join(map(str, inflights))], timeout=600)
+        found = _inprocess(
+            [
+                "commit",
+                "--dna",
+                str(lab.dna),
+                "--dir",
+                str(lab.dir(f"inprocess-{rep}")),
+                "--secs",
+                str(settings.secs),
+                "--warm",
+                str(settings.warm),
+                "--inflight",
+                ",".join(map(str, inflights)),
+            ],
+            timeout=600,
+        )
         for row in found:
             row["rep"] = rep
             rows.append(row)
-            lab.log(f"  in process, {row['inflight']:>3} in flight: {row['cps']:>8,.0f}/s  p50 {row['p50_ms']:.3f} "
-                    f"p99 {row['p99_ms']:.3f} ms  {row['cpu_us_per_call']:.1f} µs CPU/call (event loop "
-                    f"{row['main_thread_us_per_call']:.1f}, writer {row['writer_us_per_call']:.1f})  "
-                    f"other {row['other_cpu_pct']:.0f}%")
+            lab.log(
+                f"  in process, {row['inflight']:>3} in flight: {row['cps']:>8,.0f}/s  p50 {row['p50_ms']:.3f} "
+                f"p99 {row['p99_ms']:.3f} ms  {row['cpu_us_per_call']:.1f} µs CPU/call (event loop "
+                f"{row['main_thread_us_per_call']:.1f}, writer {row['writer_us_per_call']:.1f})  "
+                f"other {row['other_cpu_pct']:.0f}%"
+            )
     return rows
 
 
@@ -306,7 +391,9 @@ def startup(settings: Settings, lab: Lab) -> list[dict[str, Any]]:
             if kind == "bare":
                 server = lab.bare(port)
             else:
-                server = lab.hc_run(lab.dir(f"startup-{rep}-{kind.replace(' ', '')}"), persist="persist" in kind, port=port)
+                server = lab.hc_run(
+                    lab.dir(f"startup-{rep}-{kind.replace(' ', '')}"), persist="persist" in kind, port=port
+                )
             server.spawn()
             try:
                 accepted, replied = time_to_first_reply(port, "info/instances", server.spawned_at)
@@ -315,8 +402,15 @@ def startup(settings: Settings, lab: Lab) -> list[dict[str, Any]]:
                 rss = server.rss_mb()
             finally:
                 server.stop()
-            rows.append({"server": kind, "rep": rep, "accept_s": round(accepted, 4),
-                         "first_reply_s": round(replied, 4), "idle_rss_mb": round(rss, 2)})
+            rows.append(
+                {
+                    "server": kind,
+                    "rep": rep,
+                    "accept_s": round(accepted, 4),
+                    "first_reply_s": round(replied, 4),
+                    "idle_rss_mb": round(rss, 2),
+                }
+            )
             lab.log(f"  {kind:<18} accepts after {accepted:.3f} s, first reply {replied:.3f} s, idle RSS {rss:.1f} MB")
     return rows
 
@@ -331,8 +425,12 @@ def memory(settings: Settings, lab: Lab) -> list[dict[str, Any]]:
             with lab.holochain(config) as server:
                 time.sleep(settings.settle)
                 rss = server.rss_mb()
-            rows.append({"rep": rep, "instances": count, "rss_mb": round(rss, 2), "ready_s": round(server.ready_s or 0, 3)})
-            lab.log(f"  holochain -c with {count:>3} instance(s) (SQLite): RSS {rss:.1f} MB, ready in {server.ready_s:.2f} s")
+            rows.append(
+                {"rep": rep, "instances": count, "rss_mb": round(rss, 2), "ready_s": round(server.ready_s or 0, 3)}
+            )
+            lab.log(
+                f"  holochain -c with {count:>3} instance(s) (SQLite): RSS {rss:.1f} MB, ready in {server.ready_s:.2f} s"
+            )
     return rows
 
 
@@ -340,13 +438,33 @@ def _config(lab: Lab, home: Path, count: int) -> dict[str, Any]:
     """A holochain-rust style configuration: ``count`` agents, each running the blog DNA."""
     return {
         "persistence_dir": str(home),
-        "agents": [{"id": f"agent{i}", "name": f"agent{i}", "public_address": "[REWRITTEN]",
-                    "keystore_file": "[UNUSED]", "test_agent": True} for i in range(count)],
+        "agents": [
+            {
+                "id": f"agent{i}",
+                "name": f"agent{i}",
+                "public_address": "[REWRITTEN]",
+                "keystore_file": "[UNUSED]",
+                "test_agent": True,
+            }
+            for i in range(count)
+        ],
         "dnas": [{"id": "blog", "file": str(lab.dna), "hash": lab.dna_hash}],
-        "instances": [{"id": f"instance{i}", "dna": "blog", "agent": f"agent{i}",
-                       "storage": {"type": "sqlite", "path": str(home / f"instance{i}")}} for i in range(count)],
-        "interfaces": [{"id": "websocket", "driver": {"type": "websocket", "port": 0},
-                        "instances": [{"id": f"instance{i}"} for i in range(count)]}],
+        "instances": [
+            {
+                "id": f"instance{i}",
+                "dna": "blog",
+                "agent": f"agent{i}",
+                "storage": {"type": "sqlite", "path": str(home / f"instance{i}")},
+            }
+            for i in range(count)
+        ],
+        "interfaces": [
+            {
+                "id": "websocket",
+                "driver": {"type": "websocket", "port": 0},
+                "instances": [{"id": f"instance{i}"} for i in range(count)],
+            }
+        ],
     }
 
 

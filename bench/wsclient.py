@@ -41,7 +41,9 @@ async def _first_reply(port: int, method: str, since: float, timeout: float) -> 
                 ws = await session.ws_connect(url, autoping=False)
             except (aiohttp.ClientConnectorError, aiohttp.WSServerHandshakeError, aiohttp.ServerDisconnectedError):
                 if time.perf_counter() > deadline:
-                    raise BenchError(f"nothing accepted WebSocket connections on port {port} within {timeout:.0f} s") from None
+                    raise BenchError(
+                        f"nothing accepted WebSocket connections on port {port} within {timeout:.0f} s"
+                    ) from None
                 await asyncio.sleep(0.002)
                 continue
             accepted = time.perf_counter() - since

@@ -38,8 +38,10 @@ def one(app_spec_dna: Path) -> PlayerConfig:
 
 @pytest.fixture
 def two(app_spec_dna: Path) -> PlayerConfig:
-    return PlayerConfig({"app1": DnaSpec(app_spec_dna), "app2": DnaSpec(app_spec_dna, uuid="altered-dna")},
-                        bridges=[("app1", "app2", "test-bridge")])
+    return PlayerConfig(
+        {"app1": DnaSpec(app_spec_dna), "app2": DnaSpec(app_spec_dna, uuid="altered-dna")},
+        bridges=[("app1", "app2", "test-bridge")],
+    )
 
 
 def post(content: str) -> dict:

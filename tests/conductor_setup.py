@@ -20,7 +20,7 @@ from conftest import HOLOCHAIN, REPO, package, write_project
 DONE = "*** Done. All interfaces started."
 
 # A zome that emits a User signal.
-SIGNAL_ZOME = '''
+SIGNAL_ZOME = """
 from holochain import hdk
 
 zome = hdk.Zome(description="emits signals")
@@ -37,7 +37,7 @@ def echo(value: str) -> str:
 @zome.function()
 def private_echo(value: str) -> str:
     return value
-'''
+"""
 
 
 def blog_copy(root: Path, name: str = "blog") -> Path:
@@ -51,7 +51,8 @@ def signal_dna(root: Path, name: str = "signals", bridges: list[dict[str, Any]] 
     project = write_project(root, {"talk": SIGNAL_ZOME}, name=name)
     if bridges is not None:
         (project / "zomes" / "talk" / "zome.json").write_text(
-            json.dumps({"description": "", "bridges": bridges}), encoding="utf-8")
+            json.dumps({"description": "", "bridges": bridges}), encoding="utf-8"
+        )
     return package(project)
 
 
@@ -73,8 +74,8 @@ def toml_str(value: str | Path) -> str:
 
 def agent(agent_id: str, name: str | None = None, **extra: Any) -> str:
     lines = [f'[[agents]]\nid = "{agent_id}"\nname = "{name or agent_id}"']
-    lines.append(f'public_address = {toml_str(extra.pop("public_address", "[SHOULD BE REWRITTEN]"))}')
-    lines.append(f'keystore_file = {toml_str(extra.pop("keystore_file", "[UNUSED]"))}')
+    lines.append(f"public_address = {toml_str(extra.pop('public_address', '[SHOULD BE REWRITTEN]'))}")
+    lines.append(f"keystore_file = {toml_str(extra.pop('keystore_file', '[UNUSED]'))}")
     if extra.pop("test_agent", True):
         lines.append("test_agent = true")
     return "\n".join(lines) + "\n"
@@ -94,10 +95,18 @@ def instance(instance_id: str, dna_id: str, agent_id: str, storage: Path | None)
     return text + f'[instances.storage]\ntype = "lmdb"\npath = {toml_str(storage)}\n'
 
 
-def interface(interface_id: str, instances: list[str | tuple[str, str]], *, admin: bool = False,
-              kind: str = "websocket", port: int = 0) -> str:
-    text = (f'[[interfaces]]\nid = "{interface_id}"\nadmin = {str(admin).lower()}\n'
-            f'[interfaces.driver]\ntype = "{kind}"\nport = {port}\n')
+def interface(
+    interface_id: str,
+    instances: list[str | tuple[str, str]],
+    *,
+    admin: bool = False,
+    kind: str = "websocket",
+    port: int = 0,
+) -> str:
+    text = (
+        f'[[interfaces]]\nid = "{interface_id}"\nadmin = {str(admin).lower()}\n'
+        f'[interfaces.driver]\ntype = "{kind}"\nport = {port}\n'
+    )
     for ref in instances:
         if isinstance(ref, tuple):
             text += f'[[interfaces.instances]]\nid = "{ref[0]}"\nalias = "{ref[1]}"\n'
@@ -114,11 +123,13 @@ def write_config(path: Path, persistence_dir: Path, *sections: str, extra: str =
     return path
 
 
-def run_holochain(config: Path, cwd: Path, *, env: dict[str, str] | None = None, input: str | None = None,
-                  timeout: float = 30) -> subprocess.CompletedProcess:
+def run_holochain(
+    config: Path, cwd: Path, *, env: dict[str, str] | None = None, input: str | None = None, timeout: float = 30
+) -> subprocess.CompletedProcess:
     """Run `holochain -c` to its end (for configs it must refuse)."""
-    return subprocess.run([HOLOCHAIN, "-c", str(config)], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env=env, input=input)
+    return subprocess.run(
+        [HOLOCHAIN, "-c", str(config)], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env, input=input
+    )
 
 
 def start_holochain(spawn, config: Path, cwd: Path, **kwargs: Any):

@@ -10,13 +10,12 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
 JS_DIR = REPO / "tests" / "js"
 BIN = Path(sys.executable).parent
 HC = str(BIN / "hc")
@@ -25,8 +24,7 @@ HOLOCHAIN = str(BIN / "holochain")
 _BOUND = re.compile(r"\*\*\* Bound interface '([^']+)' to port: (\d+)")
 
 
-def write_project(root: Path, zomes: dict[str, str], *, name: str = "testdna",
-                  properties: dict | None = None) -> Path:
+def write_project(root: Path, zomes: dict[str, str], *, name: str = "testdna", properties: dict | None = None) -> Path:
     """A DNA project with the given zomes (zome name -> source of its __init__.py)."""
     project = root / name
     (project / "zomes").mkdir(parents=True, exist_ok=True)
@@ -66,14 +64,21 @@ def blog_dna(tmp_path_factory: pytest.TempPathFactory) -> Path:
 class Process:
     """A conductor subprocess: started, waited for, always stopped."""
 
-    def __init__(self, args: list[str], cwd: Path, env: dict[str, str] | None = None,
-                 ready: str = "bound", timeout: float = 30.0) -> None:
+    def __init__(
+        self, args: list[str], cwd: Path, env: dict[str, str] | None = None, ready: str = "bound", timeout: float = 30.0
+    ) -> None:
         self.args = args
         self.cwd = cwd
         full_env = {**os.environ, **(env or {})}
         self.proc = subprocess.Popen(
-            args, cwd=cwd, env=full_env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+            args,
+            cwd=cwd,
+            env=full_env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
         )
         self.ports: dict[str, int] = {}
         self.stdout_lines: list[str] = []
@@ -86,8 +91,9 @@ class Process:
             line = self.proc.stdout.readline()
             if not line:
                 err = self.proc.stderr.read() if self.proc.stderr else ""
-                raise RuntimeError(f"{args} exited with {self.proc.wait()} before it was ready:\n"
-                                   f"{''.join(self.stdout_lines)}\n{err}")
+                raise RuntimeError(
+                    f"{args} exited with {self.proc.wait()} before it was ready:\n{''.join(self.stdout_lines)}\n{err}"
+                )
             self.stdout_lines.append(line)
             match = _BOUND.search(line)
             if match:
@@ -150,12 +156,14 @@ def hc_run(spawn, blog_dna: Path, tmp_path: Path):
     return start
 
 
-def node(script: str, *args: str, timeout: float = 60.0, cwd: Path | None = None,
-         env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def node(
+    script: str, *args: str, timeout: float = 60.0, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Run a JavaScript file with the test's npm packages available."""
     env = {**os.environ, "NODE_PATH": str(JS_DIR / "node_modules"), **(env or {})}
-    return subprocess.run(["node", script, *args], cwd=cwd or JS_DIR, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        ["node", script, *args], cwd=cwd or JS_DIR, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.fixture(scope="module")

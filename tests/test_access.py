@@ -17,7 +17,7 @@ from holochain.conductor.keystore import Keystore
 def listening_addresses(port: int) -> set[str]:
     """Local addresses listening on ``port`` (from /proc/net/tcp and tcp6)."""
     found = set()
-    for name, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+    for name, _width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
         with open(name) as fh:
             next(fh)
             for line in fh:
@@ -54,7 +54,11 @@ async def test_a_foreign_browser_origin_cannot_open_an_admin_interface(hc_run):
 async def test_functions_outside_hc_public_need_a_capability(hc_run, tmp_path):
     from conftest import package, write_project
 
-    dna = package(write_project(tmp_path, {"blog": '''
+    dna = package(
+        write_project(
+            tmp_path,
+            {
+                "blog": """
 from holochain import hdk
 zome = hdk.Zome()
 @zome.function(public=True)
@@ -63,7 +67,10 @@ def open_fn() -> str:
 @zome.function
 def guarded() -> str:
     return "guarded"
-'''}))
+"""
+            },
+        )
+    )
     conductor = hc_run(dna=dna)
     async with await Client.connect(conductor.url) as client:
         assert await client.call_zome("test-instance", "blog", "open_fn") == {"Ok": "open"}
@@ -83,7 +90,7 @@ async def test_secrets_never_reach_logs_or_errors(tmp_path, blog_dna, spawn):
 id = "a"
 name = "a"
 public_address = "{keystore.public_address}"
-keystore_file = "{tmp_path / 'agent.keystore'}"
+keystore_file = "{tmp_path / "agent.keystore"}"
 [passphrase_service]
 type = "env"
 variable = "TEST_PASSPHRASE"
@@ -107,20 +114,32 @@ port = 0
 id = "i"
 """
     config.write_text(base)
-    secrets = ["correct horse battery staple", "wrong passphrase here", keystore.root_seed.hex(),
-               keystore.root_seed.hex().upper()]
+    secrets = [
+        "correct horse battery staple",
+        "wrong passphrase here",
+        keystore.root_seed.hex(),
+        keystore.root_seed.hex().upper(),
+    ]
     # a wrong passphrase: a clear error, and neither passphrase nor seed in the output
-    done = subprocess.run([HOLOCHAIN, "-c", str(config), "--log-level", "debug"], capture_output=True, text=True,
-                          timeout=60, env={"TEST_PASSPHRASE": "wrong passphrase here", "PATH": ""})
+    done = subprocess.run(
+        [HOLOCHAIN, "-c", str(config), "--log-level", "debug"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"TEST_PASSPHRASE": "wrong passphrase here", "PATH": ""},
+    )
     assert done.returncode != 0
     assert "wrong passphrase" in done.stderr.lower()
     for secret in secrets:
         assert secret not in done.stdout and secret not in done.stderr
 
     # the right one: the conductor runs and serves; still no secret anywhere in its output
-    conductor = spawn([HOLOCHAIN, "-c", str(config), "--log-level", "debug"], tmp_path,
-                      env={"TEST_PASSPHRASE": "correct horse battery staple"},
-                      ready="*** Done. All interfaces started.")
+    conductor = spawn(
+        [HOLOCHAIN, "-c", str(config), "--log-level", "debug"],
+        tmp_path,
+        env={"TEST_PASSPHRASE": "correct horse battery staple"},
+        ready="*** Done. All interfaces started.",
+    )
     async with await Client.connect(f"ws://127.0.0.1:{conductor.port}") as client:
         assert (await client.call_zome("i", "blog", "create_post", {"content": "hi"}))["Ok"]
     conductor.stop()

@@ -14,7 +14,9 @@ def content_of(entry: dict) -> dict:
 async def test_delete_entry_post(scenario, one):
     players = await scenario.players({"alice": one, "bob": one})
     alice, bob = players["alice"], players["bob"]
-    created = await alice.call_sync("app", "blog", "create_post", {"content": "Hello Holo world 321", "in_reply_to": None})
+    created = await alice.call_sync(
+        "app", "blog", "create_post", {"content": "Hello Holo world 321", "in_reply_to": None}
+    )
     assert created["Ok"]
     deleted = await alice.call_sync("app", "blog", "delete_entry_post", {"post_address": created["Ok"]})
     assert deleted["Ok"]
@@ -36,19 +38,26 @@ async def test_delete_entry_post(scenario, one):
 async def test_update_entry_validation(scenario, one):
     players = await scenario.players({"alice": one, "bob": one})
     alice, bob = players["alice"], players["bob"]
-    missing = await bob.call_sync("app", "blog", "update_post", {"post_address": "1234", "new_content": "Hello Holo V2"})
+    missing = await bob.call_sync(
+        "app", "blog", "update_post", {"post_address": "1234", "new_content": "Hello Holo V2"}
+    )
     assert missing["Err"] == {"Internal": "failed to update post"}
 
-    created = await alice.call_sync("app", "blog", "create_post", {"content": "Hello Holo world 321", "in_reply_to": None})
-    same = await bob.call_sync("app", "blog", "update_post",
-                               {"post_address": created["Ok"], "new_content": "Hello Holo world 321"})
+    created = await alice.call_sync(
+        "app", "blog", "create_post", {"content": "Hello Holo world 321", "in_reply_to": None}
+    )
+    same = await bob.call_sync(
+        "app", "blog", "update_post", {"post_address": created["Ok"], "new_content": "Hello Holo world 321"}
+    )
     assert json.loads(same["Err"]["Internal"])["kind"]["ValidationFailed"] == "Trying to modify with same data"
 
 
 async def test_update_post(scenario, one):
     players = await scenario.players({"alice": one, "bob": one})
     alice, bob = players["alice"], players["bob"]
-    v1 = (await alice.call("app", "blog", "create_post", {"content": "Hello Holo world 123", "in_reply_to": None}))["Ok"]
+    v1 = (await alice.call("app", "blog", "create_post", {"content": "Hello Holo world 123", "in_reply_to": None}))[
+        "Ok"
+    ]
     await scenario.consistency()
     got = await alice.call("app", "blog", "get_post", {"post_address": v1})
     assert content_of(got["Ok"]) == post("Hello Holo world 123")
@@ -57,17 +66,27 @@ async def test_update_post(scenario, one):
     assert "Err" not in v2_result
     v2 = v2_result["Ok"]
     await scenario.consistency()
-    assert content_of((await alice.call("app", "blog", "get_post", {"post_address": v1}))["Ok"]) == post("Hello Holo V2")
-    assert content_of((await alice.call("app", "blog", "get_post", {"post_address": v2}))["Ok"]) == post("Hello Holo V2")
-    assert content_of((await alice.call("app", "blog", "get_initial_post", {"post_address": v1}))["Ok"]) == \
-        post("Hello Holo world 123")
-    assert content_of((await alice.call("app", "blog", "get_initial_post", {"post_address": v2}))["Ok"]) == \
-        post("Hello Holo V2")
+    assert content_of((await alice.call("app", "blog", "get_post", {"post_address": v1}))["Ok"]) == post(
+        "Hello Holo V2"
+    )
+    assert content_of((await alice.call("app", "blog", "get_post", {"post_address": v2}))["Ok"]) == post(
+        "Hello Holo V2"
+    )
+    assert content_of((await alice.call("app", "blog", "get_initial_post", {"post_address": v1}))["Ok"]) == post(
+        "Hello Holo world 123"
+    )
+    assert content_of((await alice.call("app", "blog", "get_initial_post", {"post_address": v2}))["Ok"]) == post(
+        "Hello Holo V2"
+    )
 
     v3 = (await alice.call("app", "blog", "update_post", {"post_address": v1, "new_content": "Hello Holo V3"}))["Ok"]
     await scenario.consistency()
-    assert content_of((await alice.call("app", "blog", "get_post", {"post_address": v1}))["Ok"]) == post("Hello Holo V3")
-    assert content_of((await alice.call("app", "blog", "get_post", {"post_address": v2}))["Ok"]) == post("Hello Holo V3")
+    assert content_of((await alice.call("app", "blog", "get_post", {"post_address": v1}))["Ok"]) == post(
+        "Hello Holo V3"
+    )
+    assert content_of((await alice.call("app", "blog", "get_post", {"post_address": v2}))["Ok"]) == post(
+        "Hello Holo V3"
+    )
 
     v4 = (await alice.call("app", "blog", "update_post", {"post_address": v1, "new_content": "Hello Holo V4"}))["Ok"]
     await scenario.consistency()
@@ -82,7 +101,11 @@ async def test_update_post(scenario, one):
     assert [item["meta"]["address"] for item in history["items"]] == [v1, v2, v3, v4]
     assert [item["meta"]["crud_status"] for item in history["items"]] == ["modified", "modified", "modified", "live"]
     assert [content_of(item["entry"]) for item in history["items"]] == [
-        post("Hello Holo world 123"), post("Hello Holo V2"), post("Hello Holo V3"), post("Hello Holo V4")]
+        post("Hello Holo world 123"),
+        post("Hello Holo V2"),
+        post("Hello Holo V3"),
+        post("Hello Holo V4"),
+    ]
     assert history["crud_links"] == {v1: v2, v2: v3, v3: v4}
 
     latest = await alice.call("app", "blog", "get_post_with_options_latest", {"post_address": v1})
@@ -94,9 +117,12 @@ async def test_update_post(scenario, one):
 async def test_remove_update_modified_entry(scenario, one):
     players = await scenario.players({"alice": one, "bob": one})
     alice, bob = players["alice"], players["bob"]
-    v1 = (await alice.call_sync("app", "blog", "create_post", {"content": "Hello Holo world 123", "in_reply_to": None}))["Ok"]
-    assert content_of((await alice.call("app", "blog", "get_post", {"post_address": v1}))["Ok"]) == \
-        post("Hello Holo world 123")
+    v1 = (
+        await alice.call_sync("app", "blog", "create_post", {"content": "Hello Holo world 123", "in_reply_to": None})
+    )["Ok"]
+    assert content_of((await alice.call("app", "blog", "get_post", {"post_address": v1}))["Ok"]) == post(
+        "Hello Holo world 123"
+    )
     removed = await bob.call_sync("app", "blog", "delete_entry_post", {"post_address": v1})
     assert removed["Ok"]
     initial = await alice.call("app", "blog", "get_initial_post", {"post_address": v1})
@@ -117,8 +143,9 @@ async def test_get_sources(scenario, one):
     ]
     assert len(set(addresses)) == 1
     await scenario.consistency()
-    expected = sorted([alice.info("app").agent_address] * 2
-                      + [bob.info("app").agent_address, carol.info("app").agent_address])
+    expected = sorted(
+        [alice.info("app").agent_address] * 2 + [bob.info("app").agent_address, carol.info("app").agent_address]
+    )
     for player in (alice, bob, carol):
         sources = (await player.call("app", "blog", "get_sources", {"address": addresses[0]}))["Ok"]
         assert sorted(sources) == expected

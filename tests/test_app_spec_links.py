@@ -8,8 +8,10 @@ import time
 
 from app_spec_support import app_spec_dna, one  # noqa: F401  (fixtures)
 
-BAD_LINK = re.compile(r'Target for link not found: Link \{ base: HashString\(".*"\), target: HashString\(".*"\), '
-                      r'link_type: "authored_posts", tag: "" \}')
+BAD_LINK = re.compile(
+    r'Target for link not found: Link \{ base: HashString\(".*"\), target: HashString\(".*"\), '
+    r'link_type: "authored_posts", tag: "" \}'
+)
 
 
 async def links(player, base, **options):
@@ -58,8 +60,9 @@ async def test_get_links_paginate(scenario, one):
         await alice.call_sync("app", "simple", "create_link", {"base": base, "target": target})
 
     async def page(player, number):
-        result = await player.call("app", "simple", "get_my_links_with_pagination",
-                                   {"base": base, "pagesize": 3, "pagenumber": number})
+        result = await player.call(
+            "app", "simple", "get_my_links_with_pagination", {"base": base, "pagesize": 3, "pagenumber": number}
+        )
         return result["Ok"]["links"]
 
     assert len(await page(alice, 0)) == 3 and len(await page(bob, 0)) == 3
@@ -68,8 +71,12 @@ async def test_get_links_paginate(scenario, one):
     assert len(set(first)) == 4  # the pages do not overlap
 
     async def by_time(player, from_seconds):
-        result = await player.call("app", "simple", "get_my_links_with_time_pagination",
-                                   {"base": base, "from_seconds": from_seconds, "limit": 3})
+        result = await player.call(
+            "app",
+            "simple",
+            "get_my_links_with_time_pagination",
+            {"base": base, "from_seconds": from_seconds, "limit": 3},
+        )
         return result["Ok"]["links"]
 
     # JS sleeps 5 s and asks from "now"; asking from the next whole second is the same question
@@ -108,8 +115,9 @@ async def test_get_links_crud_count(scenario, one):
         await alice.call_sync("app", "simple", "create_link_with_tag", {"base": base, "target": target, "tag": tag})
 
     async def count(player, status, tag):
-        result = await player.call("app", "simple", "get_my_links_count",
-                                   {"base": base, "status_request": status, "tag": tag})
+        result = await player.call(
+            "app", "simple", "get_my_links_count", {"base": base, "status_request": status, "tag": tag}
+        )
         return result["Ok"]["count"]
 
     assert await count(alice, "Live", "tag") == 2
@@ -130,7 +138,9 @@ async def test_get_sources_after_same_link(scenario, one):
     await bob.call_sync("app", "blog", "create_post_with_agent", params)
     await bob.call_sync("app", "blog", "create_post_with_agent", params)
     for player in (alice, bob):
-        result = await player.call("app", "blog", "authored_posts_with_sources", {"agent": alice.info("app").agent_address})
+        result = await player.call(
+            "app", "blog", "authored_posts_with_sources", {"agent": alice.info("app").agent_address}
+        )
         assert len(result["Ok"]["links"]) == 2
         assert result["Ok"]["links"][0]["headers"][0]["provenances"][0][0] == bob.info("app").agent_address
 
@@ -140,10 +150,12 @@ async def test_get_sources_from_link(scenario, one):
     alice, bob = players["alice"], players["bob"]
     await alice.call_sync("app", "blog", "create_post", {"content": "Holo world", "in_reply_to": None})
     await bob.call_sync("app", "blog", "create_post", {"content": "Another one", "in_reply_to": None})
-    alice_posts = (await bob.call("app", "blog", "authored_posts_with_sources",
-                                  {"agent": alice.info("app").agent_address}))["Ok"]["links"]
-    bob_posts = (await alice.call("app", "blog", "authored_posts_with_sources",
-                                  {"agent": bob.info("app").agent_address}))["Ok"]["links"]
+    alice_posts = (
+        await bob.call("app", "blog", "authored_posts_with_sources", {"agent": alice.info("app").agent_address})
+    )["Ok"]["links"]
+    bob_posts = (
+        await alice.call("app", "blog", "authored_posts_with_sources", {"agent": bob.info("app").agent_address})
+    )["Ok"]["links"]
     assert len(bob_posts) == 1 and len(alice_posts) == 1
     assert bob_posts[0]["headers"][0]["provenances"][0][0] == bob.info("app").agent_address
     assert alice_posts[0]["headers"][0]["provenances"][0][0] == alice.info("app").agent_address
@@ -152,7 +164,9 @@ async def test_get_sources_from_link(scenario, one):
 async def test_link_validation_rejects_the_forbidden_tag(scenario, one):
     alice = await scenario.player("alice", one)
     result = await alice.call("app", "blog", "create_tagged_post", {"content": "cake", "tag": "muffins"})
-    assert json.loads(result["Err"]["Internal"])["kind"] == {"ValidationFailed": "This is the one tag that is not allowed!"}
+    assert json.loads(result["Err"]["Internal"])["kind"] == {
+        "ValidationFailed": "This is the one tag that is not allowed!"
+    }
     ok = await alice.call("app", "blog", "create_tagged_post", {"content": "cake", "tag": "cupcakes"})
     assert ok["Ok"]
     tagged = await alice.call("app", "blog", "my_posts", {"tag": "CUPCAKES"})
@@ -180,10 +194,13 @@ async def test_calling_get_links_before_link_entries_makes_no_difference(scenari
 
 async def test_recommend_own_post_to_self(scenario, one):
     alice = await scenario.player("alice", one)
-    address = (await alice.call_sync("app", "blog", "create_post", {"content": "Holo world...1", "in_reply_to": None}))["Ok"]
+    address = (await alice.call_sync("app", "blog", "create_post", {"content": "Holo world...1", "in_reply_to": None}))[
+        "Ok"
+    ]
     assert (await alice.call("app", "blog", "get_post", {"post_address": address}))["Ok"]
-    linked = await alice.call_sync("app", "blog", "recommend_post",
-                                   {"post_address": address, "agent_address": alice.info("app").agent_address})
+    linked = await alice.call_sync(
+        "app", "blog", "recommend_post", {"post_address": address, "agent_address": alice.info("app").agent_address}
+    )
     assert linked["Ok"]
     assert len((await alice.call("app", "blog", "my_recommended_posts", {}))["Ok"]["links"]) == 1
 
@@ -191,10 +208,13 @@ async def test_recommend_own_post_to_self(scenario, one):
 async def test_bob_recommends_alices_post_to_self(scenario, one):
     players = await scenario.players({"alice": one, "bob": one})
     alice, bob = players["alice"], players["bob"]
-    address = (await alice.call_sync("app", "blog", "create_post", {"content": "Holo world...2", "in_reply_to": None}))["Ok"]
+    address = (await alice.call_sync("app", "blog", "create_post", {"content": "Holo world...2", "in_reply_to": None}))[
+        "Ok"
+    ]
     assert (await bob.call("app", "blog", "get_post", {"post_address": address}))["Ok"]
-    linked = await bob.call_sync("app", "blog", "recommend_post",
-                                 {"post_address": address, "agent_address": bob.info("app").agent_address})
+    linked = await bob.call_sync(
+        "app", "blog", "recommend_post", {"post_address": address, "agent_address": bob.info("app").agent_address}
+    )
     assert linked["Ok"]
     assert len((await bob.call("app", "blog", "my_recommended_posts", {}))["Ok"]["links"]) == 1
 
@@ -202,10 +222,13 @@ async def test_bob_recommends_alices_post_to_self(scenario, one):
 async def test_recommend_to_other_agent(scenario, one):
     players = await scenario.players({"alice": one, "bob": one})
     alice, bob = players["alice"], players["bob"]
-    address = (await alice.call_sync("app", "blog", "create_post", {"content": "Holo world...3", "in_reply_to": None}))["Ok"]
+    address = (await alice.call_sync("app", "blog", "create_post", {"content": "Holo world...3", "in_reply_to": None}))[
+        "Ok"
+    ]
     assert (await bob.call("app", "blog", "get_post", {"post_address": address}))["Ok"]
-    linked = await alice.call_sync("app", "blog", "recommend_post",
-                                   {"post_address": address, "agent_address": bob.info("app").agent_address})
+    linked = await alice.call_sync(
+        "app", "blog", "recommend_post", {"post_address": address, "agent_address": bob.info("app").agent_address}
+    )
     assert linked["Ok"]
     # bob answers links on himself from his own shard: alice's link reached him by publishing
     assert len((await bob.call("app", "blog", "my_recommended_posts", {}))["Ok"]["links"]) == 1

@@ -15,7 +15,8 @@ async def test_get_memo_returns_none(scenario, one):
     assert await alice.call("app", "blog", "memo_address", MEMO) == {"Ok": HOT_MEMO}
     await scenario.consistency()
     assert await alice.call("app", "blog", "get_memo", {"memo_address": HOT_MEMO}) == {
-        "Ok": {"App": ["memo", '{"content":"Reminder: Buy some HOT.","date_created":"now"}']}}
+        "Ok": {"App": ["memo", '{"content":"Reminder: Buy some HOT.","date_created":"now"}']}
+    }
     assert await bob.call("app", "blog", "get_memo", {"memo_address": HOT_MEMO}) == {"Ok": None}
     # nothing of it reached bob's shard, though the memo's header did
     assert bob.instance("app").store.get_content(HOT_MEMO) is None

@@ -9,7 +9,6 @@ import json
 import pytest
 
 from app_spec_support import ALICE, BOB, HOLO_WORLD_POST, app_spec_dna, one, two  # noqa: F401  (fixtures)
-
 from holochain.core.crypto import encode_call_data_for_signing
 
 
@@ -86,7 +85,9 @@ async def test_show_env(scenario, one):
     assert env["cap_request"]["cap_token"] == instance.public_token
     # holochain-rust's historical app_spec value for this signature
     assert env["cap_request"]["provenance"] == [
-        ALICE, "HFQkrDmnSOcmGQnYNtaYZWj89rlIQVFg0PpEoeFyx/Qw6Oizy5PI+tcsO8wYrllkuVPPzF5P3pvbCctKkfyGBg=="]
+        ALICE,
+        "HFQkrDmnSOcmGQnYNtaYZWj89rlIQVFg0PpEoeFyx/Qw6Oizy5PI+tcsO8wYrllkuVPPzF5P3pvbCctKkfyGBg==",
+    ]
     assert env["cap_request"]["provenance"][1] == instance.agent.sign(encode_call_data_for_signing("show_env", "{}"))
 
 
@@ -111,8 +112,9 @@ async def test_posts_by_unknown_agent_is_empty(scenario, one):
 async def test_emit_signal(scenario, one):
     alice = await scenario.player("alice", one)
     assert await alice.call("app", "simple", "test_emit_signal", {"message": "test message"}) == {"Ok": None}
-    assert alice.signals == [("app", {"signal_type": "User", "name": "test-signal",
-                                      "arguments": '{"message":"test message"}'})]
+    assert alice.signals == [
+        ("app", {"signal_type": "User", "name": "test-signal", "arguments": '{"message":"test message"}'})
+    ]
 
 
 async def test_reply_to_an_unknown_link_type_fails_after_the_post(scenario, one):
@@ -145,8 +147,9 @@ async def test_can_retrieve_header_entries_using_get_entry(scenario, one):
         got = await bob.call("app", "blog", "get_post", {"post_address": header_hash})
         assert got["Ok"]["ChainHeader"]["timestamp"]
     # the last one (first in the list) is the memo's header: bob sees the header, never the memo
-    assert (await bob.call("app", "blog", "get_post", {"post_address": hashes[0]}))["Ok"]["ChainHeader"]["entry_address"] \
-        == created["Ok"]
+    assert (await bob.call("app", "blog", "get_post", {"post_address": hashes[0]}))["Ok"]["ChainHeader"][
+        "entry_address"
+    ] == created["Ok"]
 
 
 async def test_validation_of_an_entry_while_its_author_is_offline(scenario, one):
@@ -199,12 +202,16 @@ async def test_offline_agent_can_post_get_and_recommend(scenario, app_spec_dna, 
     from holochain.conductor.conductor import Conductor, load_dna_file
     from holochain.conductor.config import parse_config
 
-    config = parse_config({
-        "agents": [{"id": "app", "name": "alice::app", "public_address": "", "keystore_file": "", "test_agent": True}],
-        "dnas": [{"id": "dna", "file": str(app_spec_dna), "hash": load_dna_file(app_spec_dna).address}],
-        "instances": [{"id": "app", "dna": "dna", "agent": "app", "storage": {"type": "memory"}}],
-        "network": {"type": "sim2h", "sim2h_url": "ws://bogus:666"},
-    })
+    config = parse_config(
+        {
+            "agents": [
+                {"id": "app", "name": "alice::app", "public_address": "", "keystore_file": "", "test_agent": True}
+            ],
+            "dnas": [{"id": "dna", "file": str(app_spec_dna), "hash": load_dna_file(app_spec_dna).address}],
+            "instances": [{"id": "app", "dna": "dna", "agent": "app", "storage": {"type": "memory"}}],
+            "network": {"type": "sim2h", "sim2h_url": "ws://bogus:666"},
+        }
+    )
     conductor = Conductor(config, base_dir=tmp_path, save_config=False)
     await conductor.boot()
     try:

@@ -20,9 +20,30 @@ SECTIONS = ("throughput", "hammer", "chain", "inprocess", "startup", "memory")
 def test_bench_quick_run_completes_and_writes_json(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--secs", "0.2", "--warm", "0.05", "--loads", "1x1,8x8",
-         "--hammer", "200", "--long-chain", "300", "--instances", "2", "--out", str(out)],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--quick",
+            "--secs",
+            "0.2",
+            "--warm",
+            "0.05",
+            "--loads",
+            "1x1,8x8",
+            "--hammer",
+            "200",
+            "--long-chain",
+            "300",
+            "--instances",
+            "2",
+            "--out",
+            str(out),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     raw = json.loads(out.read_text(encoding="utf-8"))
@@ -30,7 +51,14 @@ def test_bench_quick_run_completes_and_writes_json(tmp_path: Path) -> None:
     assert all(raw[section] for section in SECTIONS)
 
     workloads = {(r["workload"], r["conns"], r["inflight"]) for r in raw["throughput"]}
-    for workload in ("reference", "bare aiohttp", "info/instances", "create_post (memory store)", "create_post", "get_post"):
+    for workload in (
+        "reference",
+        "bare aiohttp",
+        "info/instances",
+        "create_post (memory store)",
+        "create_post",
+        "get_post",
+    ):
         assert {(workload, 1, 1), (workload, 8, 8)} <= workloads
     for row in raw["throughput"] + raw["chain"]["rows"]:
         assert row["calls"] > 0 and row["bad"] == 0, row

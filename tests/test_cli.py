@@ -65,8 +65,10 @@ def test_package_is_deterministic_and_hash_ignores_formatting(tmp_path):
     assert first.split("DNA hash: ")[1] == second.split("DNA hash: ")[1]
     pretty = json.loads((project / "dist" / "one.dna.json").read_text())
     (project / "dist" / "reformatted.txt").write_text(json.dumps(pretty, indent=7, sort_keys=True))
-    assert hc("hash", "-p", "dist/reformatted.txt", cwd=project).stdout == \
-        hc("hash", "-p", "dist/one.dna.json", cwd=project).stdout
+    assert (
+        hc("hash", "-p", "dist/reformatted.txt", cwd=project).stdout
+        == hc("hash", "-p", "dist/one.dna.json", cwd=project).stdout
+    )
 
 
 def test_hash_properties_and_uuid_change_the_hash(blog_dna, tmp_path):
@@ -129,7 +131,7 @@ def test_holochain_runs_a_config_and_prints_the_markers(blog_dna, tmp_path, spaw
     dna_hash = Dna.from_text(blog_dna.read_bytes()).address
     config = tmp_path / "conductor-config.toml"
     config.write_text(f"""
-persistence_dir = "{tmp_path / 'data'}"
+persistence_dir = "{tmp_path / "data"}"
 [[agents]]
 id = "alice"
 name = "alice::app"
@@ -146,7 +148,7 @@ dna = "blog"
 agent = "alice"
 [instances.storage]
 type = "lmdb"
-path = "{tmp_path / 'data' / 'app'}"
+path = "{tmp_path / "data" / "app"}"
 [[interfaces]]
 id = "tryorama-interface"
 admin = true

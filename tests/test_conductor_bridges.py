@@ -13,24 +13,42 @@ import tomllib
 import pytest
 
 from conductor_setup import (
-    agent, dna, dna_hash, instance, interface, run_holochain, signal_dna, start_holochain, write_config,
+    agent,
+    dna,
+    dna_hash,
+    instance,
+    interface,
+    run_holochain,
+    signal_dna,
+    start_holochain,
+    write_config,
 )
 from holochain.client import Client, RpcError
 from holochain.conductor.conductor import Conductor
 from holochain.conductor.config import parse_config
 from holochain.instance.instance import InstanceError
 
-ECHO = {"name": "echo", "inputs": [{"name": "value", "type": "str"}],
-        "outputs": [{"name": "result", "type": "ZomeApiResult<str>"}]}
+ECHO = {
+    "name": "echo",
+    "inputs": [{"name": "value", "type": "str"}],
+    "outputs": [{"name": "result", "type": "ZomeApiResult<str>"}],
+}
 
 
 def bridge_config(tmp_path, reference, presence="required", with_bridge=True) -> str:
     callee = signal_dna(tmp_path, "callee")
-    caller = signal_dna(tmp_path, "caller", bridges=[{"presence": presence, "handle": "helper",
-                                                       "reference": reference}])
-    sections = [agent("alice"), agent("bob"), dna("callee", callee), dna("caller", caller),
-                instance("callee", "callee", "bob", None), instance("caller", "caller", "alice", None),
-                interface("admin", ["caller", "callee"], admin=True)]
+    caller = signal_dna(
+        tmp_path, "caller", bridges=[{"presence": presence, "handle": "helper", "reference": reference}]
+    )
+    sections = [
+        agent("alice"),
+        agent("bob"),
+        dna("callee", callee),
+        dna("caller", caller),
+        instance("callee", "callee", "bob", None),
+        instance("caller", "caller", "alice", None),
+        interface("admin", ["caller", "callee"], admin=True),
+    ]
     if with_bridge:
         sections.append('[[bridges]]\ncaller_id = "caller"\ncallee_id = "callee"\nhandle = "helper"\n')
     return write_config(tmp_path / "c.toml", tmp_path / "data", *sections)
@@ -58,8 +76,10 @@ async def test_only_public_functions_are_reachable_through_a_bridge(conductor):
     caller = conductor.instances["caller"]
     with pytest.raises(InstanceError) as err:
         caller.bridge_call("helper", "talk", "private_echo", {"value": "x"})
-    assert rpc_error(err.value) == {"code": -32602, "message":
-                                    "Holochain Instance Error: Caller does not have Capability to make that call"}
+    assert rpc_error(err.value) == {
+        "code": -32602,
+        "message": "Holochain Instance Error: Caller does not have Capability to make that call",
+    }
     # the callee's own agent may call it directly, with its own address as the token
     callee = conductor.instances["callee"]
     assert callee.call("talk", "private_echo", {"value": "x"}, token=callee.agent.address) == '{"Ok":"x"}'
@@ -69,12 +89,16 @@ async def test_bridge_failures_come_back_as_holochain_rust_error_objects(conduct
     caller = conductor.instances["caller"]
     with pytest.raises(InstanceError) as err:
         caller.bridge_call("nobody", "talk", "echo", {})
-    assert rpc_error(err.value) == {"code": -32602, "message":
-                                    'instance identifier invalid: PublicInstanceIdentifier("nobody")'}
+    assert rpc_error(err.value) == {
+        "code": -32602,
+        "message": 'instance identifier invalid: PublicInstanceIdentifier("nobody")',
+    }
     with pytest.raises(InstanceError) as err:
         caller.bridge_call("helper", "talk", "no_such_fn", {})
-    assert rpc_error(err.value)["message"] == \
-        "Holochain Instance Error: Zome function 'no_such_fn' not found in Zome 'talk'"
+    assert (
+        rpc_error(err.value)["message"]
+        == "Holochain Instance Error: Zome function 'no_such_fn' not found in Zome 'talk'"
+    )
     conductor.stop_instance("callee")
     with pytest.raises(InstanceError) as err:
         caller.bridge_call("helper", "talk", "echo", {"value": "x"})
@@ -97,15 +121,18 @@ async def test_required_bridges_decide_start_order(tmp_path, spawn):
     config = bridge_config(tmp_path, {"dna_address": "QmWrong"})
     done = run_holochain(config, tmp_path)
     assert done.returncode == 2
-    assert (f"Bridge 'helper' of caller instance 'caller' requires callee to be DNA with hash 'QmWrong', but the "
-            f"configured instance 'callee' runs DNA with hash '{callee_hash}'.") in done.stderr
+    assert (
+        f"Bridge 'helper' of caller instance 'caller' requires callee to be DNA with hash 'QmWrong', but the "
+        f"configured instance 'callee' runs DNA with hash '{callee_hash}'."
+    ) in done.stderr
 
     # with the right address it runs; a stopped callee keeps the caller from starting
     config = bridge_config(tmp_path, {"dna_address": callee_hash})
     conductor = start_holochain(spawn, config, tmp_path)
     async with await Client.connect(f"ws://127.0.0.1:{conductor.ports['admin']}") as admin:
         assert await admin.request("admin/bridge/list", {}) == [
-            {"caller_id": "caller", "callee_id": "callee", "handle": "helper"}]
+            {"caller_id": "caller", "callee_id": "callee", "handle": "helper"}
+        ]
         await admin.request("admin/instance/stop", {"id": "caller"})
         await admin.request("admin/instance/stop", {"id": "callee"})
         with pytest.raises(RpcError) as err:
@@ -120,17 +147,20 @@ async def test_required_bridges_decide_start_order(tmp_path, spawn):
 
 
 async def test_bridges_added_at_run_time_are_checked_against_both_dnas(tmp_path, spawn):
-    config = bridge_config(tmp_path, {"traits": {"hc_public": {"functions": [
-        {**ECHO, "inputs": [{"name": "value", "type": "int"}]}]}}}, presence="optional", with_bridge=False)
+    config = bridge_config(
+        tmp_path,
+        {"traits": {"hc_public": {"functions": [{**ECHO, "inputs": [{"name": "value", "type": "int"}]}]}}},
+        presence="optional",
+        with_bridge=False,
+    )
     conductor = start_holochain(spawn, config, tmp_path)
     async with await Client.connect(f"ws://127.0.0.1:{conductor.ports['admin']}") as admin:
         with pytest.raises(RpcError) as err:
-            await admin.request("admin/bridge/add", {"caller_id": "caller", "callee_id": "callee",
-                                                     "handle": "helper"})
+            await admin.request("admin/bridge/add", {"caller_id": "caller", "callee_id": "callee", "handle": "helper"})
         assert err.value.message.startswith(
-            "Bridge 'helper' of instance 'caller' requires callee to to implement trait 'hc_public' with functions: ")
+            "Bridge 'helper' of instance 'caller' requires callee to to implement trait 'hc_public' with functions: "
+        )
         with pytest.raises(RpcError) as err:
-            await admin.request("admin/bridge/add", {"caller_id": "caller", "callee_id": "callee",
-                                                     "handle": "other"})
+            await admin.request("admin/bridge/add", {"caller_id": "caller", "callee_id": "callee", "handle": "other"})
         assert err.value.message == "No bridge definition with handle 'other' found in caller's DNA"
         assert await admin.request("admin/bridge/list", {}) == []

@@ -14,8 +14,18 @@ import tomllib
 import pytest
 
 from conductor_setup import (
-    DONE, agent, blog_copy, dna, dna_hash, instance, interface, run_holochain, signal_dna, start_holochain,
-    toml_str, write_config,
+    DONE,
+    agent,
+    blog_copy,
+    dna,
+    dna_hash,
+    instance,
+    interface,
+    run_holochain,
+    signal_dna,
+    start_holochain,
+    toml_str,
+    write_config,
 )
 from conftest import HC, HOLOCHAIN
 from holochain.client import Client
@@ -36,7 +46,7 @@ def refused(tmp_path, *sections: str, extra: str = "", **kwargs) -> str:
     assert DONE not in done.stdout
     line = [l for l in done.stderr.splitlines() if l.startswith(BOOT_ERROR)]
     assert line, done.stderr
-    return line[0][len(BOOT_ERROR):]
+    return line[0][len(BOOT_ERROR) :]
 
 
 # -- one test per kind of mistake ---------------------------------------------------------------
@@ -55,23 +65,32 @@ def test_missing_config_file(tmp_path):
 
 def test_missing_key(tmp_path, blog):
     assert refused(tmp_path, agent("a"), '[[dnas]]\nid = "d"\nfile = "x"\n') == "dnas[0]: missing key `hash`"
-    (tmp_path / "bare.toml").write_text("[[dnas]]\nid = \"d\"\nfile = \"x\"\nhash = \"y\"\n")
+    (tmp_path / "bare.toml").write_text('[[dnas]]\nid = "d"\nfile = "x"\nhash = "y"\n')
     done = run_holochain(tmp_path / "bare.toml", tmp_path)
     assert done.returncode == 2
     assert BOOT_ERROR + "config: missing key `agents` (write `agents = []` for none)" in done.stderr
 
 
 def test_wrong_type(tmp_path, blog):
-    message = refused(tmp_path, agent("a"), dna("d", blog), instance("i", "d", "a", None),
-                      '[[interfaces]]\nid = "x"\nadmin = "yes"\n[interfaces.driver]\ntype = "websocket"\nport = 1\n')
+    message = refused(
+        tmp_path,
+        agent("a"),
+        dna("d", blog),
+        instance("i", "d", "a", None),
+        '[[interfaces]]\nid = "x"\nadmin = "yes"\n[interfaces.driver]\ntype = "websocket"\nport = 1\n',
+    )
     assert message == "interfaces[0]: `admin` must be a boolean"
 
 
 def test_dangling_reference(tmp_path, blog):
-    assert refused(tmp_path, agent("a"), dna("d", blog), instance("i", "nodna", "a", None)) == \
-        'DNA configuration "nodna" not found, mentioned in instance "i"'
-    assert refused(tmp_path, agent("a"), dna("d", blog), instance("i", "d", "a", None),
-                   interface("w", ["ghost"])) == 'Instance configuration "ghost" not found, mentioned in interface'
+    assert (
+        refused(tmp_path, agent("a"), dna("d", blog), instance("i", "nodna", "a", None))
+        == 'DNA configuration "nodna" not found, mentioned in instance "i"'
+    )
+    assert (
+        refused(tmp_path, agent("a"), dna("d", blog), instance("i", "d", "a", None), interface("w", ["ghost"]))
+        == 'Instance configuration "ghost" not found, mentioned in interface'
+    )
 
 
 def test_duplicate_ids(tmp_path, blog):
@@ -82,7 +101,8 @@ def test_dna_hash_mismatch(tmp_path, blog):
     actual = dna_hash(blog)
     assert refused(tmp_path, agent("a"), dna("d", blog, "QmNotTheHash"), instance("i", "d", "a", None)) == (
         f'Error while trying to create instance "i": Provided DNA hash does not match actual DNA hash! '
-        f"QmNotTheHash != {actual}")
+        f"QmNotTheHash != {actual}"
+    )
 
 
 def test_unreadable_dna_file(tmp_path):
@@ -92,22 +112,28 @@ def test_unreadable_dna_file(tmp_path):
 
 
 def test_required_bridge_missing(tmp_path):
-    caller = signal_dna(tmp_path, "caller", bridges=[
-        {"presence": "required", "handle": "helper", "reference": {"traits": {}}}])
-    assert refused(tmp_path, agent("a"), dna("c", caller), instance("i", "c", "a", None)) == \
-        "Required bridge 'helper' for instance 'i' missing"
+    caller = signal_dna(
+        tmp_path, "caller", bridges=[{"presence": "required", "handle": "helper", "reference": {"traits": {}}}]
+    )
+    assert (
+        refused(tmp_path, agent("a"), dna("c", caller), instance("i", "c", "a", None))
+        == "Required bridge 'helper' for instance 'i' missing"
+    )
 
 
 def test_shared_storage_path(tmp_path, blog):
     path = tmp_path / "same"
-    assert refused(tmp_path, agent("a"), dna("d", blog), instance("i", "d", "a", path),
-                   instance("j", "d", "a", path)) == "Forbidden duplicated file storage value encountered."
+    assert (
+        refused(tmp_path, agent("a"), dna("d", blog), instance("i", "d", "a", path), instance("j", "d", "a", path))
+        == "Forbidden duplicated file storage value encountered."
+    )
 
 
 def test_unknown_storage_type(tmp_path, blog):
     section = instance("i", "d", "a", None).replace('type = "memory"', 'type = "floppy"')
     assert refused(tmp_path, agent("a"), dna("d", blog), section).startswith(
-        "instances[0].storage: unknown storage type `floppy`")
+        "instances[0].storage: unknown storage type `floppy`"
+    )
 
 
 def test_port_in_use(tmp_path, blog):
@@ -115,21 +141,38 @@ def test_port_in_use(tmp_path, blog):
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = taken.getsockname()[1]
-        assert refused(tmp_path, agent("a"), dna("d", blog), instance("i", "d", "a", None),
-                       interface("w", ["i"], port=port)) == \
-            f"interface 'w': cannot listen on port {port}: Address already in use"
+        assert (
+            refused(
+                tmp_path, agent("a"), dna("d", blog), instance("i", "d", "a", None), interface("w", ["i"], port=port)
+            )
+            == f"interface 'w': cannot listen on port {port}: Address already in use"
+        )
 
 
 def test_a_second_conductor_on_the_same_port_is_refused_and_the_first_keeps_serving(tmp_path, blog, spawn):
     first_dir, second_dir = tmp_path / "one", tmp_path / "two"
     first_dir.mkdir()
     second_dir.mkdir()
-    first = start_holochain(spawn, write_config(first_dir / "c.toml", first_dir / "data", agent("a"), dna("d", blog),
-                                                instance("i", "d", "a", first_dir / "data" / "i"),
-                                                interface("w", ["i"], admin=True)), first_dir)
+    first = start_holochain(
+        spawn,
+        write_config(
+            first_dir / "c.toml",
+            first_dir / "data",
+            agent("a"),
+            dna("d", blog),
+            instance("i", "d", "a", first_dir / "data" / "i"),
+            interface("w", ["i"], admin=True),
+        ),
+        first_dir,
+    )
     port = first.ports["w"]
-    message = refused(second_dir, agent("a"), dna("d", blog), instance("i", "d", "a", second_dir / "data" / "i"),
-                      interface("w", ["i"], port=port))
+    message = refused(
+        second_dir,
+        agent("a"),
+        dna("d", blog),
+        instance("i", "d", "a", second_dir / "data" / "i"),
+        interface("w", ["i"], port=port),
+    )
     assert message == f"interface 'w': cannot listen on port {port}: Address already in use"
     with socket.create_connection(("127.0.0.1", port), timeout=5):
         pass
@@ -137,10 +180,13 @@ def test_a_second_conductor_on_the_same_port_is_refused_and_the_first_keeps_serv
 
 
 def test_bad_passphrase_service(tmp_path):
-    assert refused(tmp_path, agent("a"), extra='[passphrase_service]\ntype = "file"\n') == \
-        "passphrase_service (file): missing key `path`"
+    assert (
+        refused(tmp_path, agent("a"), extra='[passphrase_service]\ntype = "file"\n')
+        == "passphrase_service (file): missing key `path`"
+    )
     assert refused(tmp_path, agent("a"), extra='[passphrase_service]\ntype = "telepathy"\n').startswith(
-        "passphrase_service: unknown type `telepathy`")
+        "passphrase_service: unknown type `telepathy`"
+    )
 
 
 # -- keystore agents -------------------------------------------------------------------------------
@@ -150,8 +196,13 @@ def test_bad_passphrase_service(tmp_path):
 def keystore(tmp_path_factory):
     """A keystore written by `hc keygen` (the passphrase is fed on standard input)."""
     path = tmp_path_factory.mktemp("keys") / "agent.keystore"
-    done = subprocess.run([HC, "keygen", "--quiet", "--path", str(path)], input="open sesame\nopen sesame\n",
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [HC, "keygen", "--quiet", "--path", str(path)],
+        input="open sesame\nopen sesame\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     address = done.stdout.split()[0]
     return path, address
@@ -165,8 +216,9 @@ def keystore_agent(keystore) -> str:
 def test_wrong_passphrase_is_refused_and_the_keystore_is_untouched(tmp_path, keystore, blog):
     path, address = keystore
     before = path.read_bytes()
-    message = refused(tmp_path, keystore_agent(keystore), extra='[passphrase_service]\ntype = "mock"\n'
-                                                                'passphrase = "not it"\n')
+    message = refused(
+        tmp_path, keystore_agent(keystore), extra='[passphrase_service]\ntype = "mock"\npassphrase = "not it"\n'
+    )
     assert message == f"agent 'alice': wrong passphrase for keystore {path} (or the file was altered)"
     assert path.read_bytes() == before
     assert Keystore.load(path, "open sesame").public_address == address
@@ -205,12 +257,25 @@ async def test_keystore_agent_unlocks_with_each_passphrase_service(service, tmp_
         sock = tmp_path / "pass.sock"
         extra += f"path = {toml_str(sock)}\n"
         threading.Thread(target=_provide_passphrase, args=(sock, b"open sesame\n"), daemon=True).start()
-    config = write_config(tmp_path / "c.toml", tmp_path / "data", keystore_agent(keystore), dna("blog", blog),
-                          instance("app", "blog", "alice", tmp_path / "data" / "app"),
-                          interface("admin", ["app"], admin=True), extra=extra)
+    config = write_config(
+        tmp_path / "c.toml",
+        tmp_path / "data",
+        keystore_agent(keystore),
+        dna("blog", blog),
+        instance("app", "blog", "alice", tmp_path / "data" / "app"),
+        interface("admin", ["app"], admin=True),
+        extra=extra,
+    )
     if service == "cmd":  # not a terminal: one line on standard input
-        proc = subprocess.Popen([HOLOCHAIN, "-c", str(config)], cwd=tmp_path, stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        proc = subprocess.Popen(
+            [HOLOCHAIN, "-c", str(config)],
+            cwd=tmp_path,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         try:
             proc.stdin.write("open sesame\n")
             proc.stdin.close()
@@ -258,10 +323,16 @@ def _wait_for_port(proc, interface_id: str, timeout: float = 30) -> int:
 
 
 def test_markers_come_flushed_and_in_order_and_unknown_tables_are_ignored(tmp_path, blog, spawn):
-    config = write_config(tmp_path / "c.toml", tmp_path / "data", agent("a"), dna("d", blog),
-                          instance("i", "d", "a", None), interface("one", ["i"], admin=True),
-                          interface("two", ["i"], kind="http"),
-                          extra='[tracing]\ntype = "jaeger"\nservice_name = "x"\n[made_up]\nkey = 33_000\n')
+    config = write_config(
+        tmp_path / "c.toml",
+        tmp_path / "data",
+        agent("a"),
+        dna("d", blog),
+        instance("i", "d", "a", None),
+        interface("one", ["i"], admin=True),
+        interface("two", ["i"], kind="http"),
+        extra='[tracing]\ntype = "jaeger"\nservice_name = "x"\n[made_up]\nkey = 33_000\n',
+    )
     conductor = start_holochain(spawn, config, tmp_path)
     lines = [l.rstrip("\n") for l in conductor.stdout_lines]
     assert lines[-1] == DONE
@@ -274,9 +345,14 @@ def test_markers_come_flushed_and_in_order_and_unknown_tables_are_ignored(tmp_pa
 
 def test_uuid_rehashes_the_dna_and_the_config_is_saved(tmp_path, blog, spawn):
     data = tmp_path / "data"
-    config = write_config(tmp_path / "c.toml", data, agent("tester", "alice::app::123"),
-                          dna("d", blog, "[UNKNOWN]", uuid="123"), instance("i", "d", "tester", None),
-                          interface("admin", ["i"], admin=True))
+    config = write_config(
+        tmp_path / "c.toml",
+        data,
+        agent("tester", "alice::app::123"),
+        dna("d", blog, "[UNKNOWN]", uuid="123"),
+        instance("i", "d", "tester", None),
+        interface("admin", ["i"], admin=True),
+    )
     start_holochain(spawn, config, tmp_path).stop()
     doc = tomllib.loads((data / "conductor-config.toml").read_text())
     from holochain.core.crypto import AgentKey
@@ -288,7 +364,10 @@ def test_uuid_rehashes_the_dna_and_the_config_is_saved(tmp_path, blog, spawn):
 
 
 def test_unimplemented_interface_driver(tmp_path, blog):
-    section = ('[[interfaces]]\nid = "sock"\nadmin = true\n[interfaces.driver]\ntype = "domainsocket"\n'
-               'file = "/tmp/x.sock"\n')
-    assert refused(tmp_path, agent("a"), section) == \
-        "interface 'sock': driver type `domainsocket` is not implemented; use websocket or http"
+    section = (
+        '[[interfaces]]\nid = "sock"\nadmin = true\n[interfaces.driver]\ntype = "domainsocket"\nfile = "/tmp/x.sock"\n'
+    )
+    assert (
+        refused(tmp_path, agent("a"), section)
+        == "interface 'sock': driver type `domainsocket` is not implemented; use websocket or http"
+    )

@@ -17,15 +17,22 @@ def setup(tmp_path, spawn):
     blog = blog_copy(tmp_path)
     data = tmp_path / "data"
     data.mkdir()
-    config = write_config(data / "conductor-config.toml", data, agent("alice"), dna("blog", blog),
-                          instance("app", "blog", "alice", data / "app"), interface("admin", ["app"], admin=True))
+    config = write_config(
+        data / "conductor-config.toml",
+        data,
+        agent("alice"),
+        dna("blog", blog),
+        instance("app", "blog", "alice", data / "app"),
+        interface("admin", ["app"], admin=True),
+    )
     return {"config": config, "data": data, "tmp": tmp_path, "start": lambda: start_holochain(spawn, config, tmp_path)}
 
 
 async def commit_posts(port: int, prefix: str, n: int) -> list[str]:
     async with await Client.connect(f"ws://127.0.0.1:{port}") as admin:
-        return [(await admin.call_zome("app", "blog", "create_post", {"content": f"{prefix} {i}"}))["Ok"]
-                for i in range(n)]
+        return [
+            (await admin.call_zome("app", "blog", "create_post", {"content": f"{prefix} {i}"}))["Ok"] for i in range(n)
+        ]
 
 
 async def read_posts(port: int, addresses: list[str]) -> list[str]:
@@ -79,8 +86,10 @@ async def test_a_damaged_chain_is_refused_at_start_and_left_as_it_is(setup):
 
 def rows(db) -> list:
     with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT * FROM chain ORDER BY seq").fetchall() + \
-            conn.execute("SELECT * FROM contents ORDER BY address").fetchall()
+        return (
+            conn.execute("SELECT * FROM chain ORDER BY seq").fetchall()
+            + conn.execute("SELECT * FROM contents ORDER BY address").fetchall()
+        )
 
 
 async def test_sigterm_closes_client_connections_and_exits_zero(setup):

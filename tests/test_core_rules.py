@@ -38,11 +38,23 @@ def test_float_format_round_trips(x):
     assert "+" not in text  # ryu never writes an exponent sign for positive exponents
 
 
-@pytest.mark.parametrize("x,text", [
-    (1.0, "1.0"), (100.0, "100.0"), (0.1, "0.1"), (1e21, "1e21"), (1.5e-7, "1.5e-7"),
-    (1e-5, "0.00001"), (1e15, "1000000000000000.0"), (1e16, "1e16"), (-0.0, "-0.0"),
-    (123456789012.0, "123456789012.0"), (1.2345e30, "1.2345e30"), (0.000123, "0.000123"),
-])
+@pytest.mark.parametrize(
+    "x,text",
+    [
+        (1.0, "1.0"),
+        (100.0, "100.0"),
+        (0.1, "0.1"),
+        (1e21, "1e21"),
+        (1.5e-7, "1.5e-7"),
+        (1e-5, "0.00001"),
+        (1e15, "1000000000000000.0"),
+        (1e16, "1e16"),
+        (-0.0, "-0.0"),
+        (123456789012.0, "123456789012.0"),
+        (1.2345e30, "1.2345e30"),
+        (0.000123, "0.000123"),
+    ],
+)
 def test_float_format_is_ryus(x, text):
     assert cjson.format_float(x) == text
     assert cjson.dumps({"v": x}) == '{"v":' + text + "}"
@@ -91,7 +103,7 @@ def test_hcid_round_trip_and_case_folding(key):
 def test_hcid_corrects_one_transcription_error(key, position):
     text = hcid.encode(key)
     replacement = "A" if text[position].upper() != "A" else "B"
-    damaged = text[:position] + replacement + text[position + 1:]
+    damaged = text[:position] + replacement + text[position + 1 :]
     assert hcid.decode(damaged) == key
 
 
@@ -121,12 +133,15 @@ def test_timestamps_round_trip(ns):
     assert parse_iso8601_ns(text) == ns
 
 
-@pytest.mark.parametrize("ns,text", [
-    (1539228218 * 10**9, "2018-10-11T03:23:38+00:00"),
-    (1539228218 * 10**9 + 234_000_000, "2018-10-11T03:23:38.234+00:00"),
-    (1539228218 * 10**9 + 234_567_000, "2018-10-11T03:23:38.234567+00:00"),
-    (1539228218 * 10**9 + 234_567_891, "2018-10-11T03:23:38.234567891+00:00"),
-])
+@pytest.mark.parametrize(
+    "ns,text",
+    [
+        (1539228218 * 10**9, "2018-10-11T03:23:38+00:00"),
+        (1539228218 * 10**9 + 234_000_000, "2018-10-11T03:23:38.234+00:00"),
+        (1539228218 * 10**9 + 234_567_000, "2018-10-11T03:23:38.234567+00:00"),
+        (1539228218 * 10**9 + 234_567_891, "2018-10-11T03:23:38.234567891+00:00"),
+    ],
+)
 def test_timestamps_use_chronos_shortest_fraction(ns, text):
     assert format_ns(ns) == text
 
@@ -157,7 +172,11 @@ def test_dna_hash_ignores_formatting_key_order_and_extra_keys():
 
 
 def test_merge_patch_is_rfc_7396():
-    assert json_merge_patch({"a": 1, "b": {"c": 2}}, {"b": {"c": None, "d": 3}, "e": 4}) == {"a": 1, "b": {"d": 3}, "e": 4}
+    assert json_merge_patch({"a": 1, "b": {"c": 2}}, {"b": {"c": None, "d": 3}, "e": 4}) == {
+        "a": 1,
+        "b": {"d": 3},
+        "e": 4,
+    }
     assert json_merge_patch({"a": 1}, None) is None
 
 

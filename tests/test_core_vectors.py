@@ -1,12 +1,16 @@
-"""Every reproducible vector of ../shared/spec/address-vectors.json, reproduced."""
+"""Every reproducible vector of tests/data/address-vectors.json, reproduced.
+
+The vectors are facts from holochain-rust (its own test vectors and values it computed),
+collected with their sources; a copy lives here so that a fresh clone runs the suite alone.
+"""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from conftest import SHARED
 from holochain.core import json as cjson
 from holochain.core.address import address_of
 from holochain.core.crypto import AgentKey, encode_call_data_for_signing
@@ -14,7 +18,7 @@ from holochain.core.dna import Dna
 from holochain.core.entry import Entry
 from holochain.core.hcid import encode
 
-VECTORS = json.loads((SHARED / "spec" / "address-vectors.json").read_text())
+VECTORS = json.loads((Path(__file__).parent / "data" / "address-vectors.json").read_text())
 
 # Records whose expected value cannot be recomputed, and why (see core-semantics §1.9).
 NOT_REPRODUCIBLE = {
@@ -66,16 +70,29 @@ def test_example_dna_fixture_drops_unknown_keys_and_fills_defaults():
     # the fixture as holochain-rust's test writes it: an unknown "description" in the
     # entry type, no properties / links / bridges defaults
     fixture = {
-        "name": "my dna", "description": "", "version": "", "uuid": "00000000-0000-0000-0000-000000000001",
-        "dna_spec_version": "2.0", "properties": {},
-        "zomes": {"": {"description": "", "config": {},
-                       "entry_types": {"": {"description": "", "sharing": "public"}},
-                       "traits": {"test": {"functions": ["test"]}},
-                       "fn_declarations": [{"name": "test", "inputs": [{"name": "post", "type": "string"}],
-                                            "outputs": [{"name": "hash", "type": "string"}]}],
-                       "code": {"code": "AAECAw=="},
-                       "bridges": [{"presence": "optional", "handle": "my favourite instance!",
-                                    "reference": {"traits": {}}}]}},
+        "name": "my dna",
+        "description": "",
+        "version": "",
+        "uuid": "00000000-0000-0000-0000-000000000001",
+        "dna_spec_version": "2.0",
+        "properties": {},
+        "zomes": {
+            "": {
+                "description": "",
+                "config": {},
+                "entry_types": {"": {"description": "", "sharing": "public"}},
+                "traits": {"test": {"functions": ["test"]}},
+                "fn_declarations": [
+                    {
+                        "name": "test",
+                        "inputs": [{"name": "post", "type": "string"}],
+                        "outputs": [{"name": "hash", "type": "string"}],
+                    }
+                ],
+                "code": {"code": "AAECAw=="},
+                "bridges": [{"presence": "optional", "handle": "my favourite instance!", "reference": {"traits": {}}}],
+            }
+        },
     }
     assert Dna.from_json(fixture).address == "QmaJiTs75zU7kMFYDkKgrCYaH8WtnYNkmYX3tPt7ycbtRq"
 
@@ -118,14 +135,20 @@ def test_signature_vectors():
 
 def test_hc_run_test_agent_address():
     # crates/cli/src/cli/run.rs: the default hc run agent `testAgent`
-    assert AgentKey.for_test_agent("testAgent").address == \
-        "HcScjN8wBwrn3tuyg89aab3a69xsIgdzmX5P9537BqQZ5A7TEZu7qCY4Xzzjhma"
+    assert (
+        AgentKey.for_test_agent("testAgent").address
+        == "HcScjN8wBwrn3tuyg89aab3a69xsIgdzmX5P9537BqQZ5A7TEZu7qCY4Xzzjhma"
+    )
 
 
 def test_every_record_is_covered_or_explained():
     """Each record is reproduced by a test above, derived, or listed with its reason."""
     for record in VECTORS:
-        if record.get("reproduced") is True or record["kind"] == "derived" or record["kind"].startswith("serialization"):
+        if (
+            record.get("reproduced") is True
+            or record["kind"] == "derived"
+            or record["kind"].startswith("serialization")
+        ):
             continue
         assert record["expected_address"] in NOT_REPRODUCIBLE, record["source"]
 

@@ -46,8 +46,9 @@ async def test_a_flipped_byte_in_held_data_is_never_served(tmp_path, app_spec_dn
     async with Scenario(tmp_path / "s") as scenario:
         players = await scenario.players({"alice": PlayerConfig({"app": DnaSpec(app_spec_dna)}), "bob": on_disk})
         alice, bob = players["alice"], players["bob"]
-        address = (await alice.call("app", "blog", "create_post", {"content": "the genuine text",
-                                                                   "in_reply_to": None}))["Ok"]
+        address = (
+            await alice.call("app", "blog", "create_post", {"content": "the genuine text", "in_reply_to": None})
+        )["Ok"]
         await scenario.consistency()
         assert bob.instance("app").shard.record(address) is not None  # bob holds it
         await bob.kill()

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from app_spec_support import app_spec_dna, one  # noqa: F401  (fixtures)
-
 from holochain.core import json as cjson
 from holochain.core.crypto import AgentKey
 from holochain.core.dht_ops import DhtOp
@@ -66,9 +65,15 @@ def post(content: str) -> Entry:
 
 
 def header_for(entry: Entry, key: AgentKey = MALLORY, signature: str | None = None, **fields) -> ChainHeader:
-    return ChainHeader(entry.entry_type, fields.get("entry_address", entry.address),
-                       [[key.address, signature if signature is not None else key.sign(entry.address)]],
-                       fields.get("link"), None, fields.get("link_update_delete"), format_ns(now_ns()))
+    return ChainHeader(
+        entry.entry_type,
+        fields.get("entry_address", entry.address),
+        [[key.address, signature if signature is not None else key.sign(entry.address)]],
+        fields.get("link"),
+        None,
+        fields.get("link_update_delete"),
+        format_ns(now_ns()),
+    )
 
 
 async def setup(scenario, one):
@@ -92,12 +97,14 @@ async def test_a_forged_envelope_is_refused(scenario, one):
     forged = seal_envelope(MALLORY, mallory.space, bob.info("app").agent_address, "hold", {"ops": [op.to_json()]})
     envelope = cjson.loads(forged)
     envelope["from"] = alice.info("app").agent_address
-    reply = await scenario.network.switchboard.request(mallory.space, alice.info("app").agent_address,
-                                                       bob.info("app").agent_address, cjson.dumps_bytes(envelope), 5)
+    reply = await scenario.network.switchboard.request(
+        mallory.space, alice.info("app").agent_address, bob.info("app").agent_address, cjson.dumps_bytes(envelope), 5
+    )
     assert b"message signature does not verify" in reply
     # nor may an envelope claim another sender than the one the transport saw
-    reply = await scenario.network.switchboard.request(mallory.space, "HcSsomeoneelse",
-                                                       bob.info("app").agent_address, forged, 5)
+    reply = await scenario.network.switchboard.request(
+        mallory.space, "HcSsomeoneelse", bob.info("app").agent_address, forged, 5
+    )
     assert b"but came from HcSsomeoneelse" in reply
     await scenario.consistency()
     assert bob.instance("app").store.get_content(entry.address) is None
@@ -129,7 +136,9 @@ async def test_private_and_never_published_entries_are_refused(scenario, one):
     _, bob, mallory = await setup(scenario, one)
     memo = Entry.app("memo", cjson.dumps({"content": "secret", "date_created": "now"}))
     grant = Entry.cap_token_grant("g", None, {"blog": ["create_post"]})
-    results = await hold(mallory, bob, DhtOp("Content", memo, header_for(memo)), DhtOp("Content", grant, header_for(grant)))
+    results = await hold(
+        mallory, bob, DhtOp("Content", memo, header_for(memo)), DhtOp("Content", grant, header_for(grant))
+    )
     assert results[0][1] == "rejected: The requested entry is private and should not be shared via gossip"
     assert results[1][1] == "rejected: CapTokenGrant entries are never published"
     assert bob.instance("app").store.get_content(memo.address) is None
@@ -137,8 +146,9 @@ async def test_private_and_never_published_entries_are_refused(scenario, one):
 
 async def test_malformed_ops_are_refused_and_the_holder_keeps_serving(scenario, one):
     _, bob, mallory = await setup(scenario, one)
-    reply = await mallory.request(bob.info("app").agent_address, "hold",
-                                  {"ops": [{"Content": "nonsense"}, {"Teleport": []}, 42]}, 5)
+    reply = await mallory.request(
+        bob.info("app").agent_address, "hold", {"ops": [{"Content": "nonsense"}, {"Teleport": []}, 42]}, 5
+    )
     statuses = [status for _, status in reply["results"]]
     assert statuses[0] == "rejected: a Content op is [entry or link data, header]"
     assert statuses[1] == "rejected: unknown DHT op kind 'Teleport'"
@@ -170,8 +180,15 @@ async def test_a_header_entry_must_be_signed_by_the_headers_author(scenario, one
     entry = post("p")
     header = header_for(entry, alice_key)  # a genuine header by alice…
     header_entry = Entry.chain_header(header.to_json())
-    wrapped = ChainHeader("ChainHeader", header.address, [[MALLORY.address, MALLORY.sign(header.address)]],
-                          None, None, None, header.timestamp)  # …republished as mallory's
+    wrapped = ChainHeader(
+        "ChainHeader",
+        header.address,
+        [[MALLORY.address, MALLORY.sign(header.address)]],
+        None,
+        None,
+        None,
+        header.timestamp,
+    )  # …republished as mallory's
     [[_, status]] = await hold(mallory, bob, DhtOp("Content", header_entry, wrapped))
     assert status == "rejected: A header is published by its own author"
 
@@ -180,8 +197,12 @@ async def test_ops_wait_for_their_dependencies_and_consistency_waits_for_them(sc
     _, bob, mallory = await setup(scenario, one)
     agent = Entry.agent_id("mallory", MALLORY.address)
     target = post("mallory's post")
-    link_data = link_data_json("ADD", link_json(MALLORY.address, target.address, "authored_posts", ""),
-                               header_for(target).to_json(), {"nick": "mallory", "pub_sign_key": MALLORY.address})
+    link_data = link_data_json(
+        "ADD",
+        link_json(MALLORY.address, target.address, "authored_posts", ""),
+        header_for(target).to_json(),
+        {"nick": "mallory", "pub_sign_key": MALLORY.address},
+    )
     link_entry = Entry({"LinkAdd": link_data})
     link_op = DhtOp("LinkAdd", link_entry, header_for(link_entry))
     # the link arrives first: its base (mallory's agent entry) is not held yet
@@ -195,8 +216,9 @@ async def test_ops_wait_for_their_dependencies_and_consistency_waits_for_them(sc
     ops = [DhtOp("Content", agent, header_for(agent)), DhtOp("Content", target, header_for(target))]
     await asyncio.gather(mallory.publish([o.to_json() for o in ops], [o.basis for o in ops]), first)
     await scenario.consistency()
-    links = bob.instance("app").shard.links(MALLORY.address, "authored_posts", None,
-                                            {"status_request": "Live", "headers": False, "pagination": None})
+    links = bob.instance("app").shard.links(
+        MALLORY.address, "authored_posts", None, {"status_request": "Live", "headers": False, "pagination": None}
+    )
     assert [l["address"] for l in links] == [target.address]
 
 
@@ -211,7 +233,21 @@ async def test_a_deletion_needs_a_live_entry(scenario, one):
     assert bob.instance("app").shard.crud(entry.address)[0] == "deleted"
     again = Entry.deletion(entry.address)
     second = header_for(again, link_update_delete=entry.address)
-    [[_, status]] = await hold(mallory, bob, DhtOp("Deletion", again, ChainHeader(
-        second.entry_type, second.entry_address, second.provenances, None, None, entry.address,
-        format_ns(now_ns() + 1000))))
+    [[_, status]] = await hold(
+        mallory,
+        bob,
+        DhtOp(
+            "Deletion",
+            again,
+            ChainHeader(
+                second.entry_type,
+                second.entry_address,
+                second.provenances,
+                None,
+                None,
+                entry.address,
+                format_ns(now_ns() + 1000),
+            ),
+        ),
+    )
     assert status == f"rejected: cannot delete {entry.address}: its status is deleted"

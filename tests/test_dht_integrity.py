@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from app_spec_support import app_spec_dna, one  # noqa: F401  (fixtures)
-from test_dht_holding import MALLORY, header_for, hold, post, setup
-
 from holochain.core.crypto import AgentKey
 from holochain.core.dht_ops import DhtOp
 from holochain.core.entry import Entry
 from holochain.core.header import ChainHeader
+from test_dht_holding import MALLORY, header_for, hold, post, setup
 
 
 async def test_a_tampered_header_is_refused(scenario, one):
@@ -18,10 +17,18 @@ async def test_a_tampered_header_is_refused(scenario, one):
     entry = post("alice wrote this")
     genuine = header_for(entry, alice)
     signature_over_header = alice.sign(genuine.address)
-    tampered = ChainHeader(genuine.entry_type, genuine.entry_address, genuine.provenances, genuine.link,
-                           genuine.link_same_type, genuine.link_update_delete, "2001-01-01T00:00:00+00:00")
-    wrapped = ChainHeader("ChainHeader", tampered.address, [[alice.address, signature_over_header]],
-                          None, None, None, tampered.timestamp)
+    tampered = ChainHeader(
+        genuine.entry_type,
+        genuine.entry_address,
+        genuine.provenances,
+        genuine.link,
+        genuine.link_same_type,
+        genuine.link_update_delete,
+        "2001-01-01T00:00:00+00:00",
+    )
+    wrapped = ChainHeader(
+        "ChainHeader", tampered.address, [[alice.address, signature_over_header]], None, None, None, tampered.timestamp
+    )
     [[_, status]] = await hold(mallory, bob, DhtOp("Content", Entry.chain_header(tampered.to_json()), wrapped))
     assert status.startswith("rejected: Signature of entry") and status.endswith("invalid")
     assert bob.instance("app").store.get_content(tampered.address) is None

@@ -9,7 +9,6 @@ import logging
 import pytest
 
 from app_spec_support import app_spec_dna, one  # noqa: F401  (fixtures)
-
 from holochain.conductor.conductor import Conductor, ConductorError, load_dna_file
 from holochain.conductor.config import parse_config
 from holochain.net import MemorySwitchboard, Network, NetworkConfigError, RequestTimeout, Unreachable
@@ -88,24 +87,30 @@ async def test_holochain_rusts_lib3h_configuration_runs_offline(caplog):
 
 
 async def test_a_bad_network_table_stops_the_conductor_with_a_clear_error(app_spec_dna, tmp_path):
-    config = parse_config({
-        "agents": [{"id": "a", "name": "a", "public_address": "", "keystore_file": "", "test_agent": True}],
-        "dnas": [{"id": "d", "file": str(app_spec_dna), "hash": load_dna_file(app_spec_dna).address}],
-        "instances": [{"id": "i", "dna": "d", "agent": "a", "storage": {"type": "memory"}}],
-        "network": {"type": "carrier-pigeon"},
-    })
+    config = parse_config(
+        {
+            "agents": [{"id": "a", "name": "a", "public_address": "", "keystore_file": "", "test_agent": True}],
+            "dnas": [{"id": "d", "file": str(app_spec_dna), "hash": load_dna_file(app_spec_dna).address}],
+            "instances": [{"id": "i", "dna": "d", "agent": "a", "storage": {"type": "memory"}}],
+            "network": {"type": "carrier-pigeon"},
+        }
+    )
     with pytest.raises(ConductorError, match='instance "i".*carrier-pigeon'):
         await Conductor(config, base_dir=tmp_path, save_config=False).boot()
 
 
 def _conductor_config(dna, network, *agents):
-    return parse_config({
-        "agents": [{"id": a, "name": f"{a}::app", "public_address": "", "keystore_file": "", "test_agent": True}
-                   for a in agents],
-        "dnas": [{"id": "d", "file": str(dna), "hash": load_dna_file(dna).address}],
-        "instances": [{"id": a, "dna": "d", "agent": a, "storage": {"type": "memory"}} for a in agents],
-        **({"network": network} if network is not None else {}),
-    })
+    return parse_config(
+        {
+            "agents": [
+                {"id": a, "name": f"{a}::app", "public_address": "", "keystore_file": "", "test_agent": True}
+                for a in agents
+            ],
+            "dnas": [{"id": "d", "file": str(dna), "hash": load_dna_file(dna).address}],
+            "instances": [{"id": a, "dna": "d", "agent": a, "storage": {"type": "memory"}} for a in agents],
+            **({"network": network} if network is not None else {}),
+        }
+    )
 
 
 async def _call(instance, fn, args):
@@ -154,7 +159,8 @@ async def test_not_found_is_told_apart_from_no_answer(scenario, one):
     async def get(address, timeout_ms):
         host = CallHost(instance, "blog", None)
         return await runner.run_to_completion(
-            lambda: host.get_entry_result(address, {"status_request": "Latest", "timeout": timeout_ms}), host)
+            lambda: host.get_entry_result(address, {"status_request": "Latest", "timeout": timeout_ms}), host
+        )
 
     assert (await get("QmNowhere", 1000))["result"]["Single"]["meta"] is None  # bob answered: not held
     scenario.network.switchboard.drop(bob.info("app").agent_address)
@@ -170,13 +176,14 @@ async def test_with_redundancy_each_op_is_held_by_r_holders(tmp_path, app_spec_d
 
     config = PlayerConfig({"app": DnaSpec(app_spec_dna)})
     async with Scenario(tmp_path / "s", redundancy=2) as scenario:
-        players = await scenario.players({name: config for name in ("alice", "bob", "carol", "dave", "erin")})
+        players = await scenario.players(dict.fromkeys(("alice", "bob", "carol", "dave", "erin"), config))
         alice = players["alice"]
         address = (await alice.call_sync("app", "blog", "create_post", {"content": "sharded"}))["Ok"]
         members = [p.info("app").agent_address for p in players.values()]
         expected = set(holders_for(address, members, 2)) | {alice.info("app").agent_address}
-        holding = {p.info("app").agent_address for p in players.values()
-                   if p.instance("app").shard.record(address) is not None}
+        holding = {
+            p.info("app").agent_address for p in players.values() if p.instance("app").shard.record(address) is not None
+        }
         assert holding == expected
         # everyone can get it: those who do not hold it ask its holders
         for player in players.values():
@@ -231,12 +238,14 @@ async def test_a_holder_that_leaves_while_its_answer_is_on_the_way_stops_its_out
 
 
 async def test_the_same_agent_cannot_join_a_space_twice(app_spec_dna, tmp_path):
-    config = parse_config({
-        "agents": [{"id": "a", "name": "a::app", "public_address": "", "keystore_file": "", "test_agent": True}],
-        "dnas": [{"id": "d", "file": str(app_spec_dna), "hash": load_dna_file(app_spec_dna).address}],
-        "instances": [{"id": i, "dna": "d", "agent": "a", "storage": {"type": "memory"}} for i in ("one", "two")],
-        "network": {"type": "memory", "name": "twice"},
-    })
+    config = parse_config(
+        {
+            "agents": [{"id": "a", "name": "a::app", "public_address": "", "keystore_file": "", "test_agent": True}],
+            "dnas": [{"id": "d", "file": str(app_spec_dna), "hash": load_dna_file(app_spec_dna).address}],
+            "instances": [{"id": i, "dna": "d", "agent": "a", "storage": {"type": "memory"}} for i in ("one", "two")],
+            "network": {"type": "memory", "name": "twice"},
+        }
+    )
     conductor = Conductor(config, base_dir=tmp_path, save_config=False)
     with pytest.raises(ConductorError, match='instance "two".*cannot join network .twice.*already in space'):
         await conductor.boot()

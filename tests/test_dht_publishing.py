@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from app_spec_support import app_spec_dna  # noqa: F401  (fixture)
-
 from holochain.instance.publish import CURSOR_KEY
 from holochain.testing import DnaSpec, PlayerConfig, Scenario
 
@@ -47,7 +46,8 @@ async def test_a_player_on_disk_comes_back_with_its_chain(tmp_path, app_spec_dna
         await alice.spawn()
         assert alice.instance("app").chain.length == length
         assert (await alice.call("app", "blog", "my_memos", {}))["Ok"] == [
-            (await alice.call("app", "blog", "memo_address", {"content": "kept"}))["Ok"]]
+            (await alice.call("app", "blog", "memo_address", {"content": "kept"}))["Ok"]
+        ]
         # init ran only at the first start; the seed it made lived in the agent's keystore, which
         # (as holochain-rust's test keystores) is rebuilt from the agent's root seed on every start
         assert "app_root_seed" not in (await alice.call("app", "converse", "list_secrets", {}))["Ok"]

@@ -47,8 +47,15 @@ def _header(entry: Entry) -> Any:
     from holochain.core.header import ChainHeader
 
     key = AgentKey.for_test_agent("rules")
-    return ChainHeader(entry.entry_type, entry.address, [[key.address, key.sign(entry.address)]], None, None, None,
-                       "2020-01-01T00:00:00+00:00")
+    return ChainHeader(
+        entry.entry_type,
+        entry.address,
+        [[key.address, key.sign(entry.address)]],
+        None,
+        None,
+        None,
+        "2020-01-01T00:00:00+00:00",
+    )
 
 
 # -- CRUD -----------------------------------------------------------------------------------------
@@ -102,8 +109,11 @@ def test_walking_versions(versions, deleted_at, kind):
 # -- links ------------------------------------------------------------------------------------------
 
 link_actions = st.lists(
-    st.tuples(st.sampled_from(["add", "remove"]), st.sampled_from(["t1", "t2", "t3"]),
-              st.sampled_from(["tag", "TAG", "other"])),
+    st.tuples(
+        st.sampled_from(["add", "remove"]),
+        st.sampled_from(["t1", "t2", "t3"]),
+        st.sampled_from(["tag", "TAG", "other"]),
+    ),
     max_size=25,
 )
 
@@ -135,8 +145,9 @@ def test_links_add_and_remove_like_sets(actions):
     deleted = select_links(rows, "posts", None, "Deleted")
     assert {s.link_add for s in deleted} == set(targets) - set(live)
     assert all(s.status == "deleted" for s in deleted)
-    assert {s.link_add for s in select_links(rows, "posts", "TaG", "All")} == \
-        {a for a in targets if any(r.link_add == a and r.tag.upper() == "TAG" for r in rows)}
+    assert {s.link_add for s in select_links(rows, "posts", "TaG", "All")} == {
+        a for a in targets if any(r.link_add == a and r.tag.upper() == "TAG" for r in rows)
+    }
     assert select_links(rows, "other-type", None, "All") == []
 
 
@@ -202,8 +213,11 @@ def test_an_exact_query_name_matches_only_itself(name):
     assert compile_type_names("**")(name) and compile_type_names([])(name)
 
 
-@given(st.binary(min_size=32, max_size=32), st.integers(1, 2**32), st.text(min_size=8, max_size=8).filter(
-    lambda s: len(s.encode()) == 8))
+@given(
+    st.binary(min_size=32, max_size=32),
+    st.integers(1, 2**32),
+    st.text(min_size=8, max_size=8).filter(lambda s: len(s.encode()) == 8),
+)
 def test_derived_seeds_are_deterministic_and_distinct_per_index(seed, index, context):
     one = kdf_derive(seed, index, context.encode())
     assert one == kdf_derive(seed, index, context.encode())

@@ -10,7 +10,7 @@ from app_spec_support import app_spec_dna, one  # noqa: F401  (fixtures)
 from conftest import package, write_project
 from holochain.testing import DnaSpec, PlayerConfig
 
-CHAIN_ZOME = '''
+CHAIN_ZOME = """
 from dataclasses import dataclass
 from holochain import hdk
 
@@ -80,7 +80,7 @@ def counted(n: int) -> str:
 @zome.function(public=True)
 def get(address: str):
     return hdk.get_entry(address)
-'''
+"""
 
 
 @pytest.fixture(scope="module")

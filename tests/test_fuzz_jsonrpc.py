@@ -18,15 +18,22 @@ from hypothesis import strategies as st
 
 from conftest import package, write_project
 from holochain.conductor.conductor import Conductor, load_dna_file
+from holochain.conductor.config import (
+    AgentConfig,
+    Configuration,
+    DnaConfig,
+    InstanceConfig,
+    InstanceRef,
+    InterfaceConfig,
+    StorageConfig,
+)
 from holochain.core import json as cjson
-from holochain.conductor.config import (AgentConfig, Configuration, DnaConfig, InstanceConfig, InstanceRef,
-                                        InterfaceConfig, StorageConfig)
 from holochain.interfaces.api import interface_methods
 from holochain.interfaces.jsonrpc import Dispatcher
 
 EXAMPLES = int(os.environ.get("HC_FUZZ_EXAMPLES", "300"))
 
-ZOME = '''
+ZOME = """
 from dataclasses import dataclass
 from holochain import hdk
 zome = hdk.Zome()
@@ -48,16 +55,28 @@ def get(address: str):
 @zome.function(public=True)
 def echo(value) -> object:
     return value
-'''
+"""
 
 json_leaf = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=50),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=50),
 )
-json_any = st.recursive(json_leaf, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)), max_leaves=20)
-ids = st.one_of(st.none(), st.integers(-(2**65), 2**65), st.text(max_size=10), st.floats(allow_nan=False),
-                st.booleans(), st.lists(st.integers(), max_size=2))
+json_any = st.recursive(
+    json_leaf,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)),
+    max_leaves=20,
+)
+ids = st.one_of(
+    st.none(),
+    st.integers(-(2**65), 2**65),
+    st.text(max_size=10),
+    st.floats(allow_nan=False),
+    st.booleans(),
+    st.lists(st.integers(), max_size=2),
+)
 methods = st.one_of(st.sampled_from(["call", "info/instances", "admin/dna/list", "", "call/"]), st.text(max_size=15))
 call_params = st.fixed_dictionaries(
     {},
@@ -65,16 +84,24 @@ call_params = st.fixed_dictionaries(
         "instance_id": st.one_of(st.just("app"), json_any),
         "zome": st.one_of(st.just("z"), json_any),
         "function": st.one_of(st.sampled_from(["put", "get", "echo", "nope"]), json_any),
-        "args": st.one_of(json_any, st.fixed_dictionaries({"text": json_any, "n": json_any}),
-                          st.fixed_dictionaries({"address": json_any}), st.fixed_dictionaries({"value": json_any})),
+        "args": st.one_of(
+            json_any,
+            st.fixed_dictionaries({"text": json_any, "n": json_any}),
+            st.fixed_dictionaries({"address": json_any}),
+            st.fixed_dictionaries({"value": json_any}),
+        ),
         "token": json_any,
         "provenance": json_any,
     },
 )
 requests = st.fixed_dictionaries(
     {"method": methods},
-    optional={"jsonrpc": st.one_of(st.just("2.0"), json_any), "id": ids,
-              "params": st.one_of(call_params, json_any), "extra": json_any},
+    optional={
+        "jsonrpc": st.one_of(st.just("2.0"), json_any),
+        "id": ids,
+        "params": st.one_of(call_params, json_any),
+        "extra": json_any,
+    },
 )
 messages = st.one_of(
     requests.map(cjson.dumps_bytes),
@@ -123,8 +150,11 @@ def _check_reply(reply):
         assert "Zome function failure" not in reply["error"]["message"], reply  # so does a zome crash
 
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                      HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(message=messages)
 def test_every_message_gets_a_well_formed_answer(dispatcher, message):
     rpc, loop, conductor = dispatcher
@@ -142,6 +172,17 @@ def test_every_message_gets_a_well_formed_answer(dispatcher, message):
 
 def test_instance_still_works_after_the_fuzzing(dispatcher):
     rpc, loop, conductor = dispatcher
-    out = loop.run_until_complete(_answer(rpc, orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": "call", "params": {
-        "instance_id": "app", "zome": "z", "function": "put", "args": {"text": "after", "n": 1}}})))
+    out = loop.run_until_complete(
+        _answer(
+            rpc,
+            orjson.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "id": 1,
+                    "method": "call",
+                    "params": {"instance_id": "app", "zome": "z", "function": "put", "args": {"text": "after", "n": 1}},
+                }
+            ),
+        )
+    )
     assert orjson.loads(orjson.loads(out)["result"])["Ok"].startswith("Qm")

@@ -38,8 +38,12 @@ def frame(payload: bytes, opcode: int = 1, fin: bool = True, mask: bytes = b"abc
 async def handshake(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     key = base64.b64encode(os.urandom(16)).decode()
-    writer.write((f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    writer.write(
+        (
+            f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
     await writer.drain()
     response = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
     assert response.startswith(b"HTTP/1.1 101")
@@ -74,8 +78,12 @@ async def test_fragmented_text_message_is_reassembled(hc_run):
     conductor = hc_run()
     reader, writer = await handshake(conductor.port)
     message = json.dumps({"jsonrpc": "2.0", "id": 7, "method": "info/instances"}).encode()
-    writer.write(frame(message[:10], opcode=1, fin=False) + frame(message[10:20], opcode=0, fin=False)
-                 + frame(b"", opcode=9) + frame(message[20:], opcode=0, fin=True))  # a ping in between
+    writer.write(
+        frame(message[:10], opcode=1, fin=False)
+        + frame(message[10:20], opcode=0, fin=False)
+        + frame(b"", opcode=9)
+        + frame(message[20:], opcode=0, fin=True)
+    )  # a ping in between
     await writer.drain()
     assert (await read_reply(reader))["id"] == 7
     writer.close()
@@ -125,8 +133,11 @@ async def test_slowloris_partial_requests_do_not_block_anyone(hc_run):
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(chunks=st.lists(st.binary(min_size=1, max_size=300), min_size=1, max_size=5), as_frames=st.booleans(),
-       opcode=st.sampled_from([0, 1, 2, 3, 8, 9, 10, 15]))
+@given(
+    chunks=st.lists(st.binary(min_size=1, max_size=300), min_size=1, max_size=5),
+    as_frames=st.booleans(),
+    opcode=st.sampled_from([0, 1, 2, 3, 8, 9, 10, 15]),
+)
 def test_random_bytes_after_the_handshake(fuzz_conductor, chunks, as_frames, opcode):
     port, loop = fuzz_conductor
 
@@ -138,7 +149,7 @@ def test_random_bytes_after_the_handshake(fuzz_conductor, chunks, as_frames, opc
             await writer.drain()
             # the server answers, closes, or waits for more: never a crash or a hang
             await asyncio.wait_for(reader.read(65536), 0.3)
-        except (asyncio.TimeoutError, ConnectionError):
+        except (TimeoutError, ConnectionError):
             pass
         writer.close()
         await still_serving(f"ws://127.0.0.1:{port}")

@@ -18,8 +18,12 @@ from holochain.client import Client, RpcError
 from holochain.core import json as cjson
 from holochain.core.header import ChainHeader
 
-CREATE = {"instance_id": "test-instance", "zome": "blog", "function": "create_post",
-          "args": {"content": "sample content"}}
+CREATE = {
+    "instance_id": "test-instance",
+    "zome": "blog",
+    "function": "create_post",
+    "args": {"content": "sample content"},
+}
 
 
 async def test_info_create_and_get_over_websocket(hc_run):
@@ -48,12 +52,18 @@ async def test_conductor_errors_use_holochain_rust_messages(hc_run):
             ({"zome": "blog", "function": "f"}, "`instance_id` param not provided"),
             ({"instance_id": 5, "zome": "blog", "function": "f"}, "`instance_id` is not a valid json string"),
             ({"instance_id": "nope"}, "`zome` param not provided"),
-            ({"instance_id": "nope", "zome": "blog", "function": "f"},
-             'instance identifier invalid: PublicInstanceIdentifier("nope")'),
-            ({"instance_id": "test-instance", "zome": "nope", "function": "f"},
-             "Holochain Instance Error: Zome 'nope' not found"),
-            ({"instance_id": "test-instance", "zome": "blog", "function": "nope"},
-             "Holochain Instance Error: Zome function 'nope' not found in Zome 'blog'"),
+            (
+                {"instance_id": "nope", "zome": "blog", "function": "f"},
+                'instance identifier invalid: PublicInstanceIdentifier("nope")',
+            ),
+            (
+                {"instance_id": "test-instance", "zome": "nope", "function": "f"},
+                "Holochain Instance Error: Zome 'nope' not found",
+            ),
+            (
+                {"instance_id": "test-instance", "zome": "blog", "function": "nope"},
+                "Holochain Instance Error: Zome function 'nope' not found in Zome 'blog'",
+            ),
         ]
         for params, message in cases:
             with pytest.raises(RpcError) as err:
@@ -73,11 +83,13 @@ async def test_bad_frames_never_take_the_server_down(hc_run):
         async with session.ws_connect(conductor.url, max_msg_size=0) as ws:
             await ws.send_str("{this is not json")
             assert json.loads(await ws.receive_str())["error"]["code"] == -32700
-            await ws.send_str(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "call",
-                                          "params": {**CREATE, "args": {"content": [[[[[]]]]]}}}))
+            await ws.send_str(
+                json.dumps(
+                    {"jsonrpc": "2.0", "id": 1, "method": "call", "params": {**CREATE, "args": {"content": [[[[[]]]]]}}}
+                )
+            )
             reply = json.loads(await ws.receive_str())
-            assert json.loads(reply["result"]) == {
-                "SerializationError": "invalid type: sequence, expected a string"}
+            assert json.loads(reply["result"]) == {"SerializationError": "invalid type: sequence, expected a string"}
             deep = "[" * 50_000 + "]" * 50_000
             await ws.send_str(deep)
             assert json.loads(await ws.receive_str())["error"]["code"] == -32700
@@ -104,8 +116,16 @@ async def test_a_client_that_disconnects_mid_call_loses_nothing(hc_run):
     async with aiohttp.ClientSession() as session:
         async with session.ws_connect(conductor.url) as ws:
             for i in range(50):
-                await ws.send_str(json.dumps({"jsonrpc": "2.0", "id": i, "method": "call",
-                                              "params": {**CREATE, "args": {"content": f"post {i}"}}}))
+                await ws.send_str(
+                    json.dumps(
+                        {
+                            "jsonrpc": "2.0",
+                            "id": i,
+                            "method": "call",
+                            "params": {**CREATE, "args": {"content": f"post {i}"}},
+                        }
+                    )
+                )
         # closed without reading a single reply
     async with await Client.connect(conductor.url) as client:
         address = (await client.call_zome("test-instance", "blog", "post_address", {"content": "post 49"}))["Ok"]
@@ -120,8 +140,9 @@ async def test_a_client_that_disconnects_mid_call_loses_nothing(hc_run):
 async def test_concurrent_calls_on_one_connection_all_succeed_and_chain_stays_linear(hc_run):
     conductor = hc_run("--persist")
     async with await Client.connect(conductor.url) as client:
-        results = await asyncio.gather(*[
-            client.call_zome("test-instance", "blog", "create_post", {"content": f"hammer {i}"}) for i in range(300)])
+        results = await asyncio.gather(
+            *[client.call_zome("test-instance", "blog", "create_post", {"content": f"hammer {i}"}) for i in range(300)]
+        )
     assert all("Ok" in r for r in results)
     assert len({r["Ok"] for r in results}) == 300
     conductor.stop()
@@ -165,9 +186,14 @@ async def test_http_interface(hc_run):
             assert resp.headers["Content-Type"] == "application/json; charset=utf-8"
             text = await resp.text()
             assert text.endswith("\n")
-            assert json.loads(text) == {"jsonrpc": "2.0", "id": "0", "result": [
-                {"id": "test-instance", "dna": "hc-run-dna", "agent": "hc-run-agent"}]}
-        async with session.post(url + "/any/path", json={"jsonrpc": "2.0", "id": 1, "method": "call", "params": CREATE}) as resp:
+            assert json.loads(text) == {
+                "jsonrpc": "2.0",
+                "id": "0",
+                "result": [{"id": "test-instance", "dna": "hc-run-dna", "agent": "hc-run-agent"}],
+            }
+        async with session.post(
+            url + "/any/path", json={"jsonrpc": "2.0", "id": 1, "method": "call", "params": CREATE}
+        ) as resp:
             assert json.loads((await resp.json())["result"])["Ok"].startswith("Qm")
         async with session.post(url, data=body, headers={"Content-Type": "text/plain"}) as resp:
             assert resp.status == 415
@@ -175,12 +201,15 @@ async def test_http_interface(hc_run):
             assert resp.status == 405
         async with session.options(url) as resp:
             assert resp.status == 200 and resp.headers["Allow"] == "OPTIONS, POST"
-        async with session.post(url, data='{"jsonrpc":"2.0","method":"info/instances"}',
-                                headers={"Content-Type": "application/json"}) as resp:
+        async with session.post(
+            url, data='{"jsonrpc":"2.0","method":"info/instances"}', headers={"Content-Type": "application/json"}
+        ) as resp:
             assert resp.status == 200 and await resp.text() == ""  # a notification: no reply
         async with session.post(url, data=b"\xff\xfe", headers={"Content-Type": "application/json"}) as resp:
             assert resp.status == 400 and "utf-8" in await resp.text()
-        async with session.post(url, data=b"x" * (6 * 1024 * 1024), headers={"Content-Type": "application/json"}) as resp:
+        async with session.post(
+            url, data=b"x" * (6 * 1024 * 1024), headers={"Content-Type": "application/json"}
+        ) as resp:
             assert resp.status == 413
         async with session.post(url, data=body, headers={"Content-Type": "application/json"}) as resp:
             assert resp.status == 200  # still serving
@@ -190,9 +219,22 @@ def test_curl_example_from_the_issue(hc_run):
     if shutil.which("curl") is None:
         pytest.fail("curl is needed for this test")
     conductor = hc_run("--interface", "http")
-    out = subprocess.run(["curl", "-s", "-X", "POST", "-H", "Content-Type: application/json", "-d",
-                          '{"jsonrpc":"2.0","id":"0","method":"info/instances"}', f"http://127.0.0.1:{conductor.port}"],
-                         capture_output=True, text=True, timeout=30)
+    out = subprocess.run(
+        [
+            "curl",
+            "-s",
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            '{"jsonrpc":"2.0","id":"0","method":"info/instances"}',
+            f"http://127.0.0.1:{conductor.port}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert json.loads(out.stdout)["result"][0]["id"] == "test-instance"
 
 
@@ -215,8 +257,13 @@ def test_port_in_use_is_a_clear_error(blog_dna, tmp_path):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        done = subprocess.run([HC, "run", "--port", str(port), "--dna", str(blog_dna)], cwd=tmp_path,
-                              capture_output=True, text=True, timeout=30)
+        done = subprocess.run(
+            [HC, "run", "--port", str(port), "--dna", str(blog_dna)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     assert done.returncode == 1
     assert f"cannot listen on port {port}" in done.stderr
 
@@ -228,7 +275,11 @@ def test_signals_stop_it_cleanly(hc_run, sig):
 
 
 async def test_a_zome_that_raises_gets_an_error_and_the_server_keeps_serving(hc_run, tmp_path):
-    dna = package(write_project(tmp_path, {"blog": '''
+    dna = package(
+        write_project(
+            tmp_path,
+            {
+                "blog": """
 from holochain import hdk
 zome = hdk.Zome()
 @zome.function(public=True)
@@ -237,7 +288,10 @@ def create_post(content: str) -> str:
 @zome.function(public=True)
 def fine() -> str:
     return "fine"
-'''}))
+"""
+            },
+        )
+    )
     conductor = hc_run(dna=dna)
     async with await Client.connect(conductor.url) as client:
         with pytest.raises(RpcError) as err:

@@ -17,7 +17,7 @@ from holochain.storage.base import StorageError
 from holochain.storage.memory import MemoryStore
 from holochain.storage.sqlite import DB_FILENAME, SqliteStore
 
-ZOME = '''
+ZOME = """
 from dataclasses import dataclass
 from holochain import hdk
 
@@ -56,7 +56,7 @@ def commit_unknown() -> str:
 @zome.function
 def private_fn() -> str:
     return "secret"
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +88,11 @@ async def test_genesis_writes_dna_agent_and_public_grant(dna):
     assert grant_record.header.link == agent_record.header.address
     assert agent_record.entry.address == instance.agent.address
     grant = grant_record.entry.value["CapTokenGrant"]
-    assert grant == {"id": "hc_public", "assignees": None,
-                     "functions": {"notes": ["add", "add_two", "get", "boom", "commit_unknown"]}}
+    assert grant == {
+        "id": "hc_public",
+        "assignees": None,
+        "functions": {"notes": ["add", "add_two", "get", "boom", "commit_unknown"]},
+    }
     assert instance.public_token == grant_record.entry.address
 
 
@@ -113,8 +116,11 @@ async def test_validation_failure_reaches_caller_in_holochain_rust_shape(dna):
     length = instance.chain.length
     result = await call(instance, "add", {"text": "forbidden"})
     internal = json.loads(result["Err"]["Internal"])
-    assert internal == {"kind": {"ValidationFailed": "that word is not allowed"},
-                        "file": "crates/core/src/wasm_engine/runtime.rs", "line": "220"}
+    assert internal == {
+        "kind": {"ValidationFailed": "that word is not allowed"},
+        "file": "crates/core/src/wasm_engine/runtime.rs",
+        "line": "220",
+    }
     assert instance.chain.length == length  # nothing written
 
 
@@ -133,7 +139,8 @@ async def test_argument_errors_are_serialization_errors(dna):
     instance = await make(dna)
     assert await call(instance, "add", {}) == {"SerializationError": "missing field `text`"}
     assert await call(instance, "add", {"text": 5}) == {
-        "SerializationError": "invalid type: integer `5`, expected a string"}
+        "SerializationError": "invalid type: integer `5`, expected a string"
+    }
 
 
 async def test_unknown_zome_and_function(dna):
@@ -222,7 +229,12 @@ async def test_header_json_round_trips(dna):
 
 
 async def test_init_failure_stops_instance_start(tmp_path):
-    bad = load_dna_file(package(write_project(tmp_path, {"z": '''
+    bad = load_dna_file(
+        package(
+            write_project(
+                tmp_path,
+                {
+                    "z": """
 from holochain import hdk
 zome = hdk.Zome()
 @zome.init
@@ -231,7 +243,11 @@ def init():
 @zome.function(public=True)
 def f() -> int:
     return 1
-'''})))
+"""
+                },
+            )
+        )
+    )
     instance = Instance("inst", bad, AgentKey.for_test_agent("a"), "a", MemoryStore())
     with pytest.raises(InstanceError, match=r'At least one zome init returned error: \[\("z", "not today"\)\]'):
         await instance.initialize()

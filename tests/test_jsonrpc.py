@@ -31,13 +31,15 @@ def record(params):
     return "recorded"
 
 
-DISPATCHER = Dispatcher({
-    "echo": lambda params: params,
-    "slow": slow,
-    "failing": failing,
-    "buggy": buggy,
-    "record": record,
-})
+DISPATCHER = Dispatcher(
+    {
+        "echo": lambda params: params,
+        "slow": slow,
+        "failing": failing,
+        "buggy": buggy,
+        "record": record,
+    }
+)
 
 
 async def answer(message: str | bytes):
@@ -54,7 +56,11 @@ async def test_request_and_reply_echo_the_id_of_any_allowed_type():
 
 
 async def test_parse_error():
-    assert await answer(b"{not json") == {"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": None}
+    assert await answer(b"{not json") == {
+        "jsonrpc": "2.0",
+        "error": {"code": -32700, "message": "Parse error"},
+        "id": None,
+    }
 
 
 async def test_missing_version_is_reported_without_jsonrpc_member():
@@ -62,15 +68,18 @@ async def test_missing_version_is_reported_without_jsonrpc_member():
     assert reply == {"error": {"code": -32600, "message": "Unsupported JSON-RPC protocol version"}, "id": 7}
 
 
-@pytest.mark.parametrize("message", [
-    '{"jsonrpc":"1.0","method":"echo","id":1}',
-    '{"jsonrpc":"2.0","method":5,"id":1}',
-    '{"jsonrpc":"2.0","method":"echo","params":"scalar","id":1}',
-    '{"jsonrpc":"2.0","method":"echo","id":1,"extra":true}',
-    '{"jsonrpc":"2.0","method":"echo","id":{"an":"object"}}',
-    '"just a string"',
-    "[]",
-])
+@pytest.mark.parametrize(
+    "message",
+    [
+        '{"jsonrpc":"1.0","method":"echo","id":1}',
+        '{"jsonrpc":"2.0","method":5,"id":1}',
+        '{"jsonrpc":"2.0","method":"echo","params":"scalar","id":1}',
+        '{"jsonrpc":"2.0","method":"echo","id":1,"extra":true}',
+        '{"jsonrpc":"2.0","method":"echo","id":{"an":"object"}}',
+        '"just a string"',
+        "[]",
+    ],
+)
 async def test_invalid_requests(message):
     reply = await answer(message)
     assert reply["error"]["code"] == -32600
@@ -84,7 +93,9 @@ async def test_unknown_method():
 
 async def test_method_errors_and_bugs_are_answered():
     assert (await answer('{"jsonrpc":"2.0","method":"failing","id":1}'))["error"] == {
-        "code": -32602, "message": "`x` param not provided"}
+        "code": -32602,
+        "message": "`x` param not provided",
+    }
     reply = await answer('{"jsonrpc":"2.0","method":"buggy","id":2}')
     assert reply["error"]["code"] == -32603 and "KeyError" in reply["error"]["message"]
 
@@ -97,13 +108,15 @@ async def test_notifications_run_but_get_no_reply():
 
 
 async def test_batches_answer_each_request_in_order():
-    batch = orjson.dumps([
-        {"jsonrpc": "2.0", "method": "slow", "params": [1], "id": "a"},
-        {"jsonrpc": "2.0", "method": "echo", "params": [2], "id": "b"},
-        {"jsonrpc": "2.0", "method": "record", "params": [3]},
-        {"jsonrpc": "2.0", "method": "nope", "id": "c"},
-        5,
-    ])
+    batch = orjson.dumps(
+        [
+            {"jsonrpc": "2.0", "method": "slow", "params": [1], "id": "a"},
+            {"jsonrpc": "2.0", "method": "echo", "params": [2], "id": "b"},
+            {"jsonrpc": "2.0", "method": "record", "params": [3]},
+            {"jsonrpc": "2.0", "method": "nope", "id": "c"},
+            5,
+        ]
+    )
     reply = await answer(batch)
     assert [r.get("id") for r in reply] == ["a", "b", "c", None]
     assert reply[0]["result"] == {"slow": [1]}

@@ -18,7 +18,7 @@ from conductor_setup import agent, dna, instance, interface, start_holochain, wr
 from conftest import package, write_project
 from holochain.client import Client, RpcError
 
-ZOME = '''
+ZOME = """
 from holochain import hdk
 zome = hdk.Zome()
 
@@ -44,7 +44,7 @@ def wait_forever() -> None:
 @zome.function(public=True)
 def quick() -> str:
     return "quick"
-'''
+"""
 
 
 @pytest.fixture
@@ -52,8 +52,12 @@ def limited(spawn, tmp_path):
     def start(limits: str):
         dna_path = package(write_project(tmp_path, {"z": ZOME}))
         config = write_config(
-            tmp_path / "c.toml", tmp_path / "data",
-            agent("a"), dna("d", dna_path), instance("i", "d", "a", None), interface("w", ["i"]),
+            tmp_path / "c.toml",
+            tmp_path / "data",
+            agent("a"),
+            dna("d", dna_path),
+            instance("i", "d", "a", None),
+            interface("w", ["i"]),
             extra=f"[limits]\n{limits}\n",
         )
         return start_holochain(spawn, config, tmp_path)
@@ -118,11 +122,19 @@ async def test_a_client_that_never_reads_cannot_grow_server_memory(limited):
     conductor = limited("max_in_flight = 64")
     before = rss_mb(conductor.proc.pid)
     reader, writer = await asyncio.open_connection("127.0.0.1", conductor.port)
-    writer.write(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                 b"Sec-WebSocket-Key: " + base64.b64encode(os.urandom(16)) + b"\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    writer.write(
+        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: " + base64.b64encode(os.urandom(16)) + b"\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
     await reader.readuntil(b"\r\n\r\n")
-    payload = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "call", "params": {
-        "instance_id": "i", "zome": "z", "function": "quick", "args": {"pad": "x" * 4000}}}).encode()
+    payload = json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "call",
+            "params": {"instance_id": "i", "zome": "z", "function": "quick", "args": {"pad": "x" * 4000}},
+        }
+    ).encode()
     frame = bytes([0x81, 0xFE]) + struct.pack(">H", len(payload)) + b"\0\0\0\0" + payload
     sent = 0
     deadline = time.monotonic() + 5
@@ -130,7 +142,7 @@ async def test_a_client_that_never_reads_cannot_grow_server_memory(limited):
         writer.write(frame * 50)
         try:
             await asyncio.wait_for(writer.drain(), 0.5)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             break
         sent += 50
     grown = rss_mb(conductor.proc.pid) - before

@@ -36,7 +36,9 @@ async def test_thousand_connections_calling_with_flat_memory(hc_run):
     async with aiohttp.ClientSession(connector=connector) as session:
         sockets = []
         for i in range(0, CONNECTIONS, 100):  # open in waves, as real clients arrive
-            sockets += await asyncio.gather(*(session.ws_connect(conductor.url) for _ in range(min(100, CONNECTIONS - i))))
+            sockets += await asyncio.gather(
+                *(session.ws_connect(conductor.url) for _ in range(min(100, CONNECTIONS - i)))
+            )
         opened = rss_mb(pid)
 
         async def caller(n: int, ws: aiohttp.ClientWebSocketResponse) -> None:
@@ -45,8 +47,16 @@ async def test_thousand_connections_calling_with_flat_memory(hc_run):
             while not stop.is_set():
                 i += 1
                 method = "info/instances" if i % 2 else "call"
-                params = {"instance_id": "test-instance", "zome": "blog", "function": "create_post",
-                          "args": {"content": f"c{n}-{i}"}} if method == "call" else {}
+                params = (
+                    {
+                        "instance_id": "test-instance",
+                        "zome": "blog",
+                        "function": "create_post",
+                        "args": {"content": f"c{n}-{i}"},
+                    }
+                    if method == "call"
+                    else {}
+                )
                 await ws.send_str(json.dumps({"jsonrpc": "2.0", "id": i, "method": method, "params": params}))
                 reply = json.loads(await ws.receive_str())
                 while "id" not in reply:  # a signal frame (InstanceStats on hc run's admin interface)
@@ -69,8 +79,10 @@ async def test_thousand_connections_calling_with_flat_memory(hc_run):
             await ws.close()
     await asyncio.sleep(0.5)
     after = rss_mb(pid)
-    print(f"\n{CONNECTIONS} connections, {SECONDS}s: {ok} calls ok ({ok / SECONDS:.0f}/s), {errors} errors; "
-          f"RSS idle {idle:.1f} MB, all open {opened:.1f} MB, under load {samples} MB, after close {after:.1f} MB")
+    print(
+        f"\n{CONNECTIONS} connections, {SECONDS}s: {ok} calls ok ({ok / SECONDS:.0f}/s), {errors} errors; "
+        f"RSS idle {idle:.1f} MB, all open {opened:.1f} MB, under load {samples} MB, after close {after:.1f} MB"
+    )
     assert errors == 0, first_errors[:3]
     assert ok >= CONNECTIONS  # every connection got answers
     assert conductor.proc.poll() is None

@@ -17,7 +17,6 @@ import pytest
 from app_spec_support import app_spec_dna  # noqa: F401  (fixture)
 from conductor_setup import agent, dna, free_port, instance, interface, start_holochain, write_config
 from conftest import HC
-
 from holochain.client import Client
 from holochain.testing.nats import NatsServer
 
@@ -43,8 +42,10 @@ def conductor(spawn, tmp_path: Path, name: str, dna_path: Path, network: dict, *
     root = tmp_path / name
     root.mkdir(exist_ok=True)
     config = write_config(
-        root / "conductor-config.toml", root,
-        agent("app", name), dna("app-spec", dna_path),
+        root / "conductor-config.toml",
+        root,
+        agent("app", name),
+        dna("app-spec", dna_path),
         instance("app", "app-spec", "app", root / "storage" if persist else None),
         interface("admin", ["app"], admin=True),
         extra=toml_network({**NETWORK, **network}),
@@ -83,8 +84,9 @@ async def agent_address(proc) -> str:
 
 async def test_an_entry_committed_at_one_conductor_is_gettable_at_all(spawn, tmp_path, nats, app_spec_dna):
     network = {"type": "nats", "servers": [nats.url]}
-    alice, bob, carol, dave = (conductor(spawn, tmp_path, n, app_spec_dna, network)
-                               for n in ("alice", "bob", "carol", "dave"))
+    alice, bob, carol, dave = (
+        conductor(spawn, tmp_path, n, app_spec_dna, network) for n in ("alice", "bob", "carol", "dave")
+    )
     created = await call(alice, "create_post", {"content": "across processes", "in_reply_to": None})
     address = created["Ok"]
     for proc in (bob, carol, dave):
@@ -93,8 +95,12 @@ async def test_an_entry_committed_at_one_conductor_is_gettable_at_all(spawn, tmp
     # links propagate, and so do their removals and the entry's
     alice_address = await agent_address(alice)
     for proc in (bob, carol, dave):
-        await eventually(proc, "posts_by_agent", {"agent": alice_address},
-                         lambda r: [l["address"] for l in r["Ok"]["links"]] == [address])
+        await eventually(
+            proc,
+            "posts_by_agent",
+            {"agent": alice_address},
+            lambda r: [l["address"] for l in r["Ok"]["links"]] == [address],
+        )
     assert (await call(alice, "delete_post", {"content": "across processes"}))["Ok"] == address
     for proc in (bob, carol, dave):
         await eventually(proc, "posts_by_agent", {"agent": alice_address}, lambda r: r["Ok"]["links"] == [])
@@ -106,8 +112,9 @@ async def test_an_entry_committed_at_one_conductor_is_gettable_at_all(spawn, tmp
 async def test_a_newcomer_gets_the_data_of_an_author_who_is_gone(spawn, tmp_path, nats, app_spec_dna):
     network = {"type": "nats", "servers": [nats.url], "redundancy": 2}
     alice, bob, carol = (conductor(spawn, tmp_path, n, app_spec_dna, network) for n in ("alice", "bob", "carol"))
-    posts = [(await call(alice, "create_post", {"content": f"lasting {i}", "in_reply_to": None}))["Ok"]
-             for i in range(4)]
+    posts = [
+        (await call(alice, "create_post", {"content": f"lasting {i}", "in_reply_to": None}))["Ok"] for i in range(4)
+    ]
     for address in posts:  # held by two of the three: bob and carol each see every post
         for proc in (bob, carol):
             await eventually(proc, "get_post", {"post_address": address}, lambda r: r.get("Ok") is not None)
@@ -133,8 +140,9 @@ async def test_a_conductor_starts_without_its_relay_and_catches_up(spawn, tmp_pa
         server.stop()
 
 
-async def test_holochain_rusts_sim2h_config_connects_through_the_websocket_listener(spawn, tmp_path, nats,
-                                                                                      app_spec_dna):
+async def test_holochain_rusts_sim2h_config_connects_through_the_websocket_listener(
+    spawn, tmp_path, nats, app_spec_dna
+):
     network = {"type": "sim2h", "sim2h_url": nats.ws_url}  # as tryorama writes it, pointed at our relay
     alice, bob = (conductor(spawn, tmp_path, n, app_spec_dna, network) for n in ("alice", "bob"))
     created = await call(alice, "create_post", {"content": "via sim2h_url", "in_reply_to": None})
@@ -145,9 +153,26 @@ async def test_holochain_rusts_sim2h_config_connects_through_the_websocket_liste
 
 
 async def test_hc_run_networked_joins_the_relay(spawn, tmp_path, nats, app_spec_dna):
-    runs = [spawn([HC, "run", "--port", "0", "--dna", str(app_spec_dna), "--agent-name", name,
-                   "--networked", "--sim2h-server", nats.url], tmp_path,
-                  ready="Holochain development conductor started") for name in ("alice", "bob")]
+    runs = [
+        spawn(
+            [
+                HC,
+                "run",
+                "--port",
+                "0",
+                "--dna",
+                str(app_spec_dna),
+                "--agent-name",
+                name,
+                "--networked",
+                "--sim2h-server",
+                nats.url,
+            ],
+            tmp_path,
+            ready="Holochain development conductor started",
+        )
+        for name in ("alice", "bob")
+    ]
     for proc in runs:
         proc.ports["run"] = int(proc.stdout_lines[-1].rsplit(" ", 1)[1])
     alice, bob = runs
@@ -167,7 +192,6 @@ async def test_hc_run_networked_joins_the_relay(spawn, tmp_path, nats, app_spec_
     assert content(got) == "hc run, networked"
 
 
-
 def test_hc_run_network_flags(tmp_path):
     import subprocess
 
@@ -175,8 +199,12 @@ def test_hc_run_network_flags(tmp_path):
 
     assert network_table(None, ()) is None
     assert network_table("nats", ()) == {"type": "nats", "servers": ["nats://127.0.0.1:4222"]}
-    assert network_table("nats", ("nats://a:1", "nats://b:2")) == {"type": "nats", "servers": ["nats://a:1", "nats://b:2"]}
+    assert network_table("nats", ("nats://a:1", "nats://b:2")) == {
+        "type": "nats",
+        "servers": ["nats://a:1", "nats://b:2"],
+    }
     assert network_table("sim2h", ()) == {"type": "sim2h", "sim2h_url": "ws://localhost:9000"}
-    done = subprocess.run([HC, "run", "--server", "nats://127.0.0.1:4222"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=30)
+    done = subprocess.run(
+        [HC, "run", "--server", "nats://127.0.0.1:4222"], cwd=tmp_path, capture_output=True, text=True, timeout=30
+    )
     assert done.returncode == 1 and "--server needs --networked" in done.stderr

@@ -11,9 +11,8 @@ import random
 import signal
 
 from app_spec_support import app_spec_dna  # noqa: F401  (fixture)
-from test_multiprocess_network import call, conductor, content, eventually
-
 from holochain.testing.nats import NatsServer
+from test_multiprocess_network import call, conductor, content, eventually
 
 ROUNDS = int(os.environ.get("HC_NET_SOAK_ROUNDS", "1"))
 
@@ -34,6 +33,7 @@ async def test_posts_survive_conductors_killed_and_restarted(spawn, tmp_path, ap
             procs[victim] = conductor(spawn, tmp_path, victim, app_spec_dna, network, persist=True)
             for proc in procs.values():
                 for address, text in posts.items():
-                    got = await eventually(proc, "get_post", {"post_address": address},
-                                           lambda r: r.get("Ok") is not None, timeout=20)
+                    got = await eventually(
+                        proc, "get_post", {"post_address": address}, lambda r: r.get("Ok") is not None, timeout=20
+                    )
                     assert content(got) == text

@@ -10,8 +10,6 @@ import pytest
 
 from app_spec_support import app_spec_dna  # noqa: F401  (fixture)
 from conductor_setup import free_port
-from test_net_conformance import HEARTBEAT, SPACE, Agent, until
-
 from holochain.conductor.conductor import Conductor, load_dna_file
 from holochain.conductor.config import parse_config
 from holochain.core import json as cjson
@@ -19,6 +17,7 @@ from holochain.core.crypto import AgentKey
 from holochain.net.nats import NatsOptions, NatsSwitchboard
 from holochain.testing import DnaSpec, PlayerConfig, Scenario
 from holochain.testing.nats import NatsServer
+from test_net_conformance import HEARTBEAT, SPACE, Agent, until
 
 
 def relay_of(player) -> NatsSwitchboard:
@@ -36,12 +35,16 @@ async def test_a_killed_server_of_a_cluster_loses_no_publish(tmp_path, app_spec_
             on = relay_of(alice).server
             doomed = next(s for s in servers if s.url == on)
             other = next(s for s in servers if s is not doomed)
-            bob = await scenario.player("bob", PlayerConfig({"app": DnaSpec(app_spec_dna)},
-                                                            network={"servers": [other.url]}))
+            bob = await scenario.player(
+                "bob", PlayerConfig({"app": DnaSpec(app_spec_dna)}, network={"servers": [other.url]})
+            )
             calls = []
             for i in range(20):
-                calls.append(asyncio.ensure_future(
-                    alice.call("app", "blog", "create_post", {"content": f"through the crash {i}"})))
+                calls.append(
+                    asyncio.ensure_future(
+                        alice.call("app", "blog", "create_post", {"content": f"through the crash {i}"})
+                    )
+                )
                 if i == 10:
                     doomed.kill()  # SIGKILL, mid-burst: alice's connection fails over to the other server
                 await asyncio.sleep(0.01)
@@ -69,8 +72,7 @@ async def test_forged_presence_is_ignored(tmp_path):
             victim, mallory = AgentKey.for_test_agent("victim"), AgentKey.for_test_agent("mallory")
 
             async def announce(agent: AgentKey, signer: AgentKey, seq: int) -> None:
-                text = cjson.dumps({"space": SPACE, "agent": agent.address, "event": "hello", "inc": "x",
-                                    "seq": seq})
+                text = cjson.dumps({"space": SPACE, "agent": agent.address, "event": "hello", "inc": "x", "seq": seq})
                 message = {"agent": agent.address, "event": "hello", "inc": "x", "seq": seq, "sig": signer.sign(text)}
                 await raw.publish(f"hc.{SPACE}.presence", json.dumps(message).encode())
                 await raw.flush()
@@ -87,12 +89,14 @@ async def test_forged_presence_is_ignored(tmp_path):
 
 async def test_a_conductor_reports_offline_until_its_relay_answers(tmp_path, app_spec_dna):
     port = free_port()
-    config = parse_config({
-        "agents": [{"id": "a", "name": "a", "public_address": "", "keystore_file": "", "test_agent": True}],
-        "dnas": [{"id": "d", "file": str(app_spec_dna), "hash": load_dna_file(app_spec_dna).address}],
-        "instances": [{"id": "i", "dna": "d", "agent": "a", "storage": {"type": "memory"}}],
-        "network": {"type": "nats", "servers": [f"nats://127.0.0.1:{port}"]},
-    })
+    config = parse_config(
+        {
+            "agents": [{"id": "a", "name": "a", "public_address": "", "keystore_file": "", "test_agent": True}],
+            "dnas": [{"id": "d", "file": str(app_spec_dna), "hash": load_dna_file(app_spec_dna).address}],
+            "instances": [{"id": "i", "dna": "d", "agent": "a", "storage": {"type": "memory"}}],
+            "network": {"type": "nats", "servers": [f"nats://127.0.0.1:{port}"]},
+        }
+    )
     conductor = Conductor(config, base_dir=tmp_path, save_config=False)
     await conductor.boot()  # starts, though nothing answers there
     try:
@@ -135,17 +139,22 @@ async def test_a_conductor_that_stops_says_goodbye_at_once(tmp_path, app_spec_dn
             await until(lambda: bob_address not in node.members(), 1.5, "bob's goodbye")
 
 
-@pytest.mark.parametrize("table, message", [
-    ({"type": "sim2h"}, "needs sim2h_url"),
-    ({"type": "nats"}, "servers must list"),
-    ({"type": "nats", "servers": []}, "servers must list"),
-    ({"type": "nats", "servers": ["http://127.0.0.1:4222"]}, "must start with nats://"),
-    ({"type": "nats", "servers": ["nats://x:1"], "redundancy": -1}, "redundancy must be a non-negative"),
-    ({"type": "nats", "servers": ["nats://x:1"], "gossip_interval_ms": "1s"}, "gossip_interval_ms must be"),
-    ({"type": "nats", "servers": ["nats://x:1"], "heartbeat_interval_ms": 1000, "presence_ttl_ms": 500},
-     "presence_ttl_ms must be longer"),
-    ({"type": "nats", "servers": ["nats://x:1"], "token": 7}, "token must be a non-empty string"),
-])
+@pytest.mark.parametrize(
+    "table, message",
+    [
+        ({"type": "sim2h"}, "needs sim2h_url"),
+        ({"type": "nats"}, "servers must list"),
+        ({"type": "nats", "servers": []}, "servers must list"),
+        ({"type": "nats", "servers": ["http://127.0.0.1:4222"]}, "must start with nats://"),
+        ({"type": "nats", "servers": ["nats://x:1"], "redundancy": -1}, "redundancy must be a non-negative"),
+        ({"type": "nats", "servers": ["nats://x:1"], "gossip_interval_ms": "1s"}, "gossip_interval_ms must be"),
+        (
+            {"type": "nats", "servers": ["nats://x:1"], "heartbeat_interval_ms": 1000, "presence_ttl_ms": 500},
+            "presence_ttl_ms must be longer",
+        ),
+        ({"type": "nats", "servers": ["nats://x:1"], "token": 7}, "token must be a non-empty string"),
+    ],
+)
 def test_a_bad_network_table_is_refused_clearly(table, message):
     from holochain.net import NetworkConfigError
     from holochain.net.config import network_for_instance

@@ -13,7 +13,6 @@ import random
 import pytest
 
 from app_spec_support import app_spec_dna  # noqa: F401  (fixture)
-
 from holochain.net.location import holders_for
 from holochain.testing import DnaSpec, PlayerConfig, Scenario
 
@@ -53,6 +52,9 @@ async def test_the_dht_converges_after_chaos(tmp_path, app_spec_dna, seed):
         members = [p.info("app").agent_address for p in players.values()]
         for address, author in posts.items():
             should = set(holders_for(address, members, 2)) | {players[author].info("app").agent_address}
-            holding = {p.info("app").agent_address for p in players.values()
-                       if p.instance("app").shard.record(address) is not None}
+            holding = {
+                p.info("app").agent_address
+                for p in players.values()
+                if p.instance("app").shard.record(address) is not None
+            }
             assert should <= holding, f"seed {seed}: {address} lacks {len(should - holding)} holders"

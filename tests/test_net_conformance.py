@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 
 from app_spec_support import app_spec_dna  # noqa: F401  (fixture)
-
 from holochain.core import json as cjson
 from holochain.core.crypto import AgentKey
 from holochain.core.dht_ops import DhtOp
@@ -121,8 +120,12 @@ class NatsFabric:
 
     async def spawn_peer(self, name: str) -> Any:
         """An agent in a process of its own (so it can be SIGKILLed)."""
-        proc = subprocess.Popen([sys.executable, str(PEER_SCRIPT), self.server.url, SPACE, name, str(HEARTBEAT)],
-                                stdout=subprocess.PIPE, text=True, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, str(PEER_SCRIPT), self.server.url, SPACE, name, str(HEARTBEAT)],
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         self.peers.append(proc)
         assert proc.stdout is not None
         line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 15)
@@ -177,8 +180,9 @@ async def joined(fabric, *names: str, delay: float = 0.0) -> list[tuple[Any, Age
 
 async def test_requests_are_delivered_and_answered(fabric):
     (board, alice), (_, bob) = await joined(fabric, "alice", "bob")
-    replies = await asyncio.gather(*(board.request(SPACE, alice.address, bob.address, b"m%d" % i, 5)
-                                     for i in range(50)))
+    replies = await asyncio.gather(
+        *(board.request(SPACE, alice.address, bob.address, b"m%d" % i, 5) for i in range(50))
+    )
     assert replies == [b"echo:m%d" % i for i in range(50)]
     with pytest.raises(TypeError):
         await board.request(SPACE, alice.address, bob.address, "text", 1)  # type: ignore[arg-type]
@@ -202,13 +206,14 @@ async def test_members_see_each_other_join_and_leave(fabric):
     assert ("join", bob.address) in alice.events and ("join", carol.address) in alice.events
     assert ("join", alice.address) in carol.events
     b_board.leave(SPACE, bob.address)
-    await until(lambda: ("leave", bob.address) in alice.events and ("leave", bob.address) in carol.events,
-                what="leave events")
+    await until(
+        lambda: ("leave", bob.address) in alice.events and ("leave", bob.address) in carol.events, what="leave events"
+    )
     assert sorted(a_board.members(SPACE, alice.address)) == sorted([alice.address, carol.address])
 
 
 async def test_a_killed_peer_is_seen_to_leave_and_comes_back(fabric):
-    (board, alice), = await joined(fabric, "alice")
+    ((board, alice),) = await joined(fabric, "alice")
     peer = await fabric.spawn_peer("dave")
     await until(lambda: peer.address in board.members(SPACE, alice.address), what="dave's presence")
     assert await board.request(SPACE, alice.address, peer.address, b"hi", 5) == b"echo:hi"
@@ -226,16 +231,19 @@ async def test_members_reconnect_after_an_outage(fabric):
     await fabric.outage()
     await until(lambda: ("leave", bob.address) in alice.events, what="bob lost from view")
     await fabric.restore()
-    await until(lambda: alice.events.count(("join", bob.address)) == 2 and bob.events.count(("join", alice.address)) == 2,
-                what="each seen again")
+    await until(
+        lambda: alice.events.count(("join", bob.address)) == 2 and bob.events.count(("join", alice.address)) == 2,
+        what="each seen again",
+    )
     assert await a_board.request(SPACE, alice.address, bob.address, b"again", 5) == b"echo:again"
 
 
 async def test_a_burst_of_a_thousand_requests_loses_nothing(fabric):
     (board, alice), (_, bob), (_, carol) = await joined(fabric, "alice", "bob", "carol")
     targets = [bob.address, carol.address]
-    replies = await asyncio.gather(*(board.request(SPACE, alice.address, targets[i % 2], b"%d" % i, 30)
-                                     for i in range(1000)))
+    replies = await asyncio.gather(
+        *(board.request(SPACE, alice.address, targets[i % 2], b"%d" % i, 30) for i in range(1000))
+    )
     assert replies == [b"echo:%d" % i for i in range(1000)]
     assert bob.received + carol.received == 1000
 
@@ -254,14 +262,16 @@ class Cluster:
             first = NatsServer.start(tmp_path / "nats", "s1", cluster=True)
             self.servers.append(first)
             self.proxy = RouteProxy(first.ports["route"])
-            self.servers.append(NatsServer.start(tmp_path / "nats", "s2", cluster=True, routes=[self.proxy.port],
-                                                 advertise_route="127.0.0.1:1"))
+            self.servers.append(
+                NatsServer.start(
+                    tmp_path / "nats", "s2", cluster=True, routes=[self.proxy.port], advertise_route="127.0.0.1:1"
+                )
+            )
 
     def scenario(self, tmp_path: Path, **kwargs: Any) -> Scenario:
         network = None
         if self.kind == "nats":
-            network = {"type": "nats", "servers": [self.servers[0].url],
-                       "heartbeat_interval_ms": int(HEARTBEAT * 1000)}
+            network = {"type": "nats", "servers": [self.servers[0].url], "heartbeat_interval_ms": int(HEARTBEAT * 1000)}
         return Scenario(tmp_path / "scenario", network=network, consistency_timeout=30, **kwargs)
 
     def side(self, dna: Path, index: int) -> PlayerConfig:
@@ -331,8 +341,10 @@ async def test_gossip_converges_after_a_partition_heals(cluster, tmp_path, app_s
         cluster.partition(scenario, [left, right])
         everyone = left + right
         alice, carol = left[0], right[0]
-        await until(lambda: len(alice.instance("app").node.members()) == 2
-                    and len(carol.instance("app").node.members()) == 2, what="each side alone")
+        await until(
+            lambda: len(alice.instance("app").node.members()) == 2 and len(carol.instance("app").node.members()) == 2,
+            what="each side alone",
+        )
         mine = (await alice.call("app", "blog", "create_post", {"content": "left side"}))["Ok"]
         theirs = (await carol.call("app", "blog", "create_post", {"content": "right side"}))["Ok"]
         await until(lambda: holds(left[1], mine) and holds(right[1], theirs), what="each side holds its own")
@@ -351,8 +363,15 @@ MALLORY = AgentKey.for_test_agent("mallory")
 
 def signed_post(i: int) -> DhtOp:
     entry = Entry.app("post", cjson.dumps({"content": f"burst {i}", "date_created": "now"}))
-    header = ChainHeader(entry.entry_type, entry.address, [[MALLORY.address, MALLORY.sign(entry.address)]],
-                         None, None, None, format_ns(now_ns()))
+    header = ChainHeader(
+        entry.entry_type,
+        entry.address,
+        [[MALLORY.address, MALLORY.sign(entry.address)]],
+        None,
+        None,
+        None,
+        format_ns(now_ns()),
+    )
     return DhtOp("Content", entry, header)
 
 
@@ -401,15 +420,23 @@ async def test_no_loss_under_a_burst_of_a_thousand_publishes(cluster, tmp_path, 
         else:
             from holochain.net.config import network_for_instance
 
-            network = network_for_instance({"type": "nats", "servers": [cluster.servers[0].url],
-                                            "heartbeat_interval_ms": 100, "request_timeout_ms": 2000,
-                                            "gossip_interval_ms": 0}, "mallory")
+            network = network_for_instance(
+                {
+                    "type": "nats",
+                    "servers": [cluster.servers[0].url],
+                    "heartbeat_interval_ms": 100,
+                    "request_timeout_ms": 2000,
+                    "gossip_interval_ms": 0,
+                },
+                "mallory",
+            )
         mallory = await network.join(space, MALLORY, Bare())
         await until(lambda: len(mallory.members()) == 3, what="mallory sees the holders")
         ops = [signed_post(i) for i in range(1000)]
         try:
-            await asyncio.wait_for(mallory.publish([o.to_json() for o in ops], [o.basis for o in ops],
-                                                   [o.hash for o in ops]), 60)
+            await asyncio.wait_for(
+                mallory.publish([o.to_json() for o in ops], [o.basis for o in ops], [o.hash for o in ops]), 60
+            )
         finally:
             mallory.close()
             if cluster.kind == "nats":

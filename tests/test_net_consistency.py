@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 
 from app_spec_support import app_spec_dna  # noqa: F401  (fixture)
-
 from holochain.conductor.conductor import Conductor, load_dna_file
 from holochain.conductor.config import parse_config
 from holochain.testing import DnaSpec, PlayerConfig, Scenario
@@ -46,8 +45,9 @@ async def test_every_pending_event_is_emitted_by_every_holder(tmp_path, app_spec
         alice = players["alice"]
         address = (await alice.call("app", "blog", "create_post", {"content": "counted"}))["Ok"]
         await scenario.consistency()
-        updated = (await alice.call("app", "blog", "update_post", {"post_address": address,
-                                                                   "new_content": "counted twice"}))["Ok"]
+        updated = (
+            await alice.call("app", "blog", "update_post", {"post_address": address, "new_content": "counted twice"})
+        )["Ok"]
         await alice.call("app", "blog", "delete_post", {"content": "counted"})
         await alice.call("app", "blog", "delete_entry_post", {"post_address": updated})
         await scenario.consistency()
@@ -72,12 +72,14 @@ async def test_a_newcomer_satisfies_what_is_still_pending(tmp_path, app_spec_dna
 
 
 async def test_an_instance_alone_on_its_own_network_announces_no_publish(tmp_path, app_spec_dna):
-    config = parse_config({
-        "agents": [{"id": "a", "name": "a", "public_address": "", "keystore_file": "", "test_agent": True}],
-        "dnas": [{"id": "d", "file": str(app_spec_dna), "hash": load_dna_file(app_spec_dna).address}],
-        "instances": [{"id": "i", "dna": "d", "agent": "a", "storage": {"type": "memory"}}],
-        "signals": {"consistency": True, "trace": False},
-    })
+    config = parse_config(
+        {
+            "agents": [{"id": "a", "name": "a", "public_address": "", "keystore_file": "", "test_agent": True}],
+            "dnas": [{"id": "d", "file": str(app_spec_dna), "hash": load_dna_file(app_spec_dna).address}],
+            "instances": [{"id": "i", "dna": "d", "agent": "a", "storage": {"type": "memory"}}],
+            "signals": {"consistency": True, "trace": False},
+        }
+    )
     conductor = Conductor(config, base_dir=tmp_path, save_config=False)
     signals = []
     conductor.add_signal_listener(lambda iid, kind, frame: signals.append(json.loads(frame)["signal"]))

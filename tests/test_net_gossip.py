@@ -6,22 +6,26 @@ from __future__ import annotations
 
 import random
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app_spec_support import app_spec_dna  # noqa: F401  (fixture)
-from test_net_conformance import until
-
 from holochain.net import dht
 from holochain.net.gossip import SLICES, GossipIndex, Scope, slice_bounds
 from holochain.net.location import FULL_RING, RING
 from holochain.testing import DnaSpec, PlayerConfig, Scenario
+from test_net_conformance import until
 
 EVERYTHING = Scope(FULL_RING, "a", FULL_RING, "b", FULL_RING)
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.sets(st.integers(0, 10_000), max_size=60), st.sets(st.integers(0, 10_000), max_size=60),
-       st.integers(0, RING - 2), st.integers(1, SLICES))
+@given(
+    st.sets(st.integers(0, 10_000), max_size=60),
+    st.sets(st.integers(0, 10_000), max_size=60),
+    st.integers(0, RING - 2),
+    st.integers(1, SLICES),
+)
 def test_digests_agree_exactly_when_the_ops_do(mine, theirs, lo, slices):
     def index(ids):
         out = GossipIndex()
@@ -56,7 +60,7 @@ async def test_a_newcomer_catches_up_over_several_rounds(tmp_path, app_spec_dna,
 async def test_gossip_repairs_what_publishing_missed_fetching_from_the_author(tmp_path, app_spec_dna):
     config = PlayerConfig({"app": DnaSpec(app_spec_dna)})
     async with Scenario(tmp_path / "s", request_timeout=0.1, gossip_interval=0.1) as scenario:
-        alice, bob, carol = (await scenario.players({n: config for n in ("alice", "bob", "carol")})).values()
+        alice, bob, carol = (await scenario.players(dict.fromkeys(("alice", "bob", "carol"), config))).values()
         before = {p.name: p.instance("app").node.served["gossip_fetch"] for p in (alice, bob)}
         board = scenario.network.switchboard
         board.drop(carol.info("app").agent_address)  # nothing reaches carol: publishing to her fails
@@ -72,10 +76,11 @@ async def test_gossip_repairs_what_publishing_missed_fetching_from_the_author(tm
 async def test_without_the_author_whoever_listed_it_serves(tmp_path, app_spec_dna):
     config = PlayerConfig({"app": DnaSpec(app_spec_dna)})
     async with Scenario(tmp_path / "s", gossip_interval=0.1) as scenario:
-        alice, bob, carol = (await scenario.players({n: config for n in ("alice", "bob", "carol")})).values()
+        alice, bob, carol = (await scenario.players(dict.fromkeys(("alice", "bob", "carol"), config))).values()
         board = scenario.network.switchboard
-        board.partition([{alice.info("app").agent_address, bob.info("app").agent_address},
-                         {carol.info("app").agent_address}])
+        board.partition(
+            [{alice.info("app").agent_address, bob.info("app").agent_address}, {carol.info("app").agent_address}]
+        )
         post = (await alice.call("app", "blog", "create_post", {"content": "alice will be gone"}))["Ok"]
         await until(lambda: bob.instance("app").shard.record(post) is not None, 5, "bob holds it")
         await alice.kill()

@@ -62,14 +62,23 @@ def test_hc_package_builds_app_spec(tmp_path):
     blog = dna.zomes["blog"]
     # the post definition app_spec's post.rs tests (post_definition_test)
     assert blog["entry_types"]["post"] == {
-        "properties": "blog entry post", "sharing": "public", "links_to": [],
-        "linked_from": [{"base_type": "%agent_id", "link_type": "authored_posts"},
-                        {"base_type": "%agent_id", "link_type": "recommended_posts"}]}
+        "properties": "blog entry post",
+        "sharing": "public",
+        "links_to": [],
+        "linked_from": [
+            {"base_type": "%agent_id", "link_type": "authored_posts"},
+            {"base_type": "%agent_id", "link_type": "recommended_posts"},
+        ],
+    }
     assert blog["entry_types"]["memo"]["sharing"] == "private"
     assert blog["bridges"] == [{"presence": "optional", "handle": "test-bridge", "reference": {"traits": {}}}]
     assert "create_post" in blog["traits"]["hc_public"]["functions"]
     assert dna.zomes["summer"]["fn_declarations"] == [
-        {"name": "sum", "inputs": [{"type": "int", "name": "num1"}, {"type": "int", "name": "num2"}],
-         "outputs": [{"type": "ZomeApiResult<int>", "name": "result"}]}]
+        {
+            "name": "sum",
+            "inputs": [{"type": "int", "name": "num1"}, {"type": "int", "name": "num2"}],
+            "outputs": [{"type": "ZomeApiResult<int>", "name": "result"}],
+        }
+    ]
     printed = json.loads((project / "dist" / "app_spec.dna.json").read_text())["name"]
     assert printed == "HDK-spec-rust"

@@ -7,6 +7,7 @@ import json
 import os
 
 import pytest
+
 from app_spec_support import HOLO_WORLD_POST, app_spec_dna  # noqa: F401  (fixture)
 from conftest import JS_DIR
 from holochain.client import Client, ClientError
@@ -36,8 +37,14 @@ async def test_players_over_websocket_share_posts(scenario, app_spec_dna):
 
     # bob's interface, through the npm rpc-websockets client the holochain-rust guide uses
     process = await asyncio.create_subprocess_exec(
-        "node", "-e", GET_POST_JS, cwd=JS_DIR, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "NODE_PATH": str(JS_DIR / "node_modules"), "HC_URL": bob.url, "ADDRESS": HOLO_WORLD_POST})
+        "node",
+        "-e",
+        GET_POST_JS,
+        cwd=JS_DIR,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "NODE_PATH": str(JS_DIR / "node_modules"), "HC_URL": bob.url, "ADDRESS": HOLO_WORLD_POST},
+    )
     try:
         out, err = await asyncio.wait_for(process.communicate(), 30)
     finally:

@@ -24,11 +24,16 @@ from holochain.client import Client
 def conductor(tmp_path, spawn):
     talk = signal_dna(tmp_path)
     config = write_config(
-        tmp_path / "c.toml", tmp_path / "data",
-        agent("alice"), agent("bob"), dna("talk", talk),
-        instance("a", "talk", "alice", None), instance("b", "talk", "bob", None),
+        tmp_path / "c.toml",
+        tmp_path / "data",
+        agent("alice"),
+        agent("bob"),
+        dna("talk", talk),
+        instance("a", "talk", "alice", None),
+        instance("b", "talk", "bob", None),
         interface("admin", [], admin=True),
-        interface("ws-a", [("a", "mine")]), interface("ws-b", ["b"]),
+        interface("ws-a", [("a", "mine")]),
+        interface("ws-b", ["b"]),
         interface("http-a", ["a"], kind="http"),
         extra="[signals]\ntrace = false\nconsistency = true\n",
     )
@@ -58,12 +63,27 @@ async def test_user_signal_reaches_exposing_and_admin_interfaces_only(conductor)
         ws_a = await session.ws_connect(f"ws://127.0.0.1:{conductor.ports['ws-a']}")
         ws_b = await session.ws_connect(f"ws://127.0.0.1:{conductor.ports['ws-b']}")
         admin = await session.ws_connect(f"ws://127.0.0.1:{conductor.ports['admin']}")
-        await ws_a.send_str(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "call", "params": {
-            "instance_id": "mine", "zome": "talk", "function": "shout", "args": {"message": "hello"}}}))
+        await ws_a.send_str(
+            json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "id": 1,
+                    "method": "call",
+                    "params": {
+                        "instance_id": "mine",
+                        "zome": "talk",
+                        "function": "shout",
+                        "args": {"message": "hello"},
+                    },
+                }
+            )
+        )
         got_a = await frames(ws_a, lambda got: any(f.get("id") == 1 for f in got) and user_signals(got))
-        expected = {"type": "InstanceSignal",
-                    "signal": {"signal_type": "User", "name": "shouted", "arguments": '{"message":"hello"}'},
-                    "instance_id": "a"}  # the real id, not the interface's alias
+        expected = {
+            "type": "InstanceSignal",
+            "signal": {"signal_type": "User", "name": "shouted", "arguments": '{"message":"hello"}'},
+            "instance_id": "a",
+        }  # the real id, not the interface's alias
         assert user_signals(got_a) == [expected]
         # no JSON-RPC reply on a non-admin interface carries consistency frames
         assert all(f.get("signal", {}).get("signal_type") != "Consistency" for f in got_a)
@@ -100,16 +120,29 @@ async def test_consistency_pairs_and_stats_on_admin_interfaces(conductor):
         assert consistency[0]["pending"] == [{"event": consistency[1]["event"], "group": "Source"}]
         assert consistency[1]["pending"] == []
         assert stats[0]["instance_stats"] == {
-            name: {"number_held_entries": 3, "number_held_aspects": 3, "number_pending_validations": 0,
-                   "number_delayed_validations": 0, "number_running_zome_calls": 0, "offline": False}
-            for name in ("a", "b")}  # genesis: Dna, AgentId and the public grant, each with its header
+            name: {
+                "number_held_entries": 3,
+                "number_held_aspects": 3,
+                "number_pending_validations": 0,
+                "number_delayed_validations": 0,
+                "number_running_zome_calls": 0,
+                "offline": False,
+            }
+            for name in ("a", "b")
+        }  # genesis: Dna, AgentId and the public grant, each with its header
 
 
 async def test_http_interfaces_carry_no_signals(conductor):
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"http://127.0.0.1:{conductor.ports['http-a']}", json={
-                "jsonrpc": "2.0", "id": 7, "method": "call",
-                "params": {"instance_id": "a", "zome": "talk", "function": "shout", "args": {"message": "x"}}}) as r:
+        async with session.post(
+            f"http://127.0.0.1:{conductor.ports['http-a']}",
+            json={
+                "jsonrpc": "2.0",
+                "id": 7,
+                "method": "call",
+                "params": {"instance_id": "a", "zome": "talk", "function": "shout", "args": {"message": "x"}},
+            },
+        ) as r:
             body = await r.text()
     assert json.loads(body) == {"jsonrpc": "2.0", "result": '{"Ok":"x"}', "id": 7}
     assert "signal" not in body
@@ -119,8 +152,12 @@ def _raw_websocket(port: int) -> socket.socket:
     """A WebSocket client that completes the handshake and then never reads."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=5)
     key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall((f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    sock.sendall(
+        (
+            f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
     response = b""
     while b"\r\n\r\n" not in response:
         response += sock.recv(1)

@@ -22,12 +22,12 @@ from holochain.core.crypto import AgentKey
 from holochain.instance import chain as chain_module
 from holochain.instance.chain import VERIFIED_MARK_KEY
 from holochain.instance.instance import Instance
+from holochain.storage import sqlite as sqlite_module
 from holochain.storage.base import ChainRow, EavRow, StorageError, WriteBatch
 from holochain.storage.memory import MemoryStore
-from holochain.storage import sqlite as sqlite_module
 from holochain.storage.sqlite import DB_FILENAME, SCHEMA_VERSION, SqliteStore
 
-ZOME = '''
+ZOME = """
 from dataclasses import dataclass
 from holochain import hdk
 
@@ -45,7 +45,7 @@ def add(text: str) -> str:
 @zome.function(public=True)
 def get(address: str):
     return hdk.get_entry(address)
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +54,9 @@ def dna(tmp_path_factory):
 
 
 async def open_instance(dna, directory):
-    instance = Instance("inst", dna, AgentKey.for_test_agent("alice"), "alice",
-                        SqliteStore(directory, label="instance 'inst'"))
+    instance = Instance(
+        "inst", dna, AgentKey.for_test_agent("alice"), "alice", SqliteStore(directory, label="instance 'inst'")
+    )
     await instance.initialize()
     instance.start()
     return instance
@@ -111,12 +112,14 @@ async def test_a_record_is_stored_once_and_read_back_as_every_row_it_was_written
     store = SqliteStore(tmp_path)
     header = '{"entry_type":"AgentId","entry_address":"HcSx"}'
     live = EavRow("QmEntry", "crud-status", "live", 7)
-    ticket = store.write(WriteBatch(
-        chain=[ChainRow(0, "QmHeader", header, "QmEntry", "%agent_id")],
-        contents={"QmEntry": '{"AgentId":{}}', "QmHeader": '{"ChainHeader":' + header + "}"},
-        headers=[("QmEntry", "QmHeader", header)],
-        eav=[live],
-    ))
+    ticket = store.write(
+        WriteBatch(
+            chain=[ChainRow(0, "QmHeader", header, "QmEntry", "%agent_id")],
+            contents={"QmEntry": '{"AgentId":{}}', "QmHeader": '{"ChainHeader":' + header + "}"},
+            headers=[("QmEntry", "QmHeader", header)],
+            eav=[live],
+        )
+    )
     await durable(store, ticket)
     store.close()
     db = sqlite3.connect(tmp_path / DB_FILENAME)
@@ -131,8 +134,9 @@ async def test_a_record_is_stored_once_and_read_back_as_every_row_it_was_written
     assert again.eav("QmEntry", "link-") == []
     assert again.held_counts() == (1, 1)
     # written again later (as a holder would), nothing is stored twice
-    ticket = again.write(WriteBatch(contents={"QmEntry": '{"AgentId":{}}'}, headers=[("QmEntry", "QmHeader", header)],
-                                    eav=[live]))
+    ticket = again.write(
+        WriteBatch(contents={"QmEntry": '{"AgentId":{}}'}, headers=[("QmEntry", "QmHeader", header)], eav=[live])
+    )
     await durable(again, ticket)
     assert again.held_counts() == (1, 1)
     again.close()
@@ -204,11 +208,14 @@ def test_a_store_open_in_another_conductor_is_refused_with_a_clear_message(tmp_p
 
 
 def test_the_writer_process_ends_with_its_conductor(tmp_path):
-    script = (f"import os, sys; from holochain.storage.sqlite import SqliteStore, writer_process_pid; "
-              f"s = SqliteStore({str(tmp_path)!r}); print(writer_process_pid(), flush=True); "
-              f"sys.stdin.readline()")
-    conductor = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                 text=True)
+    script = (
+        f"import os, sys; from holochain.storage.sqlite import SqliteStore, writer_process_pid; "
+        f"s = SqliteStore({str(tmp_path)!r}); print(writer_process_pid(), flush=True); "
+        f"sys.stdin.readline()"
+    )
+    conductor = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         writer = int(conductor.stdout.readline())
         os.kill(writer, 0)  # running
@@ -252,16 +259,28 @@ async def test_a_schema_1_store_is_migrated_with_everything_in_it(dna, tmp_path)
     old.executescript(SCHEMA_1)
     chain = new.execute("SELECT seq, header_address, header, entry_address, entry_type FROM chain").fetchall()
     old.executemany("INSERT INTO chain VALUES (?,?,?,?,?)", chain)
-    old.executemany("INSERT OR IGNORE INTO contents VALUES (?,?)", new.execute(
-        "SELECT address, content FROM contents UNION ALL "
-        "SELECT entry_address, content FROM chain WHERE content IS NOT NULL"))
+    old.executemany(
+        "INSERT OR IGNORE INTO contents VALUES (?,?)",
+        new.execute(
+            "SELECT address, content FROM contents UNION ALL "
+            "SELECT entry_address, content FROM chain WHERE content IS NOT NULL"
+        ),
+    )
     for _, header_address, header, _, _ in chain:  # schema 1 kept header-entries in contents
         old.execute("INSERT INTO contents VALUES (?,?)", (header_address, '{"ChainHeader":' + header + "}"))
-    old.executemany("INSERT INTO headers VALUES (?,?,?)", new.execute(
-        "SELECT entry_address, header_address, header FROM headers UNION ALL "
-        "SELECT entry_address, header_address, header FROM chain WHERE folded & 1"))
-    old.executemany("INSERT INTO eav VALUES (?,?,?,?)", new.execute(
-        "SELECT * FROM eav UNION ALL SELECT entry_address, 'crud-status', 'live', live FROM chain WHERE live IS NOT NULL"))
+    old.executemany(
+        "INSERT INTO headers VALUES (?,?,?)",
+        new.execute(
+            "SELECT entry_address, header_address, header FROM headers UNION ALL "
+            "SELECT entry_address, header_address, header FROM chain WHERE folded & 1"
+        ),
+    )
+    old.executemany(
+        "INSERT INTO eav VALUES (?,?,?,?)",
+        new.execute(
+            "SELECT * FROM eav UNION ALL SELECT entry_address, 'crud-status', 'live', live FROM chain WHERE live IS NOT NULL"
+        ),
+    )
     old.executemany("INSERT INTO kv VALUES (?,?)", new.execute("SELECT * FROM kv WHERE key <> ?", (VERIFIED_MARK_KEY,)))
     old.commit()
     old.close()
@@ -357,8 +376,9 @@ async def test_a_forged_mark_is_ignored(dna, tmp_path, monkeypatch):
     instance.close()
     db = sqlite3.connect(tmp_path / DB_FILENAME)
     mark = cjson.loads(db.execute("SELECT value FROM kv WHERE key=?", (VERIFIED_MARK_KEY,)).fetchone()[0])
-    mark["signature"] = AgentKey.for_test_agent("mallory").sign(f"holochain-py verified chain v1:{mark['length']}:"
-                                                                 f"{mark['digest']}")
+    mark["signature"] = AgentKey.for_test_agent("mallory").sign(
+        f"holochain-py verified chain v1:{mark['length']}:{mark['digest']}"
+    )
     db.execute("UPDATE kv SET value=? WHERE key=?", (cjson.dumps(mark), VERIFIED_MARK_KEY))
     db.commit()
     db.close()
@@ -372,8 +392,13 @@ async def test_a_forged_mark_is_ignored(dna, tmp_path, monkeypatch):
 
 ENTRIES = [f"QmE{i}" for i in range(5)]
 HEADERS = [f"QmH{i}" for i in range(5)]
-ATTRIBUTES = [("crud-status", "live"), ("crud-status", "modified"), ("crud-link", "QmE1"), ("link-add:x", "QmE2"),
-              ("dht-held", "QmH0")]
+ATTRIBUTES = [
+    ("crud-status", "live"),
+    ("crud-status", "modified"),
+    ("crud-link", "QmE1"),
+    ("link-add:x", "QmE2"),
+    ("dht-held", "QmH0"),
+]
 
 
 def header_text(address: str) -> str:  # content-addressed: one text per address
@@ -417,8 +442,11 @@ def reads(store, addresses):
     return {
         "content": {a: store.get_content(a) for a in addresses},
         "headers": {a: sorted(store.held_headers(a)) for a in addresses},
-        "eav": {(a, p): sorted((r.entity, r.attribute, r.value, r.index) for r in store.eav(a, p))
-                for a in addresses for p in ("", "crud-", "link-", "dht-")},
+        "eav": {
+            (a, p): sorted((r.entity, r.attribute, r.value, r.index) for r in store.eav(a, p))
+            for a in addresses
+            for p in ("", "crud-", "link-", "dht-")
+        },
         "kv": {k: store.kv_get(k) for k in ("a", "b")},
         "counts": store.held_counts(),
         "chain": [store.chain_row(seq) for seq in range(store.chain_length())],

@@ -16,15 +16,19 @@ def test_tryorama_runs_our_scenarios(tmp_path):
     talk = signal_dna(tmp_path, bridges=[{"presence": "optional", "handle": "helper", "reference": {"traits": {}}}])
     storage = tmp_path / "tryorama"
     storage.mkdir()
-    done = node(str(JS_DIR / "tryorama_scenario.js"), timeout=120, env={
-        "TRYORAMA_HOLOCHAIN_PATH": HOLOCHAIN,
-        "TRYORAMA_STORAGE": str(storage),
-        "TRYORAMA_CHOOSE_FREE_PORT": "1",
-        "TRYORAMA_STRICT_CONDUCTOR_TIMEOUT": "1",
-        "BLOG_DNA": str(blog),
-        "TALK_DNA": str(talk),
-        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",  # tryorama asks `hc hash` for DNA hashes
-    })
+    done = node(
+        str(JS_DIR / "tryorama_scenario.js"),
+        timeout=120,
+        env={
+            "TRYORAMA_HOLOCHAIN_PATH": HOLOCHAIN,
+            "TRYORAMA_STORAGE": str(storage),
+            "TRYORAMA_CHOOSE_FREE_PORT": "1",
+            "TRYORAMA_STRICT_CONDUCTOR_TIMEOUT": "1",
+            "BLOG_DNA": str(blog),
+            "TALK_DNA": str(talk),
+            "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",  # tryorama asks `hc hash` for DNA hashes
+        },
+    )
     output = done.stdout + done.stderr
     report = json.loads(next(l for l in done.stdout.splitlines() if l.startswith("REPORT "))[7:])
     assert report == {"successes": 2, "errors": []}, output

@@ -11,22 +11,34 @@ from conftest import JS_DIR, node
 
 def test_hc_web_client_drives_the_conductor(tmp_path, spawn):
     talk = signal_dna(tmp_path)
-    config = write_config(tmp_path / "c.toml", tmp_path / "data", agent("alice"), dna("talk", talk),
-                          instance("app", "talk", "alice", tmp_path / "data" / "app"),
-                          interface("admin", ["app"], admin=True))
+    config = write_config(
+        tmp_path / "c.toml",
+        tmp_path / "data",
+        agent("alice"),
+        dna("talk", talk),
+        instance("app", "talk", "alice", tmp_path / "data" / "app"),
+        interface("admin", ["app"], admin=True),
+    )
     conductor = start_holochain(spawn, config, tmp_path)
-    done = node(str(JS_DIR / "web_client.js"), env={
-        "HC_URL": f"ws://localhost:{conductor.ports['admin']}", "HC_INSTANCE": "app"})
+    done = node(
+        str(JS_DIR / "web_client.js"),
+        env={"HC_URL": f"ws://localhost:{conductor.ports['admin']}", "HC_INSTANCE": "app"},
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     steps = {s["step"]: s["value"] for s in map(json.loads, done.stdout.splitlines())}
     assert steps["info/instances"] == [{"id": "app", "dna": "talk", "agent": "alice"}]
     assert [a["id"] for a in steps["agent/list"]] == ["alice"]
     assert steps["agent/list"][0]["public_address"].startswith("HcS")
     assert steps["echo"] == '{"Ok":"from node"}'  # a JSON string, as hc-web-client hands it on
-    assert steps["error"] == {"code": -32602,
-                              "message": "Holochain Instance Error: Zome function 'nope' not found in Zome 'talk'"}
+    assert steps["error"] == {
+        "code": -32602,
+        "message": "Holochain Instance Error: Zome function 'nope' not found in Zome 'talk'",
+    }
     assert steps["shout"] == '{"Ok":"hello signal"}'
-    assert steps["signal"] == {"type": "InstanceSignal", "instance_id": "app", "signal": {
-        "signal_type": "User", "name": "shouted", "arguments": '{"message":"hello signal"}'}}
+    assert steps["signal"] == {
+        "type": "InstanceSignal",
+        "instance_id": "app",
+        "signal": {"signal_type": "User", "name": "shouted", "arguments": '{"message":"hello signal"}'},
+    }
     assert list(steps["stats"]["instance_stats"]) == ["app"]
     assert steps["closed"] == 1000

@@ -11,7 +11,7 @@ from conftest import package, write_project
 from holochain.core.crypto import verify
 from holochain.testing import DnaSpec, PlayerConfig
 
-API_ZOME = '''
+API_ZOME = """
 from dataclasses import dataclass
 from holochain import hdk
 
@@ -154,7 +154,7 @@ def versions() -> list:
 @public
 def enc_key() -> str:
     return hdk.keystore_derive_key("root_seed", "my_enc_key", "Encrypting")
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -182,20 +182,25 @@ def length(player):
 async def test_unknown_entry_type_is_refused(alice):
     before = length(alice)
     assert kind(await call(alice, "commit_raw", entry_type="nonexistent", value={"x": 1})) == {
-        "ValidationFailed": "Unknown app entry type 'nonexistent'"}
+        "ValidationFailed": "Unknown app entry type 'nonexistent'"
+    }
     assert await call(alice, "address_of", entry_type="nonexistent", value={"x": 1}) == {
-        "Err": {"Internal": "Unknown entry type"}}
+        "Err": {"Internal": "Unknown entry type"}
+    }
     assert length(alice) == before
 
 
 async def test_malformed_and_uncommittable_system_entries_are_refused(alice):
     before = length(alice)
     assert await call(alice, "commit_system", value={"LinkAdd": {"no": "link"}}) == {
-        "Err": {"Internal": "Argument deserialization failed"}}
+        "Err": {"Internal": "Argument deserialization failed"}
+    }
     assert await call(alice, "commit_system", value={"Deletion": {}}) == {
-        "Err": {"Internal": "Argument deserialization failed"}}
+        "Err": {"Internal": "Argument deserialization failed"}
+    }
     assert kind(await call(alice, "commit_system", value={"Dna": {"name": "x"}})) == {
-        "ValidationFailed": "Attempted to validate system entry type Dna"}
+        "ValidationFailed": "Attempted to validate system entry type Dna"
+    }
     assert length(alice) == before
 
 
@@ -218,12 +223,16 @@ async def test_links_need_an_existing_base_and_target(alice):
     before = length(alice)
     missing = "QmNotHereNotHereNotHereNotHereNotHereNotHere12"
     base_missing = kind(await call(alice, "link", base=missing, target=thing, link_type="related", tag=""))
-    assert base_missing == {"ErrorGeneric": f'Base for link not found: Link {{ base: HashString("{missing}"), '
-                                            f'target: HashString("{thing}"), link_type: "related", tag: "" }}'}
+    assert base_missing == {
+        "ErrorGeneric": f'Base for link not found: Link {{ base: HashString("{missing}"), '
+        f'target: HashString("{thing}"), link_type: "related", tag: "" }}'
+    }
     target_missing = kind(await call(alice, "link", base=thing, target=missing, link_type="related", tag='say "hi"'))
-    assert target_missing == {"ErrorGeneric": f'Target for link not found: Link {{ base: HashString("{thing}"), '
-                                              f'target: HashString("{missing}"), link_type: "related", '
-                                              'tag: "say \\"hi\\"" }'}
+    assert target_missing == {
+        "ErrorGeneric": f'Target for link not found: Link {{ base: HashString("{thing}"), '
+        f'target: HashString("{missing}"), link_type: "related", '
+        'tag: "say \\"hi\\"" }'
+    }
     assert length(alice) == before
 
 
@@ -233,14 +242,18 @@ async def test_links_must_join_the_types_they_are_defined_for(alice):
     before = length(alice)
     assert kind(await call(alice, "link", base=other, target=thing, link_type="related", tag="")) == {
         "ValidationFailed": "Wrong base type for link of type 'related'. Found 'thing', but link is defined "
-                            "to link from 'other's."}
+        "to link from 'other's."
+    }
     assert kind(await call(alice, "link", base=thing, target=other, link_type="related", tag="")) == {
         "ValidationFailed": "Wrong target type for link of type 'related'. Found 'thing', but link is defined "
-                            "to link to 'other's."}
+        "to link to 'other's."
+    }
     assert kind(await call(alice, "link", base=thing, target=thing, link_type="unheard-of", tag="")) == {
-        "ErrorGeneric": "Unknown entry type"}
+        "ErrorGeneric": "Unknown entry type"
+    }
     assert kind(await call(alice, "link", base=thing, target=thing, link_type="related", tag="bad")) == {
-        "ValidationFailed": "bad tag"}
+        "ValidationFailed": "bad tag"
+    }
     assert length(alice) == before
     assert (await call(alice, "link", base=thing, target=thing, link_type="related", tag="fine"))["Ok"]
 
@@ -275,8 +288,7 @@ async def test_query_patterns_and_options(alice):
     everything = (await call(alice, "query", names="**"))["Ok"]["Addresses"]
     assert len(everything) == chain.length
     assert (await call(alice, "query", names=[]))["Ok"]["Addresses"] == everything
-    assert (await call(alice, "query", names=["{thing,other}"]))["Ok"]["Addresses"][0] == \
-        chain.head.entry_address
+    assert (await call(alice, "query", names=["{thing,other}"]))["Ok"]["Addresses"][0] == chain.head.entry_address
     system = (await call(alice, "query", names="%*"))["Ok"]["Addresses"]
     assert len(system) == 3  # dna, agent id, public grant
     entries = (await call(alice, "query", names="**", entries=True))["Ok"]["Entries"]
@@ -290,11 +302,14 @@ async def test_query_patterns_and_options(alice):
 
 async def test_capability_grant_rules(alice):
     assert kind(await call(alice, "grant", grant_id="g", cap_type="public", assignees=["HcSx"], functions={})) == {
-        "ErrorGeneric": "Unable to commit capability grant: there must be no assignees for public or transferable grants"}
+        "ErrorGeneric": "Unable to commit capability grant: there must be no assignees for public or transferable grants"
+    }
     assert kind(await call(alice, "grant", grant_id="g", cap_type="assigned", assignees=None, functions={})) == {
-        "ErrorGeneric": "Unable to commit capability grant: Assigned grant must have 1 or more assignees"}
-    token = (await call(alice, "grant", grant_id="t", cap_type="transferable", assignees=None,
-                        functions={"api": ["secret"]}))["Ok"]
+        "ErrorGeneric": "Unable to commit capability grant: Assigned grant must have 1 or more assignees"
+    }
+    token = (
+        await call(alice, "grant", grant_id="t", cap_type="transferable", assignees=None, functions={"api": ["secret"]})
+    )["Ok"]
     assert alice.instance("app").chain.grants[token] == {"id": "t", "assignees": [], "functions": {"api": ["secret"]}}
 
 
@@ -334,7 +349,8 @@ async def test_not_implemented_functions(alice):
 async def test_misc_lookups(alice):
     assert await call(alice, "type_properties", entry_type="thing") == {"Ok": "a thing"}
     assert await call(alice, "type_properties", entry_type="nope") == {
-        "Err": {"Internal": "No matching entry type in this zome"}}
+        "Err": {"Internal": "No matching entry type in this zome"}
+    }
     assert await call(alice, "prop", name="nope") == {"Err": {"Internal": "field does not exist in DNA properties"}}
     assert (await call(alice, "versions"))["Ok"][0] == "0.0.52-alpha2"
     enc = (await call(alice, "enc_key"))["Ok"]

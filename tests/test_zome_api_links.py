@@ -7,7 +7,7 @@ import pytest
 from conftest import package, write_project
 from holochain.testing import DnaSpec, PlayerConfig
 
-LINKS_ZOME = '''
+LINKS_ZOME = """
 from dataclasses import dataclass
 from holochain import hdk
 
@@ -67,7 +67,7 @@ def since(from_time: str, sort_order: str | None = None) -> list:
     options = hdk.GetLinksOptions(pagination=hdk.TimePagination(from_time=from_time, limit=10), headers=True,
                                   sort_order=sort_order)
     return [(l["tag"], l["headers"][0]["timestamp"]) for l in hdk.get_links_with_options(hdk.AGENT_ADDRESS, "owns", None, options)["links"]]
-'''
+"""
 
 
 @pytest.fixture(scope="module")

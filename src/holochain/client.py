@@ -42,8 +42,9 @@ class RpcError(Exception):
 
 
 class Client:
-    def __init__(self, session: aiohttp.ClientSession, ws: aiohttp.ClientWebSocketResponse,
-                 timeout: float | None) -> None:
+    def __init__(
+        self, session: aiohttp.ClientSession, ws: aiohttp.ClientWebSocketResponse, timeout: float | None
+    ) -> None:
         self._session = session
         self._ws = ws
         self._timeout = timeout
@@ -53,7 +54,7 @@ class Client:
         self._reader = asyncio.ensure_future(self._read())
 
     @classmethod
-    async def connect(cls, url: str, *, timeout: float | None = 60.0, origin: str | None = None) -> "Client":
+    async def connect(cls, url: str, *, timeout: float | None = 60.0, origin: str | None = None) -> Client:
         """Open a connection (``timeout`` bounds each request; None: wait forever)."""
         session = aiohttp.ClientSession()
         headers = {"Origin": origin} if origin else None
@@ -64,7 +65,7 @@ class Client:
             raise ClientError(f"cannot connect to {url}: {exc}") from exc
         return cls(session, ws, timeout)
 
-    async def __aenter__(self) -> "Client":
+    async def __aenter__(self) -> Client:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -110,7 +111,7 @@ class Client:
             raise ClientError(f"cannot send: {exc}") from exc
         try:
             reply = await asyncio.wait_for(fut, self._timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._waiting.pop(request_id, None)
             raise ClientError(f"no answer to {method} within {self._timeout}s") from None
         if "error" in reply:
@@ -121,11 +122,16 @@ class Client:
     async def info_instances(self) -> list[dict[str, str]]:
         return await self.request("info/instances", {})
 
-    async def call_zome(self, instance_id: str, zome: str, function: str, args: Any = None, *,
-                        token: str | None = None) -> Any:
+    async def call_zome(
+        self, instance_id: str, zome: str, function: str, args: Any = None, *, token: str | None = None
+    ) -> Any:
         """Call a zome function; returns its decoded result (``{"Ok": …}`` / ``{"Err": …}``)."""
-        params: dict[str, Any] = {"instance_id": instance_id, "zome": zome, "function": function,
-                                  "args": {} if args is None else args}
+        params: dict[str, Any] = {
+            "instance_id": instance_id,
+            "zome": zome,
+            "function": function,
+            "args": {} if args is None else args,
+        }
         if token is not None:
             params["token"] = token
         result = await self.request("call", params)
@@ -159,8 +165,9 @@ class SyncClient:
     def info_instances(self) -> list[dict[str, str]]:
         return self._run(self._client.info_instances())
 
-    def call_zome(self, instance_id: str, zome: str, function: str, args: Any = None, *,
-                  token: str | None = None) -> Any:
+    def call_zome(
+        self, instance_id: str, zome: str, function: str, args: Any = None, *, token: str | None = None
+    ) -> Any:
         return self._run(self._client.call_zome(instance_id, zome, function, args, token=token))
 
     def close(self) -> None:
@@ -174,7 +181,7 @@ class SyncClient:
         self._thread.join(timeout=5)
         self._loop.close()
 
-    def __enter__(self) -> "SyncClient":
+    def __enter__(self) -> SyncClient:
         return self
 
     def __exit__(self, *exc: object) -> None:

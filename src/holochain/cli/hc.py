@@ -16,7 +16,7 @@ from . import scaffold
 __all__ = ["main"]
 
 
-def _fail(message: str) -> "click.exceptions.Exit":
+def _fail(message: str) -> click.exceptions.Exit:
     click.echo(f"Error: {message}", err=True)
     return click.exceptions.Exit(1)
 
@@ -77,8 +77,12 @@ def generate_cmd(zome_path: Path) -> None:
 
 
 @cli.command("package")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the DNA (default: dist/<directory name>.dna.json).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the DNA (default: dist/<directory name>.dna.json).",
+)
 @click.option("-p", "--properties", help="DNA properties as a JSON object (app.json's own win).")
 def package_cmd(output: Path | None, properties: str | None) -> None:
     """Build the DNA file from this project: app.json plus every zome's code."""
@@ -101,10 +105,20 @@ def package_cmd(output: Path | None, properties: str | None) -> None:
 
 
 @cli.command("hash")
-@click.option("-p", "--path", type=click.Path(dir_okay=False, path_type=Path),
-              help="The DNA file (default: dist/<directory name>.dna.json).")
-@click.option("-x", "--property", "props", multiple=True, metavar="NAME=VALUE",
-              help="Set a string property before hashing (repeatable).")
+@click.option(
+    "-p",
+    "--path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The DNA file (default: dist/<directory name>.dna.json).",
+)
+@click.option(
+    "-x",
+    "--property",
+    "props",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Set a string property before hashing (repeatable).",
+)
 @click.option("-u", "--uuid", help="Set the DNA's uuid before hashing.")
 def hash_cmd(path: Path | None, props: tuple[str, ...], uuid: str | None) -> None:
     """Print a DNA's hash, as holochain-rust computes it (the instance's DNA address)."""
@@ -129,11 +143,19 @@ def hash_cmd(path: Path | None, props: tuple[str, ...], uuid: str | None) -> Non
 
 
 @cli.command("keygen")
-@click.option("-p", "--path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the keystore (default: ~/.config/holochain/keys/<address>).")
+@click.option(
+    "-p",
+    "--path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the keystore (default: ~/.config/holochain/keys/<address>).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only the address and the file path.")
-@click.option("-n", "--nullpass", is_flag=True,
-              help="Use the well-known insecure passphrase (for tests and throwaway agents only).")
+@click.option(
+    "-n",
+    "--nullpass",
+    is_flag=True,
+    help="Use the well-known insecure passphrase (for tests and throwaway agents only).",
+)
 def keygen_cmd(path: Path | None, quiet: bool, nullpass: bool) -> None:
     """Create a new agent key and save it in a passphrase-encrypted keystore file."""
     from ..conductor.keystore import NULL_PASSPHRASE, Keystore
@@ -159,27 +181,70 @@ def keygen_cmd(path: Path | None, quiet: bool, nullpass: bool) -> None:
 
 
 @cli.command("run")
-@click.option("-p", "--port", type=click.IntRange(0, 65535), default=8888, show_default=True,
-              help="Port of the interface (0: pick a free one).")
+@click.option(
+    "-p",
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8888,
+    show_default=True,
+    help="Port of the interface (0: pick a free one).",
+)
 @click.option("-b", "--package", "do_package", is_flag=True, help="Package the project first.")
-@click.option("-d", "--dna", "dna_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="The DNA file to run (default: dist/<directory name>.dna.json).")
-@click.option("-i", "--interface", type=click.Choice(["websocket", "http"], case_sensitive=False),
-              envvar="HC_INTERFACE", default="websocket", show_default=True,
-              help="Serve JSON-RPC over WebSocket or HTTP POST.")
-@click.option("-a", "--agent-name", envvar="HC_AGENT", default="testAgent", show_default=True,
-              help="Name the agent's key is derived from (same name, same address).")
+@click.option(
+    "-d",
+    "--dna",
+    "dna_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The DNA file to run (default: dist/<directory name>.dna.json).",
+)
+@click.option(
+    "-i",
+    "--interface",
+    type=click.Choice(["websocket", "http"], case_sensitive=False),
+    envvar="HC_INTERFACE",
+    default="websocket",
+    show_default=True,
+    help="Serve JSON-RPC over WebSocket or HTTP POST.",
+)
+@click.option(
+    "-a",
+    "--agent-name",
+    envvar="HC_AGENT",
+    default="testAgent",
+    show_default=True,
+    help="Name the agent's key is derived from (same name, same address).",
+)
 @click.option("--persist", is_flag=True, help="Keep the chain in ./.hc (SQLite) across restarts.")
 @click.option("--logging", "verbose", is_flag=True, help="Log what the conductor does (to stderr).")
-@click.option("--networked", type=click.Choice(["nats", "sim2h"], case_sensitive=False), is_flag=False,
-              flag_value="nats", default=None,
-              help="Join a network through a NATS relay (`sim2h`: write holochain-rust's sim2h table, "
-                   "its URL taken as the relay's).")
-@click.option("--server", "--sim2h-server", "servers", multiple=True, metavar="URL",
-              help="The relay: nats://, tls://, ws:// or wss:// (repeat to list a cluster; default "
-                   "nats://127.0.0.1:4222, or ws://localhost:9000 with `--networked sim2h`).")
-def run_cmd(port: int, do_package: bool, dna_path: Path | None, interface: str, agent_name: str,
-            persist: bool, verbose: bool, networked: str | None, servers: tuple[str, ...]) -> None:
+@click.option(
+    "--networked",
+    type=click.Choice(["nats", "sim2h"], case_sensitive=False),
+    is_flag=False,
+    flag_value="nats",
+    default=None,
+    help="Join a network through a NATS relay (`sim2h`: write holochain-rust's sim2h table, "
+    "its URL taken as the relay's).",
+)
+@click.option(
+    "--server",
+    "--sim2h-server",
+    "servers",
+    multiple=True,
+    metavar="URL",
+    help="The relay: nats://, tls://, ws:// or wss:// (repeat to list a cluster; default "
+    "nats://127.0.0.1:4222, or ws://localhost:9000 with `--networked sim2h`).",
+)
+def run_cmd(
+    port: int,
+    do_package: bool,
+    dna_path: Path | None,
+    interface: str,
+    agent_name: str,
+    persist: bool,
+    verbose: bool,
+    networked: str | None,
+    servers: tuple[str, ...],
+) -> None:
     """Run this DNA in a development conductor.
 
     One instance `test-instance` (DNA `hc-run-dna`, agent `hc-run-agent`) is

@@ -42,12 +42,27 @@ def _fail(message: str) -> int:
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="The conductor configuration (default: ~/.config/holochain/conductor/conductor-config.toml).")
-@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="warning",
-              show_default=True, help="How much the conductor logs to stderr.")
-@click.version_option(f"{COMPATIBLE_VERSION} (holochain-py {__version__})", "-V", "--version",
-                      prog_name="holochain", message="%(prog)s %(version)s")
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The conductor configuration (default: ~/.config/holochain/conductor/conductor-config.toml).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="warning",
+    show_default=True,
+    help="How much the conductor logs to stderr.",
+)
+@click.version_option(
+    f"{COMPATIBLE_VERSION} (holochain-py {__version__})",
+    "-V",
+    "--version",
+    prog_name="holochain",
+    message="%(prog)s %(version)s",
+)
 def cli(config_path: Path | None, log_level: str) -> None:
     """Run a Holochain conductor: the agents, DNAs, instances, interfaces, bridges
     and UI servers of a holochain-rust TOML configuration.

@@ -46,23 +46,43 @@ def network_table(kind: str | None, servers: tuple[str, ...] | list[str]) -> dic
     return {"type": "nats", "servers": urls}
 
 
-def dev_config(dna_path: Path, dna_hash: str, *, port: int, interface: str, agent_name: str,
-               persist: bool, network: dict[str, Any] | None = None) -> Configuration:
+def dev_config(
+    dna_path: Path,
+    dna_hash: str,
+    *,
+    port: int,
+    interface: str,
+    agent_name: str,
+    persist: bool,
+    network: dict[str, Any] | None = None,
+) -> Configuration:
     """The configuration holochain-rust's ``hc run`` builds."""
     storage = StorageConfig("sqlite", ".hc") if persist else StorageConfig("memory")
     return Configuration(
-        agents=[AgentConfig(AGENT_ID, agent_name, AgentKey.for_test_agent(agent_name).address,
-                            agent_name, test_agent=True)],
+        agents=[
+            AgentConfig(AGENT_ID, agent_name, AgentKey.for_test_agent(agent_name).address, agent_name, test_agent=True)
+        ],
         dnas=[DnaConfig(DNA_ID, str(dna_path), dna_hash)],
         instances=[InstanceConfig(INSTANCE_ID, DNA_ID, AGENT_ID, storage)],
-        interfaces=[InterfaceConfig(INTERFACE_ID, {"type": interface, "port": port}, admin=True,
-                                    instances=[InstanceRef(INSTANCE_ID)])],
+        interfaces=[
+            InterfaceConfig(
+                INTERFACE_ID, {"type": interface, "port": port}, admin=True, instances=[InstanceRef(INSTANCE_ID)]
+            )
+        ],
         network=network,
     )
 
 
-def run_dev_conductor(*, dna_path: Path, port: int, interface: str, agent_name: str,
-                      persist: bool, verbose: bool, network: dict[str, Any] | None = None) -> int:
+def run_dev_conductor(
+    *,
+    dna_path: Path,
+    port: int,
+    interface: str,
+    agent_name: str,
+    persist: bool,
+    verbose: bool,
+    network: dict[str, Any] | None = None,
+) -> int:
     setup_logging("debug" if verbose else "warning")
     from ..interfaces.service import ConductorService
 
@@ -72,8 +92,9 @@ def run_dev_conductor(*, dna_path: Path, port: int, interface: str, agent_name: 
         hint = " (run `hc package` first, or pass --package)" if not dna_path.exists() else ""
         print(f"Error: {exc}{hint}", file=sys.stderr)
         return 1
-    config = dev_config(dna_path, dna.address, port=port, interface=interface,
-                        agent_name=agent_name, persist=persist, network=network)
+    config = dev_config(
+        dna_path, dna.address, port=port, interface=interface, agent_name=agent_name, persist=persist, network=network
+    )
 
     async def main() -> int:
         stop = StopSignal()

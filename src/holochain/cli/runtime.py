@@ -6,7 +6,7 @@ import asyncio
 import logging
 import signal
 import sys
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 __all__ = ["setup_logging", "run_async", "StopSignal"]
 

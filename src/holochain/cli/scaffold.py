@@ -11,17 +11,20 @@ HCIGNORE = "dist\ntest\nREADME.md"
 
 
 def app_json(name: str) -> str:
-    return json.dumps(
-        {
-            "name": name,
-            "description": "A Holochain app",
-            "authors": [{"identifier": "Author Name <author@name.com>", "public_key_source": "", "signature": ""}],
-            "version": "0.1.0",
-            "dht": {},
-            "properties": None,
-        },
-        indent=2,
-    ) + "\n"
+    return (
+        json.dumps(
+            {
+                "name": name,
+                "description": "A Holochain app",
+                "authors": [{"identifier": "Author Name <author@name.com>", "public_key_source": "", "signature": ""}],
+                "version": "0.1.0",
+                "dht": {},
+                "properties": None,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
 
 
 def project_readme(name: str) -> str:

@@ -61,15 +61,15 @@ class AdminOperations:
 
     # -- the change pattern ------------------------------------------------------------
 
-    def _check(self: "Conductor", config: Configuration) -> None:
+    def _check(self: Conductor, config: Configuration) -> None:
         config.check_consistency()
         self.check_dnas(config)
 
-    def _commit(self: "Conductor", config: Configuration) -> None:
+    def _commit(self: Conductor, config: Configuration) -> None:
         self.config = config
         self.save()
 
-    def _storage_dir(self: "Conductor") -> Path:
+    def _storage_dir(self: Conductor) -> Path:
         if self.persistence_dir is None:
             raise ConfigError("persistence_dir is not set, so the conductor has nowhere to keep new data")
         return self.persistence_dir / "storage"
@@ -77,8 +77,14 @@ class AdminOperations:
     # -- DNAs ----------------------------------------------------------------------------
 
     def install_dna_from_file(
-        self: "Conductor", dna_id: str, path: str, *, copy: bool = False, expected_hash: str | None = None,
-        properties: Any = None, uuid: str | None = None,
+        self: Conductor,
+        dna_id: str,
+        path: str,
+        *,
+        copy: bool = False,
+        expected_hash: str | None = None,
+        properties: Any = None,
+        uuid: str | None = None,
     ) -> str:
         from .conductor import ConductorError, load_dna_file
 
@@ -112,7 +118,7 @@ class AdminOperations:
         self.notify(f'Installed DNA from {path} as "{dna_id}"')
         return dna.address
 
-    def uninstall_dna(self: "Conductor", dna_id: str) -> None:
+    def uninstall_dna(self: Conductor, dna_id: str) -> None:
         new = self.config.copy()
         new.dnas = [d for d in new.dnas if d.id != dna_id]
         removed = [i.id for i in new.instances if i.dna == dna_id]
@@ -124,7 +130,7 @@ class AdminOperations:
             self._stop_quietly(instance_id)
         self.notify(f'Uninstalled DNA "{dna_id}".')
 
-    def _stop_quietly(self: "Conductor", instance_id: str) -> None:
+    def _stop_quietly(self: Conductor, instance_id: str) -> None:
         """Stop and close an instance whose configuration is gone.
 
         holochain-rust kept such instances, stopped, in its instance map; closing
@@ -136,7 +142,7 @@ class AdminOperations:
 
     # -- agents ---------------------------------------------------------------------------
 
-    async def add_agent(self: "Conductor", agent_id: str, name: str, holo_remote_key: str | None = None) -> str:
+    async def add_agent(self: Conductor, agent_id: str, name: str, holo_remote_key: str | None = None) -> str:
         """A new agent with a new keystore (or a remote key); returns its address."""
         if self.config.agent(agent_id) is not None:
             raise ConfigError(f"Agent with ID '{agent_id}' already exists")
@@ -163,7 +169,7 @@ class AdminOperations:
         self.agent_keys[agent_id] = keystore.agent_key
         return keystore.public_address
 
-    def add_test_agent(self: "Conductor", agent_id: str, name: str) -> str:
+    def add_test_agent(self: Conductor, agent_id: str, name: str) -> str:
         if self.config.agent(agent_id) is not None:
             raise ConfigError(f"Agent with ID '{agent_id}' already exists")
         key = AgentKey.for_test_agent(name)
@@ -174,7 +180,7 @@ class AdminOperations:
         self.agent_keys[agent_id] = key
         return key.address
 
-    def remove_agent(self: "Conductor", agent_id: str) -> None:
+    def remove_agent(self: Conductor, agent_id: str) -> None:
         if self.config.agent(agent_id) is None:
             raise ConfigError(f"Agent with ID '{agent_id}' does not exist")
         new = self.config.copy()
@@ -191,16 +197,22 @@ class AdminOperations:
 
     # -- instances ------------------------------------------------------------------------
 
-    async def add_instance(self: "Conductor", instance_id: str, dna_id: str, agent_id: str,
-                           storage: str | None = None) -> None:
+    async def add_instance(
+        self: Conductor, instance_id: str, dna_id: str, agent_id: str, storage: str | None = None
+    ) -> None:
         kind = storage or "lmdb"
         if kind not in ADMIN_STORAGE_KINDS:
             raise ConfigError(f"Invalid storage option: {kind}")
         path = self._storage_dir() / instance_id
         new = self.config.copy()
-        new.instances.append(InstanceConfig(
-            instance_id, dna_id, agent_id,
-            StorageConfig("memory") if kind == "memory" else StorageConfig(kind, str(path))))
+        new.instances.append(
+            InstanceConfig(
+                instance_id,
+                dna_id,
+                agent_id,
+                StorageConfig("memory") if kind == "memory" else StorageConfig(kind, str(path)),
+            )
+        )
         self._check(new)
         path.mkdir(parents=True, exist_ok=True)
         old = self.config
@@ -213,7 +225,7 @@ class AdminOperations:
         self.save()
         self.notify(f'Added instance "{instance_id}".')
 
-    def remove_instance(self: "Conductor", instance_id: str) -> None:
+    def remove_instance(self: Conductor, instance_id: str) -> None:
         new = self.config.copy()
         _remove_instance_from(new, instance_id)
         self._check(new)
@@ -223,7 +235,7 @@ class AdminOperations:
 
     # -- interfaces (configuration only; the interface layer runs the servers) ------------
 
-    def add_interface_config(self: "Conductor", iface: InterfaceConfig) -> None:
+    def add_interface_config(self: Conductor, iface: InterfaceConfig) -> None:
         if self.config.interface(iface.id) is not None:
             raise ConfigError(f"Interface with ID '{iface.id}' already exists")
         new = self.config.copy()
@@ -231,7 +243,7 @@ class AdminOperations:
         self._check(new)
         self._commit(new)
 
-    def remove_interface_config(self: "Conductor", interface_id: str) -> None:
+    def remove_interface_config(self: Conductor, interface_id: str) -> None:
         if self.config.interface(interface_id) is None:
             raise ConfigError(f"No such interface: '{interface_id}'")
         new = self.config.copy()
@@ -239,8 +251,9 @@ class AdminOperations:
         self._check(new)
         self._commit(new)
 
-    def add_instance_to_interface_config(self: "Conductor", interface_id: str, instance_id: str,
-                                         alias: str | None) -> None:
+    def add_instance_to_interface_config(
+        self: Conductor, interface_id: str, instance_id: str, alias: str | None
+    ) -> None:
         iface = self.config.interface(interface_id)
         if iface is None:
             raise ConfigError(f"Interface with ID {interface_id} not found")
@@ -251,7 +264,7 @@ class AdminOperations:
         self._check(new)
         self._commit(new)
 
-    def remove_instance_from_interface_config(self: "Conductor", interface_id: str, instance_id: str) -> None:
+    def remove_instance_from_interface_config(self: Conductor, interface_id: str, instance_id: str) -> None:
         iface = self.config.interface(interface_id)
         if iface is None:
             raise ConfigError(f"Interface with ID {interface_id} not found")
@@ -266,7 +279,7 @@ class AdminOperations:
 
     # -- bridges ----------------------------------------------------------------------------
 
-    def add_bridge(self: "Conductor", caller_id: str, callee_id: str, handle: str) -> None:
+    def add_bridge(self: Conductor, caller_id: str, callee_id: str, handle: str) -> None:
         if any(b.caller_id == caller_id and b.callee_id == callee_id for b in self.config.bridges):
             raise ConfigError(f"Bridge from instance '{caller_id}' to instance '{callee_id}' already exists")
         new = self.config.copy()
@@ -275,7 +288,7 @@ class AdminOperations:
         self._commit(new)
         self.notify(f'Added bridge from "{caller_id}" to "{callee_id}" as "{handle}"')
 
-    def remove_bridge(self: "Conductor", caller_id: str, callee_id: str) -> None:
+    def remove_bridge(self: Conductor, caller_id: str, callee_id: str) -> None:
         if not any(b.caller_id == caller_id and b.callee_id == callee_id for b in self.config.bridges):
             raise ConfigError(f"Bridge from instance '{caller_id}' to instance '{callee_id}' does not exist")
         new = self.config.copy()
@@ -286,7 +299,7 @@ class AdminOperations:
 
     # -- UI bundles and UI interfaces (configuration only) -----------------------------------
 
-    def install_ui(self: "Conductor", bundle_id: str, root_dir: str) -> None:
+    def install_ui(self: Conductor, bundle_id: str, root_dir: str) -> None:
         if self.config.ui_bundle(bundle_id) is not None:
             raise ConfigError(f"Duplicate UI bundle IDs detected: {bundle_id}")
         if not self.resolve(root_dir).is_dir():
@@ -296,7 +309,7 @@ class AdminOperations:
         self._check(new)
         self._commit(new)
 
-    def uninstall_ui(self: "Conductor", bundle_id: str) -> list[str]:
+    def uninstall_ui(self: Conductor, bundle_id: str) -> list[str]:
         """Removes the bundle and the UI interfaces serving it; returns their ids."""
         if self.config.ui_bundle(bundle_id) is None:
             raise ConfigError(f'No UI bundles match the given ID "{bundle_id}"')
@@ -308,7 +321,7 @@ class AdminOperations:
         self._commit(new)
         return removed
 
-    def add_ui_interface(self: "Conductor", ui: UiInterfaceConfig) -> None:
+    def add_ui_interface(self: Conductor, ui: UiInterfaceConfig) -> None:
         if any(u.id == ui.id for u in self.config.ui_interfaces):
             raise ConfigError(f"Duplicate UI interface IDs detected: {ui.id}")
         new = self.config.copy()
@@ -316,7 +329,7 @@ class AdminOperations:
         self._check(new)
         self._commit(new)
 
-    def remove_ui_interface(self: "Conductor", ui_id: str) -> None:
+    def remove_ui_interface(self: Conductor, ui_id: str) -> None:
         if not any(u.id == ui_id for u in self.config.ui_interfaces):
             raise ConfigError(f"No UI interface with ID '{ui_id}'")
         new = self.config.copy()
@@ -326,13 +339,13 @@ class AdminOperations:
 
     # -- debug views ------------------------------------------------------------------------
 
-    def _instance(self: "Conductor", instance_id: str) -> Instance:
+    def _instance(self: Conductor, instance_id: str) -> Instance:
         instance = self.instances.get(instance_id)
         if instance is None:
             raise InstanceError("Instance does not exist")
         return instance
 
-    def state_dump(self: "Conductor", instance_id: str, *, source_chain: bool = True) -> dict[str, Any]:
+    def state_dump(self: Conductor, instance_id: str, *, source_chain: bool = True) -> dict[str, Any]:
         """holochain-rust's ``StateDump`` (the fields this conductor keeps; queues are empty)."""
         instance = self._instance(instance_id)
         chain: list[Any] = []
@@ -340,8 +353,7 @@ class AdminOperations:
             for record in instance.chain.records_desc():
                 if record.entry is None or record.entry.variant == "Dna":
                     continue
-                chain.append([{"entry": record.entry.value, "header": record.header.to_json()},
-                              record.header.address])
+                chain.append([{"entry": record.entry.value, "header": record.header.to_json()}, record.header.address])
             chain.reverse()
         return {
             "queued_calls": [],
@@ -357,7 +369,7 @@ class AdminOperations:
             "eavis": None,
         }
 
-    def get_meta(self: "Conductor", instance_id: str, address: str) -> dict[str, Any]:
+    def get_meta(self: Conductor, instance_id: str, address: str) -> dict[str, Any]:
         """``admin/instance/get_meta``: the headers this instance holds for an entry.
 
         Aspects and link counts are the DHT layer's; this conductor reports the
@@ -367,7 +379,7 @@ class AdminOperations:
         headers = [ChainHeader.from_json(cjson.loads(h)).address for h in instance.store.held_headers(address)]
         return {"headers": headers, "aspects": [], "link_add_count": 0, "link_remove_count": 0}
 
-    def fetch_cas(self: "Conductor", instance_id: str, address: str) -> dict[str, str]:
+    def fetch_cas(self: Conductor, instance_id: str, address: str) -> dict[str, str]:
         """``debug/fetch_cas``: what the instance stores at an address, for people to read."""
         instance = self._instance(instance_id)
         text = instance.store.get_content(address)

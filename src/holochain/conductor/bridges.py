@@ -35,14 +35,19 @@ def bridge_definition(dna: Dna, handle: str) -> dict[str, Any] | None:
 
 def _rust_list(functions: list[dict[str, Any]]) -> str:
     """Function declarations roughly as Rust's ``{:?}`` prints them."""
+
     def param(p: dict[str, str]) -> str:
         return f'FnParameter {{ parameter_type: "{p["type"]}", name: "{p["name"]}" }}'
 
-    return "[" + ", ".join(
-        f'FnDeclaration {{ name: "{f["name"]}", inputs: [{", ".join(param(p) for p in f["inputs"])}], '
-        f'outputs: [{", ".join(param(p) for p in f["outputs"])}] }}'
-        for f in functions
-    ) + "]"
+    return (
+        "["
+        + ", ".join(
+            f'FnDeclaration {{ name: "{f["name"]}", inputs: [{", ".join(param(p) for p in f["inputs"])}], '
+            f"outputs: [{', '.join(param(p) for p in f['outputs'])}] }}"
+            for f in functions
+        )
+        + "]"
+    )
 
 
 def _check_reference(config: Configuration, bridge: BridgeConfig, definition: dict[str, Any], callee: Dna) -> None:
@@ -52,7 +57,8 @@ def _check_reference(config: Configuration, bridge: BridgeConfig, definition: di
             raise ConfigError(
                 f"Bridge '{bridge.handle}' of caller instance '{bridge.caller_id}' requires callee to be DNA "
                 f"with hash '{reference['dna_address']}', but the configured instance '{bridge.callee_id}' runs "
-                f"DNA with hash '{callee.address}'.")
+                f"DNA with hash '{callee.address}'."
+            )
         return
     for trait_name, expected in reference["traits"].items():
         wanted = expected["functions"]
@@ -68,7 +74,8 @@ def _check_reference(config: Configuration, bridge: BridgeConfig, definition: di
         if not found:
             raise ConfigError(
                 f"Bridge '{bridge.handle}' of instance '{bridge.caller_id}' requires callee to to implement "
-                f"trait '{trait_name}' with functions: {_rust_list(wanted)}")
+                f"trait '{trait_name}' with functions: {_rust_list(wanted)}"
+            )
 
 
 def check_bridges(config: Configuration, dnas: dict[str, Dna]) -> None:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import orjson
 
@@ -166,7 +167,8 @@ class Conductor(AdminOperations):
         elif agent.holo_remote_key:
             raise ConductorError(
                 f"agent '{agent.id}': holo_remote_key agents sign through a remote service, "
-                "which this conductor does not support")
+                "which this conductor does not support"
+            )
         else:
             path = self.resolve(agent.keystore_file)
             self.notify(f"Reading keystore from {path}")
@@ -179,7 +181,8 @@ class Conductor(AdminOperations):
             if key.address != agent.public_address:
                 raise ConductorError(
                     f"Key from file '{agent.keystore_file}' ('{key.address}') does not match "
-                    f"public address {agent.public_address} mentioned in config!")
+                    f"public address {agent.public_address} mentioned in config!"
+                )
         self.agent_keys[agent.id] = key
         return key
 
@@ -241,8 +244,9 @@ class Conductor(AdminOperations):
         if not storage.persistent:
             return MemoryStore()
         assert storage.path is not None
-        return SqliteStore(self.resolve(storage.path), synchronous=self.synchronous,
-                           label=f"instance '{inst_config.id}'")
+        return SqliteStore(
+            self.resolve(storage.path), synchronous=self.synchronous, label=f"instance '{inst_config.id}'"
+        )
 
     async def _create_instance(self, inst_config: InstanceConfig) -> bool:
         dna, changed = self._dna_for(inst_config)
@@ -260,8 +264,15 @@ class Conductor(AdminOperations):
             store = self._open_store(inst_config)
         except StorageError as exc:
             raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
-        instance = Instance(inst_config.id, dna, key, agent_config.name, store, network=network,
-                            keystore=self._runtime_keystore(agent_config.id, key))
+        instance = Instance(
+            inst_config.id,
+            dna,
+            key,
+            agent_config.name,
+            store,
+            network=network,
+            keystore=self._runtime_keystore(agent_config.id, key),
+        )
         try:
             await instance.initialize()
         except (InstanceError, StorageError) as exc:
@@ -325,8 +336,11 @@ class Conductor(AdminOperations):
         event = None
         if self.config.signals.consistency:
             event = [f"{zome}/{function}", {"prefix": 0, "offset": next(self._call_ids)}]
-            self._emit(instance_id, "Consistency", consistency_signal(
-                {"SignalZomeFunctionCall": event}, "Source", [{"ReturnZomeFunctionResult": event}]))
+            self._emit(
+                instance_id,
+                "Consistency",
+                consistency_signal({"SignalZomeFunctionCall": event}, "Source", [{"ReturnZomeFunctionResult": event}]),
+            )
         try:
             result = instance.call(zome, function, args, token=token, provenance=provenance)
         except BaseException:
@@ -353,8 +367,7 @@ class Conductor(AdminOperations):
 
     def _returned(self, instance_id: str, event: list[Any] | None) -> None:
         if event is not None:
-            self._emit(instance_id, "Consistency",
-                       consistency_signal({"ReturnZomeFunctionResult": event}, None, []))
+            self._emit(instance_id, "Consistency", consistency_signal({"ReturnZomeFunctionResult": event}, None, []))
 
     def bridge_call(self, caller_id: str, handle: str, zome: str, function: str, args: Any) -> str | Awaitable[str]:
         """A call from instance ``caller_id`` through its bridge ``handle``.
@@ -365,8 +378,9 @@ class Conductor(AdminOperations):
         """
         bridge = next((b for b in self.config.bridges if b.caller_id == caller_id and b.handle == handle), None)
         if bridge is None:
-            raise InstanceError(_rpc_error_text(
-                f"instance identifier invalid: PublicInstanceIdentifier({rust_debug_str(handle)})"))
+            raise InstanceError(
+                _rpc_error_text(f"instance identifier invalid: PublicInstanceIdentifier({rust_debug_str(handle)})")
+            )
         try:
             result = self.call_zome(bridge.callee_id, zome, function, args)
         except InstanceError as exc:

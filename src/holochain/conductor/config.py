@@ -47,9 +47,25 @@ __all__ = [
 STORAGE_KINDS = ("memory", "file", "pickle", "lmdb", "sqlite")
 INTERFACE_DRIVERS = ("websocket", "http", "domainsocket", "custom")
 _TOP_KEYS = {
-    "limits", "agents", "dnas", "instances", "interfaces", "bridges", "ui_bundles", "ui_interfaces", "logger",
-    "tracing", "network", "persistence_dir", "signing_service_uri", "encryption_service_uri",
-    "decryption_service_uri", "dpki", "signals", "passphrase_service", "metric_publisher",
+    "limits",
+    "agents",
+    "dnas",
+    "instances",
+    "interfaces",
+    "bridges",
+    "ui_bundles",
+    "ui_interfaces",
+    "logger",
+    "tracing",
+    "network",
+    "persistence_dir",
+    "signing_service_uri",
+    "encryption_service_uri",
+    "decryption_service_uri",
+    "dpki",
+    "signals",
+    "passphrase_service",
+    "metric_publisher",
 }
 
 
@@ -60,8 +76,15 @@ class ConfigError(ValueError):
 # -- small typed readers that name the offending key ------------------------------------
 
 
-def _get(table: dict[str, Any], key: str, where: str, kind: type | tuple[type, ...], *,
-         required: bool = True, default: Any = None) -> Any:
+def _get(
+    table: dict[str, Any],
+    key: str,
+    where: str,
+    kind: type | tuple[type, ...],
+    *,
+    required: bool = True,
+    default: Any = None,
+) -> Any:
     if key not in table:
         if required:
             raise ConfigError(f"{where}: missing key `{key}`")
@@ -69,8 +92,13 @@ def _get(table: dict[str, Any], key: str, where: str, kind: type | tuple[type, .
     value = table[key]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        names = {"str": "a string", "bool": "a boolean", "int": "an integer", "list": "an array",
-                 "dict": "a table"}.get(names, names)
+        names = {
+            "str": "a string",
+            "bool": "a boolean",
+            "int": "an integer",
+            "list": "an array",
+            "dict": "a table",
+        }.get(names, names)
         raise ConfigError(f"{where}: `{key}` must be {names}")
     return value
 
@@ -103,8 +131,12 @@ class AgentConfig:
     test_agent: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out = {"id": self.id, "keystore_file": self.keystore_file, "name": self.name,
-               "public_address": self.public_address}
+        out = {
+            "id": self.id,
+            "keystore_file": self.keystore_file,
+            "name": self.name,
+            "public_address": self.public_address,
+        }
         if self.holo_remote_key is not None:
             out["holo_remote_key"] = self.holo_remote_key
         if self.test_agent is not None:
@@ -112,9 +144,14 @@ class AgentConfig:
         return out
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "public_address": self.public_address,
-                "keystore_file": self.keystore_file, "holo_remote_key": self.holo_remote_key,
-                "test_agent": self.test_agent}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "public_address": self.public_address,
+            "keystore_file": self.keystore_file,
+            "holo_remote_key": self.holo_remote_key,
+            "test_agent": self.test_agent,
+        }
 
 
 @dataclass
@@ -209,9 +246,13 @@ class InterfaceConfig:
 
     def to_json(self) -> dict[str, Any]:
         """The shape ``admin/interface/list`` and ``/_dna_connections.json`` use."""
-        return {"id": self.id, "driver": dict(self.driver), "admin": self.admin,
-                "instances": [{"id": i.id, "alias": i.alias} for i in self.instances],
-                "choose_free_port": self.choose_free_port}
+        return {
+            "id": self.id,
+            "driver": dict(self.driver),
+            "admin": self.admin,
+            "instances": [{"id": i.id, "alias": i.alias} for i in self.instances],
+            "choose_free_port": self.choose_free_port,
+        }
 
 
 @dataclass
@@ -326,15 +367,18 @@ class Configuration:
     def ui_bundle(self, bundle_id: str) -> UiBundleConfig | None:
         return next((b for b in self.ui_bundles if b.id == bundle_id), None)
 
-    def copy(self) -> "Configuration":
+    def copy(self) -> Configuration:
         return copy.deepcopy(self)
 
     # -- holochain-rust's consistency check (the parts that need no DNA file) -------
 
     def check_consistency(self) -> None:
-        for kind, ids in (("agent", [a.id for a in self.agents]), ("dna", [d.id for d in self.dnas]),
-                          ("instance", [i.id for i in self.instances]),
-                          ("interface", [i.id for i in self.interfaces])):
+        for kind, ids in (
+            ("agent", [a.id for a in self.agents]),
+            ("dna", [d.id for d in self.dnas]),
+            ("instance", [i.id for i in self.instances]),
+            ("interface", [i.id for i in self.interfaces]),
+        ):
             dupes = sorted({i for i in ids if ids.count(i) > 1})
             if dupes:
                 raise ConfigError(f"Duplicate {kind} IDs detected: {', '.join(dupes)}")
@@ -415,8 +459,12 @@ def _parse_interface(value: dict[str, Any], where: str) -> InterfaceConfig:
     for j, ref in enumerate(_get(value, "instances", where, list, required=False, default=[])):
         if not isinstance(ref, dict):
             raise ConfigError(f"{where}.instances[{j}] must be a table")
-        refs.append(InstanceRef(_get(ref, "id", f"{where}.instances[{j}]", str),
-                                _get(ref, "alias", f"{where}.instances[{j}]", str, required=False)))
+        refs.append(
+            InstanceRef(
+                _get(ref, "id", f"{where}.instances[{j}]", str),
+                _get(ref, "alias", f"{where}.instances[{j}]", str, required=False),
+            )
+        )
     origins = _get(value, "allowed_origins", where, list, required=False)
     if origins is not None and not all(isinstance(o, str) for o in origins):
         raise ConfigError(f"{where}: `allowed_origins` must be an array of strings")
@@ -439,44 +487,62 @@ def parse_config(data: dict[str, Any]) -> Configuration:
         raise ConfigError("config: missing key `agents` (write `agents = []` for none)")
     for i, a in enumerate(_table_list(data, "agents", required=True)):
         w = f"agents[{i}]"
-        config.agents.append(AgentConfig(
-            id=_get(a, "id", w, str), name=_get(a, "name", w, str),
-            public_address=_get(a, "public_address", w, str), keystore_file=_get(a, "keystore_file", w, str),
-            holo_remote_key=_get(a, "holo_remote_key", w, bool, required=False),
-            test_agent=_get(a, "test_agent", w, bool, required=False),
-        ))
+        config.agents.append(
+            AgentConfig(
+                id=_get(a, "id", w, str),
+                name=_get(a, "name", w, str),
+                public_address=_get(a, "public_address", w, str),
+                keystore_file=_get(a, "keystore_file", w, str),
+                holo_remote_key=_get(a, "holo_remote_key", w, bool, required=False),
+                test_agent=_get(a, "test_agent", w, bool, required=False),
+            )
+        )
     for i, d in enumerate(_table_list(data, "dnas")):
         w = f"dnas[{i}]"
-        config.dnas.append(DnaConfig(
-            id=_get(d, "id", w, str), file=_get(d, "file", w, str), hash=_get(d, "hash", w, str),
-            uuid=_get(d, "uuid", w, str, required=False),
-        ))
+        config.dnas.append(
+            DnaConfig(
+                id=_get(d, "id", w, str),
+                file=_get(d, "file", w, str),
+                hash=_get(d, "hash", w, str),
+                uuid=_get(d, "uuid", w, str, required=False),
+            )
+        )
     for i, inst in enumerate(_table_list(data, "instances")):
         w = f"instances[{i}]"
         if "storage" not in inst:
             raise ConfigError(f"{w}: missing key `storage`")
-        config.instances.append(InstanceConfig(
-            id=_get(inst, "id", w, str), dna=_get(inst, "dna", w, str), agent=_get(inst, "agent", w, str),
-            storage=_parse_storage(inst["storage"], w),
-        ))
+        config.instances.append(
+            InstanceConfig(
+                id=_get(inst, "id", w, str),
+                dna=_get(inst, "dna", w, str),
+                agent=_get(inst, "agent", w, str),
+                storage=_parse_storage(inst["storage"], w),
+            )
+        )
     for i, iface in enumerate(_table_list(data, "interfaces")):
         config.interfaces.append(_parse_interface(iface, f"interfaces[{i}]"))
     for i, b in enumerate(_table_list(data, "bridges")):
         w = f"bridges[{i}]"
-        config.bridges.append(BridgeConfig(_get(b, "caller_id", w, str), _get(b, "callee_id", w, str),
-                                           _get(b, "handle", w, str)))
+        config.bridges.append(
+            BridgeConfig(_get(b, "caller_id", w, str), _get(b, "callee_id", w, str), _get(b, "handle", w, str))
+        )
     for i, u in enumerate(_table_list(data, "ui_bundles")):
         w = f"ui_bundles[{i}]"
-        config.ui_bundles.append(UiBundleConfig(_get(u, "id", w, str), _get(u, "root_dir", w, str),
-                                                _get(u, "hash", w, str, required=False)))
+        config.ui_bundles.append(
+            UiBundleConfig(_get(u, "id", w, str), _get(u, "root_dir", w, str), _get(u, "hash", w, str, required=False))
+        )
     for i, u in enumerate(_table_list(data, "ui_interfaces")):
         w = f"ui_interfaces[{i}]"
-        config.ui_interfaces.append(UiInterfaceConfig(
-            id=_get(u, "id", w, str), bundle=_get(u, "bundle", w, str), port=_port(u, w),
-            dna_interface=_get(u, "dna_interface", w, str, required=False),
-            reroute_to_root=_get(u, "reroute_to_root", w, bool, required=False, default=True),
-            bind_address=_get(u, "bind_address", w, str, required=False, default="127.0.0.1"),
-        ))
+        config.ui_interfaces.append(
+            UiInterfaceConfig(
+                id=_get(u, "id", w, str),
+                bundle=_get(u, "bundle", w, str),
+                port=_port(u, w),
+                dna_interface=_get(u, "dna_interface", w, str, required=False),
+                reroute_to_root=_get(u, "reroute_to_root", w, bool, required=False, default=True),
+                bind_address=_get(u, "bind_address", w, str, required=False, default="127.0.0.1"),
+            )
+        )
     if "logger" in data:
         lg = _get(data, "logger", "config", dict)
         config.logger = LoggerConfig(
@@ -486,8 +552,9 @@ def parse_config(data: dict[str, Any]) -> Configuration:
         )
     if "signals" in data:
         sg = _get(data, "signals", "config", dict)
-        config.signals = SignalsConfig(trace=_get(sg, "trace", "signals", bool),
-                                       consistency=_get(sg, "consistency", "signals", bool))
+        config.signals = SignalsConfig(
+            trace=_get(sg, "trace", "signals", bool), consistency=_get(sg, "consistency", "signals", bool)
+        )
     if "limits" in data:
         table = _get(data, "limits", "config", dict)
         unknown = sorted(set(table) - set(_LIMIT_KEYS))
@@ -512,12 +579,23 @@ def parse_config(data: dict[str, Any]) -> Configuration:
         for key in required:
             _get(ps, key, f"passphrase_service ({kind})", str)
         for key in optional:
-            _get(ps, key, f"passphrase_service ({kind})", (int, float) if key.endswith("seconds") else str,
-                 required=False)
+            _get(
+                ps,
+                key,
+                f"passphrase_service ({kind})",
+                (int, float) if key.endswith("seconds") else str,
+                required=False,
+            )
         config.passphrase_service = dict(ps)
     config.persistence_dir = _get(data, "persistence_dir", "config", str, required=False)
-    for key in ("tracing", "dpki", "metric_publisher", "signing_service_uri",
-                "encryption_service_uri", "decryption_service_uri"):
+    for key in (
+        "tracing",
+        "dpki",
+        "metric_publisher",
+        "signing_service_uri",
+        "encryption_service_uri",
+        "decryption_service_uri",
+    ):
         if key in data:
             config.extra[key] = data[key]
     if isinstance(config.extra.get("dpki"), dict):

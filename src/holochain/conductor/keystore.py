@@ -58,7 +58,7 @@ class Keystore:
     root_seed: bytes
 
     @classmethod
-    def generate(cls) -> "Keystore":
+    def generate(cls) -> Keystore:
         return cls(nacl.utils.random(32))
 
     @property
@@ -74,8 +74,9 @@ class Keystore:
     def save(self, path: Path, passphrase: str, *, kdf: str = "moderate") -> None:
         opslimit, memlimit = KDF_LEVELS[kdf]
         salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
-        key = nacl.pwhash.argon2id.kdf(nacl.secret.SecretBox.KEY_SIZE, passphrase.encode("utf-8"), salt,
-                                       opslimit=opslimit, memlimit=memlimit)
+        key = nacl.pwhash.argon2id.kdf(
+            nacl.secret.SecretBox.KEY_SIZE, passphrase.encode("utf-8"), salt, opslimit=opslimit, memlimit=memlimit
+        )
         sealed = nacl.secret.SecretBox(key).encrypt(self.root_seed)
         document = {
             "format": FORMAT,
@@ -115,7 +116,7 @@ class Keystore:
         return document
 
     @classmethod
-    def load(cls, path: Path, passphrase: str) -> "Keystore":
+    def load(cls, path: Path, passphrase: str) -> Keystore:
         document = cls._read(path)
         try:
             kdf = document["kdf"]
@@ -125,8 +126,9 @@ class Keystore:
         except (KeyError, TypeError, ValueError):
             raise KeystoreError(f"keystore {path} is damaged: missing fields") from None
         try:
-            key = nacl.pwhash.argon2id.kdf(nacl.secret.SecretBox.KEY_SIZE, passphrase.encode("utf-8"), salt,
-                                           opslimit=opslimit, memlimit=memlimit)
+            key = nacl.pwhash.argon2id.kdf(
+                nacl.secret.SecretBox.KEY_SIZE, passphrase.encode("utf-8"), salt, opslimit=opslimit, memlimit=memlimit
+            )
         except (nacl.exceptions.ValueError, nacl.exceptions.RuntimeError):
             raise KeystoreError(f"keystore {path} is damaged: bad key-derivation parameters") from None
         try:

@@ -86,8 +86,7 @@ class PassphraseService:
         try:
             mode = path.stat().st_mode
             if mode & (stat.S_IRWXG | stat.S_IRWXO):
-                raise PassphraseError(
-                    f"passphrase_service (file): {path} can be read by other users; chmod 600 it")
+                raise PassphraseError(f"passphrase_service (file): {path} can be read by other users; chmod 600 it")
             with open(path, "rb") as fh:
                 raw = fh.read(_MAX_PASSPHRASE_BYTES + 1)
         except FileNotFoundError:
@@ -115,7 +114,8 @@ class PassphraseService:
         if not line:
             raise PassphraseError(
                 "passphrase_service (cmd): standard input is closed and not a terminal; "
-                'pipe the passphrase in, or use type = "env" or "file"')
+                'pipe the passphrase in, or use type = "env" or "file"'
+            )
         return line.rstrip("\r\n")
 
     def _from_unixsocket(self) -> str:
@@ -134,8 +134,8 @@ class PassphraseService:
                 conn, _ = server.accept()
             except TimeoutError:
                 raise PassphraseError(
-                    f"passphrase_service (unixsocket): no provider connected to {path} "
-                    f"within {timeout:g} s") from None
+                    f"passphrase_service (unixsocket): no provider connected to {path} within {timeout:g} s"
+                ) from None
             with conn:
                 conn.settimeout(timeout)
                 conn.sendall(b"request_passphrase")

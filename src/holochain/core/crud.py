@@ -16,8 +16,9 @@ rule serves a local shard and the network cascade.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 __all__ = [
     "CRUD_STATUSES",
@@ -86,14 +87,17 @@ def parse_entry_options(options: Any) -> dict[str, Any]:
     timeout = options.get("timeout", 60000)
     if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 0:
         raise EntryOptionsError("timeout is a non-negative number of milliseconds")
-    return {"status_request": kind, "entry": bool(options.get("entry", True)),
-            "headers": bool(options.get("headers", False)), "timeout": timeout}
+    return {
+        "status_request": kind,
+        "entry": bool(options.get("entry", True)),
+        "headers": bool(options.get("headers", False)),
+        "timeout": timeout,
+    }
 
 
 def _item(record: VersionRecord, with_headers: bool) -> dict[str, Any]:
     return {
-        "meta": {"address": record.address, "entry_type": record.entry_type,
-                 "crud_status": record.crud_status},
+        "meta": {"address": record.address, "entry_type": record.entry_type, "crud_status": record.crud_status},
         "entry": record.entry,
         "headers": list(record.headers) if with_headers else [],
     }
@@ -102,8 +106,9 @@ def _item(record: VersionRecord, with_headers: bool) -> dict[str, Any]:
 _EMPTY_SINGLE = {"meta": None, "entry": None, "headers": []}
 
 
-def walk_versions(lookup: Callable[[str], VersionRecord | None], address: str, status_request: str,
-                  with_headers: bool) -> dict[str, Any]:
+def walk_versions(
+    lookup: Callable[[str], VersionRecord | None], address: str, status_request: str, with_headers: bool
+) -> dict[str, Any]:
     """``GetEntryResult`` JSON for ``address`` (see the module docstring)."""
     items: list[dict[str, Any]] = []
     crud_links: dict[str, str] = {}

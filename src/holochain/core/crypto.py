@@ -43,7 +43,7 @@ class AgentKey:
         self.address = hcid.encode(self.public_bytes)
 
     @classmethod
-    def for_test_agent(cls, name: str) -> "AgentKey":
+    def for_test_agent(cls, name: str) -> AgentKey:
         """The deterministic key holochain-rust gives a ``test_agent`` named ``name``."""
         return cls(test_agent_seed(name))
 
@@ -97,4 +97,4 @@ def verify(address: str, signature: str, text: str) -> bool:
 
 def encode_call_data_for_signing(function: str, args_json: str) -> str:
     """What a zome-call capability request signs: ``base64("<fn>:<args>")``."""
-    return base64.b64encode(f"{function}:{args_json}".encode("utf-8")).decode("ascii")
+    return base64.b64encode(f"{function}:{args_json}".encode()).decode("ascii")

@@ -21,7 +21,8 @@ header signed by the author over the header's address).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import json as cjson
 from .address import address_of
@@ -74,7 +75,7 @@ class DhtOp:
         return self._json
 
     @classmethod
-    def from_json(cls, value: Any) -> "DhtOp":
+    def from_json(cls, value: Any) -> DhtOp:
         """Parse an op from untrusted JSON, checking its shape (not its signatures)."""
         if not isinstance(value, dict) or len(value) != 1:
             raise DhtOpError("a DHT op is an object with one key: Content, Update, Deletion, LinkAdd or LinkRemove")
@@ -152,8 +153,12 @@ def _check_link_shape(entry: Entry) -> None:
         return
     body = entry.value[entry.variant]
     if entry.variant == "LinkRemove":
-        if not isinstance(body, list) or len(body) != 2 or not isinstance(body[1], list) \
-                or not all(isinstance(a, str) for a in body[1]):
+        if (
+            not isinstance(body, list)
+            or len(body) != 2
+            or not isinstance(body[1], list)
+            or not all(isinstance(a, str) for a in body[1])
+        ):
             raise EntryShapeError("a LinkRemove entry is [link data, [LinkAdd address, …]]")
         body = body[0]
     if not isinstance(body, dict) or not isinstance(body.get("link"), dict):
@@ -171,12 +176,10 @@ def header_entry_header(header: ChainHeader, signature: str) -> ChainHeader:
     address, links to nothing and keeps the original timestamp
     (``create_entry_with_header_for_header`` in ``crates/core/src/agent/state.rs``).
     """
-    return ChainHeader("ChainHeader", header.address, [[header.author, signature]], None, None, None,
-                       header.timestamp)
+    return ChainHeader("ChainHeader", header.address, [[header.author, signature]], None, None, None, header.timestamp)
 
 
-def produce_dht_ops(entry: Entry, header: ChainHeader, *, public: bool,
-                    sign: Callable[[str], str]) -> list[DhtOp]:
+def produce_dht_ops(entry: Entry, header: ChainHeader, *, public: bool, sign: Callable[[str], str]) -> list[DhtOp]:
     """The ops a committed record yields, in the order they should be published.
 
     ``public`` says whether an app entry's type may be shared; ``sign`` signs
@@ -184,8 +187,7 @@ def produce_dht_ops(entry: Entry, header: ChainHeader, *, public: bool,
     """
     ops: list[DhtOp] = []
     variant = entry.variant
-    publishable = variant not in NEVER_PUBLISHED and variant != "ChainHeader" and (
-        public or not entry.is_app)
+    publishable = variant not in NEVER_PUBLISHED and variant != "ChainHeader" and (public or not entry.is_app)
     if publishable:
         ops.append(DhtOp("Content", entry, header))
         if entry.is_app and header.link_update_delete is not None:

@@ -24,10 +24,23 @@ from .address import address_of
 __all__ = ["Dna", "DnaError", "ZERO_UUID", "json_merge_patch"]
 
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
-_SYS_ORDER = {name: i for i, name in enumerate(["%dna", "%agent_id", "%deletion", "%link_add",
-                                                 "%link_remove", "%link_list", "%chain_header",
-                                                 "%chain_migrate", "%cap_token_grant",
-                                                 "%cap_token_claim"])}
+_SYS_ORDER = {
+    name: i
+    for i, name in enumerate(
+        [
+            "%dna",
+            "%agent_id",
+            "%deletion",
+            "%link_add",
+            "%link_remove",
+            "%link_list",
+            "%chain_header",
+            "%chain_migrate",
+            "%cap_token_grant",
+            "%cap_token_claim",
+        ]
+    )
+}
 
 
 class DnaError(ValueError):
@@ -90,17 +103,21 @@ def _entry_type_def(value: Any, where: str) -> dict[str, Any]:
     links_to = []
     for i, link in enumerate(_list(value.get("links_to", []), f"{where}.links_to")):
         link = _obj(link, f"{where}.links_to[{i}]")
-        links_to.append({
-            "target_type": _str(link, "target_type", where),
-            "link_type": _str(link, "link_type", where),
-        })
+        links_to.append(
+            {
+                "target_type": _str(link, "target_type", where),
+                "link_type": _str(link, "link_type", where),
+            }
+        )
     linked_from = []
     for i, link in enumerate(_list(value.get("linked_from", []), f"{where}.linked_from")):
         link = _obj(link, f"{where}.linked_from[{i}]")
-        linked_from.append({
-            "base_type": _str(link, "base_type", where),
-            "link_type": _str(link, "link_type", where),
-        })
+        linked_from.append(
+            {
+                "base_type": _str(link, "base_type", where),
+                "link_type": _str(link, "link_type", where),
+            }
+        )
     return {
         "properties": _str(value, "properties", where, "{}"),
         "sharing": sharing,
@@ -113,7 +130,7 @@ def _bridge(value: Any, where: str) -> dict[str, Any]:
     value = _obj(value, where)
     presence = value.get("presence")
     if presence not in ("required", "optional"):
-        raise DnaError(f"{where}: `presence` must be \"required\" or \"optional\"")
+        raise DnaError(f'{where}: `presence` must be "required" or "optional"')
     if "handle" not in value or "reference" not in value:
         raise DnaError(f"{where}: a bridge needs `handle` and `reference`")
     reference = _obj(value["reference"], f"{where}.reference")
@@ -121,13 +138,17 @@ def _bridge(value: Any, where: str) -> dict[str, Any]:
         ref: dict[str, Any] = {"dna_address": _str(reference, "dna_address", where)}
     elif "traits" in reference:
         traits = _obj(reference["traits"], f"{where}.reference.traits")
-        ref = {"traits": {
-            name: {"functions": [
-                _fn_declaration(f, f"{where}.reference.traits.{name}")
-                for f in _list(_obj(traits[name], where).get("functions", []), where)
-            ]}
-            for name in sorted(traits)
-        }}
+        ref = {
+            "traits": {
+                name: {
+                    "functions": [
+                        _fn_declaration(f, f"{where}.reference.traits.{name}")
+                        for f in _list(_obj(traits[name], where).get("functions", []), where)
+                    ]
+                }
+                for name in sorted(traits)
+            }
+        }
     else:
         raise DnaError(f"{where}.reference needs `dna_address` or `traits`")
     return {"presence": presence, "handle": _str(value, "handle", where), "reference": ref}
@@ -163,11 +184,14 @@ def _zome(value: Any, name: str) -> tuple[dict[str, Any], bytes]:
             for k in sorted(entry_types, key=_entry_type_sort_key)
         },
         "traits": {
-            k: {"functions": [
-                _str({"f": f}, "f", f"{where}.traits.{k}.functions")
-                for f in _list(_obj(traits[k], f"{where}.traits.{k}").get("functions", []),
-                               f"{where}.traits.{k}.functions")
-            ]}
+            k: {
+                "functions": [
+                    _str({"f": f}, "f", f"{where}.traits.{k}.functions")
+                    for f in _list(
+                        _obj(traits[k], f"{where}.traits.{k}").get("functions", []), f"{where}.traits.{k}.functions"
+                    )
+                ]
+            }
             for k in sorted(traits)
         },
         "fn_declarations": [
@@ -204,7 +228,7 @@ class Dna:
     code: dict[str, bytes]  # zome name -> raw code bytes
 
     @classmethod
-    def from_json(cls, value: Any) -> "Dna":
+    def from_json(cls, value: Any) -> Dna:
         value = _obj(value, "the DNA")
         zomes_in = _obj(value.get("zomes", {}), "`zomes`")
         zomes: dict[str, Any] = {}
@@ -226,7 +250,7 @@ class Dna:
         return cls(canonical, code)
 
     @classmethod
-    def from_text(cls, text: str | bytes) -> "Dna":
+    def from_text(cls, text: str | bytes) -> Dna:
         try:
             value = cjson.loads(text)
         except cjson.JSONDecodeError as exc:
@@ -258,17 +282,17 @@ class Dna:
     def zomes(self) -> dict[str, Any]:
         return self.canonical["zomes"]
 
-    def with_uuid(self, uuid: str) -> "Dna":
+    def with_uuid(self, uuid: str) -> Dna:
         canonical = dict(self.canonical)
         canonical["uuid"] = uuid
         return Dna(canonical, self.code)
 
-    def with_properties(self, patch: Any) -> "Dna":
+    def with_properties(self, patch: Any) -> Dna:
         canonical = dict(self.canonical)
         canonical["properties"] = json_merge_patch(canonical["properties"], patch)
         return Dna(canonical, self.code)
 
-    def with_string_properties(self, pairs: dict[str, str]) -> "Dna":
+    def with_string_properties(self, pairs: dict[str, str]) -> Dna:
         """``hc hash -x k=v``: set string properties, making ``properties`` an object."""
         canonical = dict(self.canonical)
         props = canonical["properties"]
@@ -302,4 +326,3 @@ class Dna:
 
     def has_function(self, zome: str, function: str) -> bool:
         return any(f["name"] == function for f in self.zomes[zome]["fn_declarations"])
-

@@ -85,44 +85,42 @@ class Entry:
     # -- construction ----------------------------------------------------------
 
     @classmethod
-    def app(cls, entry_type: str, value_json: str) -> "Entry":
+    def app(cls, entry_type: str, value_json: str) -> Entry:
         """An app entry; ``value_json`` is the value's JSON text, as committed."""
         return cls({"App": [entry_type, value_json]})
 
     @classmethod
-    def dna(cls, dna_json: dict[str, Any]) -> "Entry":
+    def dna(cls, dna_json: dict[str, Any]) -> Entry:
         return cls({"Dna": dna_json})
 
     @classmethod
-    def agent_id(cls, nick: str, pub_sign_key: str) -> "Entry":
+    def agent_id(cls, nick: str, pub_sign_key: str) -> Entry:
         return cls({"AgentId": {"nick": nick, "pub_sign_key": pub_sign_key}})
 
     @classmethod
-    def deletion(cls, deleted_entry_address: str) -> "Entry":
+    def deletion(cls, deleted_entry_address: str) -> Entry:
         return cls({"Deletion": {"deleted_entry_address": deleted_entry_address}})
 
     @classmethod
-    def cap_token_grant(
-        cls, grant_id: str, assignees: list[str] | None, functions: dict[str, list[str]]
-    ) -> "Entry":
+    def cap_token_grant(cls, grant_id: str, assignees: list[str] | None, functions: dict[str, list[str]]) -> Entry:
         ordered = {zome: list(functions[zome]) for zome in sorted(functions)}
         return cls({"CapTokenGrant": {"id": grant_id, "assignees": assignees, "functions": ordered}})
 
     @classmethod
-    def cap_token_claim(cls, claim_id: str, grantor: str, token: str) -> "Entry":
+    def cap_token_claim(cls, claim_id: str, grantor: str, token: str) -> Entry:
         return cls({"CapTokenClaim": {"id": claim_id, "grantor": grantor, "token": token}})
 
     @classmethod
-    def chain_header(cls, header_json: dict[str, Any]) -> "Entry":
+    def chain_header(cls, header_json: dict[str, Any]) -> Entry:
         return cls({"ChainHeader": header_json})
 
     @classmethod
-    def from_json(cls, value: Any) -> "Entry":
+    def from_json(cls, value: Any) -> Entry:
         """Build an entry from untrusted JSON, checking its shape."""
         if not isinstance(value, dict) or len(value) != 1:
             raise EntryShapeError(
                 "an entry is a JSON object with exactly one key naming its kind, "
-                f"e.g. {{\"App\": [\"post\", \"{{...}}\"]}}; got {_preview(value)}"
+                f'e.g. {{"App": ["post", "{{...}}"]}}; got {_preview(value)}'
             )
         ((variant, body),) = value.items()
         if variant not in _VARIANTS:
@@ -135,8 +133,7 @@ class Entry:
                 or not isinstance(body[1], str)
             ):
                 raise EntryShapeError(
-                    'an App entry is ["<entry type>", "<value as a JSON string>"]; '
-                    f"got {_preview(body)}"
+                    f'an App entry is ["<entry type>", "<value as a JSON string>"]; got {_preview(body)}'
                 )
             if not body[0] or body[0].startswith("%"):
                 raise EntryShapeError(f"invalid app entry type name {body[0]!r}")

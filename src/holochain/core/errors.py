@@ -54,27 +54,27 @@ class HolochainError(Exception):
 
     # convenience constructors for the common kinds
     @classmethod
-    def generic(cls, message: str) -> "HolochainError":
+    def generic(cls, message: str) -> HolochainError:
         return cls("ErrorGeneric", message)
 
     @classmethod
-    def validation_failed(cls, message: str) -> "HolochainError":
+    def validation_failed(cls, message: str) -> HolochainError:
         return cls("ValidationFailed", message)
 
     @classmethod
-    def timeout(cls, message: str) -> "HolochainError":
+    def timeout(cls, message: str) -> HolochainError:
         return cls("Timeout", message)
 
     @classmethod
-    def serialization(cls, message: str) -> "HolochainError":
+    def serialization(cls, message: str) -> HolochainError:
         return cls("SerializationError", message)
 
     @classmethod
-    def not_implemented(cls, message: str) -> "HolochainError":
+    def not_implemented(cls, message: str) -> HolochainError:
         return cls("NotImplemented", message)
 
     @classmethod
-    def capability_check_failed(cls) -> "HolochainError":
+    def capability_check_failed(cls) -> HolochainError:
         return cls("CapabilityCheckFailed")
 
     def to_json(self) -> Any:
@@ -107,7 +107,7 @@ class HolochainError(Exception):
         """The CoreError JSON text a host function hands back to zome code."""
         return cjson.dumps({"kind": self.to_json(), "file": CORE_ERROR_FILE, "line": CORE_ERROR_LINE})
 
-    def to_zome_api_error(self) -> "ZomeApiError":
+    def to_zome_api_error(self) -> ZomeApiError:
         """How the HDK sees a failed host call: ``Internal(<CoreError JSON>)``."""
         return ZomeApiError.internal(self.core_error_json())
 
@@ -136,7 +136,7 @@ class RibosomeErrorCode(enum.Enum):
     def text(self) -> str:
         return self.value
 
-    def to_zome_api_error(self) -> "ZomeApiError":
+    def to_zome_api_error(self) -> ZomeApiError:
         return ZomeApiError.internal(self.value)
 
 
@@ -147,7 +147,7 @@ class RibosomeError(Exception):
         self.code = code
         super().__init__(code.text)
 
-    def to_zome_api_error(self) -> "ZomeApiError":
+    def to_zome_api_error(self) -> ZomeApiError:
         return self.code.to_zome_api_error()
 
 
@@ -165,7 +165,7 @@ class ZomeApiError(Exception):
         super().__init__(self.display())
 
     @classmethod
-    def internal(cls, message: str) -> "ZomeApiError":
+    def internal(cls, message: str) -> ZomeApiError:
         return cls("Internal", message)
 
     def to_json(self) -> Any:

@@ -63,7 +63,7 @@ class ChainHeader:
         }
 
     @classmethod
-    def from_json(cls, value: Any) -> "ChainHeader":
+    def from_json(cls, value: Any) -> ChainHeader:
         if not isinstance(value, dict):
             raise EntryShapeError("a chain header is a JSON object")
         missing = [f for f in _FIELDS if f not in value]
@@ -71,8 +71,7 @@ class ChainHeader:
             raise EntryShapeError(f"chain header is missing {', '.join(missing)}")
         provenances = value["provenances"]
         if not isinstance(provenances, list) or not all(
-            isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p)
-            for p in provenances
+            isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in provenances
         ):
             raise EntryShapeError("chain header provenances must be [[source, signature], …]")
         for key in ("entry_address", "timestamp"):

@@ -143,7 +143,7 @@ def format_float(x: float) -> str:
     length = len(digits)
     k = point - length  # value = digits * 10**k
     kk = point
-    if 0 <= k and kk <= 16:
+    if k >= 0 and kk <= 16:
         return sign + digits + "0" * k + ".0"
     if 0 < kk <= 16:
         return sign + digits[:kk] + "." + digits[kk:]

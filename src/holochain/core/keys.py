@@ -71,8 +71,7 @@ def kdf_derive(parent: bytes, index: int, context: bytes, size: int = SEED_SIZE)
         raise KeystoreError(f"Invalid 'out' Buffer length:{size}")
     if len(parent) != 32:
         raise KeystoreError("source seed must be 32 bytes")
-    return hashlib.blake2b(b"", digest_size=size, key=parent, salt=index.to_bytes(8, "little"),
-                           person=context).digest()
+    return hashlib.blake2b(b"", digest_size=size, key=parent, salt=index.to_bytes(8, "little"), person=context).digest()
 
 
 class EncryptionKey:
@@ -91,7 +90,8 @@ class EncryptionKey:
     def encrypt(self, plaintext: str) -> str:
         nonce = nacl.utils.random(_NONCE)
         cipher = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(
-            plaintext.encode("utf-8"), None, nonce, self._secret)
+            plaintext.encode("utf-8"), None, nonce, self._secret
+        )
         return base64.b64encode(cipher + nonce).decode("ascii")
 
     def decrypt(self, payload: str) -> str:
@@ -142,7 +142,7 @@ class AgentKeystore:
         self.add_key_from_seed(ROOT_SEED, ENC_KEY_ID, "encrypting")
 
     @classmethod
-    def for_agent(cls, agent: AgentKey) -> "AgentKeystore":
+    def for_agent(cls, agent: AgentKey) -> AgentKeystore:
         return cls(agent.seed)
 
     @property

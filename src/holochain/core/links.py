@@ -16,8 +16,9 @@ filter, as holochain-rust does.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from .rust_text import rust_debug_str
 from .time import parse_iso8601_ns
@@ -48,11 +49,11 @@ def link_json(base: str, target: str, link_type: str, tag: str) -> dict[str, str
     return {"base": base, "target": target, "link_type": link_type, "tag": tag}
 
 
-def link_data_json(action_kind: str, link: dict[str, str], top_chain_header: dict[str, Any],
-                   agent_id: dict[str, str]) -> dict[str, Any]:
+def link_data_json(
+    action_kind: str, link: dict[str, str], top_chain_header: dict[str, Any], agent_id: dict[str, str]
+) -> dict[str, Any]:
     """``LinkData`` in field order: ``action_kind`` is ``ADD`` or ``REMOVE``."""
-    return {"action_kind": action_kind, "link": link, "top_chain_header": top_chain_header,
-            "agent_id": agent_id}
+    return {"action_kind": action_kind, "link": link, "top_chain_header": top_chain_header, "agent_id": agent_id}
 
 
 def link_debug(link: dict[str, str]) -> str:
@@ -118,9 +119,14 @@ def parse_link_options(options: Any) -> dict[str, Any]:
             ):
                 raise LinkOptionsError("Size pagination needs non-negative page_number and page_size")
         elif kind == "Time":
-            if not isinstance(body, dict) or not isinstance(body.get("from_time"), str) or not (
-                isinstance(body.get("limit"), int) and not isinstance(body.get("limit"), bool)
-                and body["limit"] >= 0
+            if (
+                not isinstance(body, dict)
+                or not isinstance(body.get("from_time"), str)
+                or not (
+                    isinstance(body.get("limit"), int)
+                    and not isinstance(body.get("limit"), bool)
+                    and body["limit"] >= 0
+                )
             ):
                 raise LinkOptionsError("Time pagination needs from_time (ISO 8601) and a non-negative limit")
             try:
@@ -172,13 +178,13 @@ def select_links(
         ((kind, body),) = pagination.items()
         if kind == "Size":
             start = body["page_size"] * body["page_number"]
-            ordered = ordered[start:start + body["page_size"]]
+            ordered = ordered[start : start + body["page_size"]]
         else:
             assert from_time_ns is not None, "Time pagination needs from_time_ns"
             skipped = 0
             while skipped < len(ordered) and from_time_ns >= ordered[skipped].index:
                 skipped += 1
-            ordered = ordered[skipped:skipped + body["limit"]]
+            ordered = ordered[skipped : skipped + body["limit"]]
     out = []
     for row in ordered:
         status = "deleted" if row.removed_by is not None else "live"

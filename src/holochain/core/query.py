@@ -16,7 +16,8 @@ error code ``Unknown entry type``).
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .entry import SYS_TYPE_NAMES
 
@@ -47,7 +48,7 @@ def _glob_to_regex(pattern: str) -> str:
             end = pattern.find("]", i + 2 if i + 1 < n and pattern[i + 1] in "!^" else i + 1)
             if end == -1:
                 raise QueryPatternError(f"unclosed character class in {pattern!r}")
-            body = pattern[i + 1:end]
+            body = pattern[i + 1 : end]
             if body.startswith("!"):
                 body = "^" + body[1:]
             out.append("[" + body.replace("\\", "\\\\") + "]")

@@ -13,7 +13,7 @@ from typing import Any
 
 __all__ = ["now_ns", "format_ns", "parse_iso8601_ns"]
 
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
 
 def now_ns() -> int:
@@ -59,11 +59,11 @@ def parse_iso8601_ns(text: str) -> int:
                 digits += ch
             else:
                 break
-        zone = rest[len(digits):]
+        zone = rest[len(digits) :]
         frac_ns = int((digits + "000000000")[:9]) if digits else 0
         main = head + zone
     parsed = _dt.datetime.fromisoformat(main)
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=_dt.timezone.utc)
+        parsed = parsed.replace(tzinfo=_dt.UTC)
     delta = parsed - _EPOCH
     return (delta.days * 86400 + delta.seconds) * 1_000_000_000 + frac_ns

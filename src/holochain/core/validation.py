@@ -12,7 +12,8 @@ older than the one being validated.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .crypto import PublicKeyError, verify
 from .entry import Entry
@@ -50,8 +51,7 @@ def check_header_entry(entry: Entry, header: ChainHeader) -> None:
 def check_provenances(entry_address: str, provenances: Iterable[list[str]]) -> None:
     """Every provenance must sign the entry address (holochain-rust's texts on failure)."""
     for provenance in provenances:
-        if not (isinstance(provenance, list) and len(provenance) == 2
-                and all(isinstance(p, str) for p in provenance)):
+        if not (isinstance(provenance, list) and len(provenance) == 2 and all(isinstance(p, str) for p in provenance)):
             raise HolochainError.validation_failed("provenance must be [source, signature]")
         source, signature = provenance
         try:
@@ -62,9 +62,7 @@ def check_provenances(entry_address: str, provenances: Iterable[list[str]]) -> N
                 "public signing key. Key might be invalid."
             ) from None
         if not ok:
-            raise HolochainError.validation_failed(
-                f"Signature of entry {entry_address} from author {source} invalid"
-            )
+            raise HolochainError.validation_failed(f"Signature of entry {entry_address} from author {source} invalid")
 
 
 def check_header(entry: Entry, header: ChainHeader) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 from ..core.entry import Entry
 from ..core.errors import ZomeApiError
 from . import api as _api
-from .api import *  # noqa: F401,F403  (the zome API, listed in api.__all__)
+from .api import *  # noqa: F403  (the zome API, listed in api.__all__)
 from .host import OutsideZomeCall, ZomeHost, current_host
 from .zome import InitError, ValidationError, Zome, to_json_value
 

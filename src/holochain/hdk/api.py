@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..core import json as cjson
 from ..core.entry import Entry
@@ -28,24 +29,65 @@ from .zome import convert_argument, to_json_value
 
 __all__ = [
     # entries
-    "app_entry", "commit_entry", "commit_entry_result", "update_entry", "remove_entry", "update_agent",
-    "get_entry", "get_entry_initial", "get_entry_history", "get_entry_result", "entry_address",
+    "app_entry",
+    "commit_entry",
+    "commit_entry_result",
+    "update_entry",
+    "remove_entry",
+    "update_agent",
+    "get_entry",
+    "get_entry_initial",
+    "get_entry_history",
+    "get_entry_result",
+    "entry_address",
     "entry_type_properties",
     # links
-    "link_entries", "remove_link", "get_links", "get_links_with_options", "get_links_count",
-    "get_links_count_with_options", "get_links_result", "get_links_and_load", "get_links_and_load_type",
+    "link_entries",
+    "remove_link",
+    "get_links",
+    "get_links_with_options",
+    "get_links_count",
+    "get_links_count_with_options",
+    "get_links_result",
+    "get_links_and_load",
+    "get_links_and_load_type",
     # chain
-    "query", "query_result", "commit_capability_grant", "commit_capability_claim",
+    "query",
+    "query_result",
+    "commit_capability_grant",
+    "commit_capability_claim",
     # crypto and keystore
-    "sign", "sign_one_time", "verify_signature", "encrypt", "decrypt", "keystore_list",
-    "keystore_new_random", "keystore_derive_seed", "keystore_derive_key", "keystore_sign",
+    "sign",
+    "sign_one_time",
+    "verify_signature",
+    "encrypt",
+    "decrypt",
+    "keystore_list",
+    "keystore_new_random",
+    "keystore_derive_seed",
+    "keystore_derive_key",
+    "keystore_sign",
     "keystore_get_public_key",
     # calls, messages, misc
-    "call", "send", "emit_signal", "property", "debug", "sleep", "version", "version_hash",
-    "start_bundle", "close_bundle",
+    "call",
+    "send",
+    "emit_signal",
+    "property",
+    "debug",
+    "sleep",
+    "version",
+    "version_hash",
+    "start_bundle",
+    "close_bundle",
     # option and validation types
-    "GetEntryOptions", "GetLinksOptions", "SizePagination", "TimePagination",
-    "EntryValidation", "LinkValidation", "ValidationData", "ChainHeader",
+    "GetEntryOptions",
+    "GetLinksOptions",
+    "SizePagination",
+    "TimePagination",
+    "EntryValidation",
+    "LinkValidation",
+    "ValidationData",
+    "ChainHeader",
 ]
 
 
@@ -104,8 +146,12 @@ class GetEntryOptions:
     def to_json(self) -> dict[str, Any]:
         if self.status_request not in ("Latest", "Initial", "All"):
             raise ValueError("status_request is Latest, Initial or All")
-        return {"status_request": self.status_request, "entry": self.entry, "headers": self.headers,
-                "timeout": self.timeout}
+        return {
+            "status_request": self.status_request,
+            "entry": self.entry,
+            "headers": self.headers,
+            "timeout": self.timeout,
+        }
 
 
 def get_entry_result(address: str, options: GetEntryOptions | None = None) -> dict[str, Any]:
@@ -203,8 +249,9 @@ def remove_link(base: str, target: str, link_type: str, tag: str = "") -> None:
     current_host().remove_link(base, target, link_type, tag)
 
 
-def get_links_with_options(base: str, link_type: str | None, tag: str | None,
-                           options: GetLinksOptions) -> dict[str, Any]:
+def get_links_with_options(
+    base: str, link_type: str | None, tag: str | None, options: GetLinksOptions
+) -> dict[str, Any]:
     """``{"links": [{"address", "headers", "tag", "status"}, …]}``."""
     return current_host().get_links(base, link_type, tag, options.to_json())
 
@@ -213,8 +260,9 @@ def get_links(base: str, link_type: str | None = None, tag: str | None = None) -
     return get_links_with_options(base, link_type, tag, GetLinksOptions())
 
 
-def get_links_count_with_options(base: str, link_type: str | None, tag: str | None,
-                                 options: GetLinksOptions) -> dict[str, int]:
+def get_links_count_with_options(
+    base: str, link_type: str | None, tag: str | None, options: GetLinksOptions
+) -> dict[str, int]:
     """``{"count": n}``: how many links match the type, tag and status filters."""
     return current_host().get_links_count(base, link_type, tag, options.to_json())
 
@@ -223,8 +271,9 @@ def get_links_count(base: str, link_type: str | None = None, tag: str | None = N
     return get_links_count_with_options(base, link_type, tag, GetLinksOptions())
 
 
-def get_links_result(base: str, link_type: str | None, tag: str | None, options: GetLinksOptions,
-                     get_entry_options: GetEntryOptions) -> list[dict[str, Any] | ZomeApiError]:
+def get_links_result(
+    base: str, link_type: str | None, tag: str | None, options: GetLinksOptions, get_entry_options: GetEntryOptions
+) -> list[dict[str, Any] | ZomeApiError]:
     """``get_links`` then ``get_entry_result`` of each target (an error in place of a failed get)."""
     links = get_links_with_options(base, link_type, tag, options)["links"]
     out: list[dict[str, Any] | ZomeApiError] = []
@@ -236,8 +285,7 @@ def get_links_result(base: str, link_type: str | None, tag: str | None, options:
     return out
 
 
-def get_links_and_load(base: str, link_type: str | None = None,
-                       tag: str | None = None) -> list[Entry | ZomeApiError]:
+def get_links_and_load(base: str, link_type: str | None = None, tag: str | None = None) -> list[Entry | ZomeApiError]:
     """The latest version of each linked entry (an error in place of a deleted or failed one)."""
     out: list[Entry | ZomeApiError] = []
     for result in get_links_result(base, link_type, tag, GetLinksOptions(), GetEntryOptions()):
@@ -246,8 +294,11 @@ def get_links_and_load(base: str, link_type: str | None = None,
             continue
         single = result["result"].get("Single")
         if single is None:
-            out.append(ZomeApiError.internal(
-                "Invalid response. get_links_result returned all entries when latest was requested"))
+            out.append(
+                ZomeApiError.internal(
+                    "Invalid response. get_links_result returned all entries when latest was requested"
+                )
+            )
         elif single.get("entry") is None:
             out.append(ZomeApiError.internal("Entry is None so most likely has been marked as deleted"))
         else:
@@ -270,8 +321,9 @@ def get_links_and_load_type(base: str, link_type: str | None, tag: str | None, c
 # -- chain -----------------------------------------------------------------------------------------
 
 
-def query_result(entry_type_names: str | list[str], start: int = 0, limit: int = 0, *,
-                 headers: bool = False, entries: bool = False) -> dict[str, Any]:
+def query_result(
+    entry_type_names: str | list[str], start: int = 0, limit: int = 0, *, headers: bool = False, entries: bool = False
+) -> dict[str, Any]:
     """This agent's chain, newest first: ``{"Addresses": …}``, ``{"Headers": …}``,
     ``{"Entries": [[address, entry], …]}`` or ``{"HeadersWithEntries": [[header, entry], …]}``."""
     options = {"start": start, "limit": limit, "headers": headers, "entries": entries}
@@ -283,8 +335,9 @@ def query(entry_type_names: str | list[str], start: int = 0, limit: int = 0) -> 
     return query_result(entry_type_names, start, limit)["Addresses"]
 
 
-def commit_capability_grant(grant_id: str, cap_type: str, assignees: list[str] | None,
-                            functions: dict[str, list[str]]) -> str:
+def commit_capability_grant(
+    grant_id: str, cap_type: str, assignees: list[str] | None, functions: dict[str, list[str]]
+) -> str:
     """Grant access to functions; ``cap_type`` is public, transferable or assigned.  Returns the token."""
     return current_host().commit_capability_grant(grant_id, cap_type, assignees, functions)
 
@@ -331,14 +384,14 @@ def keystore_new_random(dst_id: str, size: int) -> None:
 
 def keystore_derive_seed(src_id: str, dst_id: str, context: str, index: int) -> None:
     """Derive a seed (libsodium ``crypto_kdf``; ``context`` is exactly 8 bytes, ``index`` ≥ 1)."""
-    current_host().keystore("add_seed_from_seed",
-                            {"src_id": src_id, "dst_id": dst_id, "context": context, "index": index})
+    current_host().keystore(
+        "add_seed_from_seed", {"src_id": src_id, "dst_id": dst_id, "context": context, "index": index}
+    )
 
 
 def keystore_derive_key(src_id: str, dst_id: str, key_type: str) -> str:
     """Derive a key pair from a seed; ``key_type`` is ``Signing`` or ``Encrypting``.  Returns its public key."""
-    return current_host().keystore("add_key_from_seed", {"src_id": src_id, "dst_id": dst_id,
-                                                         "key_type": key_type})
+    return current_host().keystore("add_key_from_seed", {"src_id": src_id, "dst_id": dst_id, "key_type": key_type})
 
 
 def keystore_sign(src_id: str, payload: str) -> str:

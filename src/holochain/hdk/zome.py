@@ -36,7 +36,8 @@ import functools
 import inspect
 import types
 import typing
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from ..core import json as cjson
 from ..core.entry import Entry
@@ -206,8 +207,7 @@ def _check_package(definition: Any) -> None:
         return
     if isinstance(definition, dict) and list(definition) == ["Custom"] and isinstance(definition["Custom"], str):
         return
-    raise ValueError(f"validation_package must be one of {', '.join(VALIDATION_PACKAGES)} "
-                     'or {"Custom": "<text>"}')
+    raise ValueError(f'validation_package must be one of {", ".join(VALIDATION_PACKAGES)} or {{"Custom": "<text>"}}')
 
 
 class Zome:
@@ -280,8 +280,9 @@ class Zome:
 
         return decorate
 
-    def validate_link(self, link_type: str, *, validation_package: Any = "Entry"
-                      ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def validate_link(
+        self, link_type: str, *, validation_package: Any = "Entry"
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register the validation callback of a link type (it receives an ``hdk.LinkValidation``).
 
         ``validation_package`` is what the validator needs of the author's chain.
@@ -405,8 +406,12 @@ def _dataclass_plan(cls: type) -> tuple[tuple[str, Any, bool, bool], ...]:
     types is slow, and entry types are decoded at every commit's validation.)"""
     hints = typing.get_type_hints(cls)
     return tuple(
-        (f.name, hints.get(f.name, Any), _is_optional(hints.get(f.name, Any)),
-         f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+        (
+            f.name,
+            hints.get(f.name, Any),
+            _is_optional(hints.get(f.name, Any)),
+            f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
+        )
         for f in dataclasses.fields(cls)
     )
 

@@ -20,7 +20,8 @@ leaves the op pending.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..core.entry import Entry
 from ..core.errors import HolochainError
@@ -52,8 +53,9 @@ class LinkDefinitionPath:
 
     __slots__ = ("zome", "entry_type", "direction", "link_type", "base_type", "target_type")
 
-    def __init__(self, zome: str, entry_type: str, direction: str, link_type: str, base_type: str,
-                 target_type: str) -> None:
+    def __init__(
+        self, zome: str, entry_type: str, direction: str, link_type: str, base_type: str, target_type: str
+    ) -> None:
         self.zome = zome
         self.entry_type = entry_type
         self.direction = direction
@@ -63,7 +65,7 @@ class LinkDefinitionPath:
 
 
 class AppValidation:
-    def __init__(self, instance: "Instance") -> None:
+    def __init__(self, instance: Instance) -> None:
         self.instance = instance
         self.dna = instance.dna
         self.ribosome = instance.ribosome
@@ -78,12 +80,10 @@ class AppValidation:
                     continue
                 for link in definition["links_to"]:
                     if link["link_type"] == link_type:
-                        return LinkDefinitionPath(zome_name, type_name, "to", link_type, type_name,
-                                                  link["target_type"])
+                        return LinkDefinitionPath(zome_name, type_name, "to", link_type, type_name, link["target_type"])
                 for link in definition["linked_from"]:
                     if link["link_type"] == link_type:
-                        return LinkDefinitionPath(zome_name, type_name, "from", link_type, link["base_type"],
-                                                  type_name)
+                        return LinkDefinitionPath(zome_name, type_name, "from", link_type, link["base_type"], type_name)
         return None
 
     def package_definition(self, entry: Entry) -> Any:
@@ -107,8 +107,9 @@ class AppValidation:
 
     # -- dispatch --------------------------------------------------------------------------------
 
-    def validate(self, entry: Entry, header: ChainHeader, lifecycle: str, package: PackageFactory, *,
-                 holding: bool) -> None:
+    def validate(
+        self, entry: Entry, header: ChainHeader, lifecycle: str, package: PackageFactory, *, holding: bool
+    ) -> None:
         """Raise :class:`HolochainError` if invalid, :class:`Unresolved` if it cannot tell yet."""
         variant = entry.variant
         if variant == "App":
@@ -153,8 +154,7 @@ class AppValidation:
         if reason is not None:
             raise HolochainError.validation_failed(reason)
 
-    def _app(self, entry: Entry, header: ChainHeader, lifecycle: str, package: PackageFactory,
-             holding: bool) -> None:
+    def _app(self, entry: Entry, header: ChainHeader, lifecycle: str, package: PackageFactory, holding: bool) -> None:
         zome, value = self._decode(entry)
         definition = self.package_definition(entry)
         old_address = header.link_update_delete
@@ -162,24 +162,27 @@ class AppValidation:
             validation = EntryValidation("create", value, self._data(package, definition, lifecycle))
         else:
             old, old_header = self._old_version(
-                old_address, holding, f"Could not find App Entry during validation, got err: "
-                                      f"entry {old_address} not found")
+                old_address,
+                holding,
+                f"Could not find App Entry during validation, got err: entry {old_address} not found",
+            )
             if not old.is_app:
                 raise HolochainError.validation_failed("Entry type should be App Type")
             _, old_value = self._decode(old)
-            validation = EntryValidation("modify", value, self._data(package, definition, lifecycle),
-                                         old_value, old_header)
+            validation = EntryValidation(
+                "modify", value, self._data(package, definition, lifecycle), old_value, old_header
+            )
         self._run_entry_validator(zome, entry.type_name, validation)
 
-    def _deletion(self, entry: Entry, header: ChainHeader, lifecycle: str, package: PackageFactory,
-                  holding: bool) -> None:
+    def _deletion(
+        self, entry: Entry, header: ChainHeader, lifecycle: str, package: PackageFactory, holding: bool
+    ) -> None:
         deleted = entry.value["Deletion"]["deleted_entry_address"]
         old, old_header = self._old_version(deleted, holding, "Could not obtain entry for link_update_delte")
         if not old.is_app:
             raise HolochainError.validation_failed("Entry type should be App Type")
         zome, old_value = self._decode(old)
-        validation = EntryValidation("delete", None, self._data(package, "ChainFull", lifecycle), old_value,
-                                     old_header)
+        validation = EntryValidation("delete", None, self._data(package, "ChainFull", lifecycle), old_value, old_header)
         self._run_entry_validator(zome, old.type_name, validation)
 
     def link_entries(self, link: dict[str, str], holding: bool) -> tuple[Entry, Entry]:
@@ -214,16 +217,23 @@ class AppValidation:
         if base.type_name != path.base_type:
             raise HolochainError.validation_failed(
                 f"Wrong base type for link of type '{link['link_type']}'. Found '{path.base_type}', "
-                f"but link is defined to link from '{base.type_name}'s.")
+                f"but link is defined to link from '{base.type_name}'s."
+            )
         if target.type_name != path.target_type:
             raise HolochainError.validation_failed(
                 f"Wrong target type for link of type '{link['link_type']}'. Found '{path.target_type}', "
-                f"but link is defined to link to '{target.type_name}'s.")
-        validation = LinkValidation("add" if is_add else "remove", link_data,
-                                    self._data(package, self.package_definition(entry), lifecycle),
-                                    path.entry_type, path.direction)
-        reason = self.ribosome.validate_link(path.zome, path.link_type, validation,
-                                             CallHost(self.instance, path.zome, None))
+                f"but link is defined to link to '{target.type_name}'s."
+            )
+        validation = LinkValidation(
+            "add" if is_add else "remove",
+            link_data,
+            self._data(package, self.package_definition(entry), lifecycle),
+            path.entry_type,
+            path.direction,
+        )
+        reason = self.ribosome.validate_link(
+            path.zome, path.link_type, validation, CallHost(self.instance, path.zome, None)
+        )
         if reason is not None:
             raise HolochainError.validation_failed(reason)
 

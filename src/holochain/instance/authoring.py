@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..core import json as cjson
 from ..core.dht_ops import DhtOp, check_entry_shape
 from ..core.entry import Entry, EntryShapeError
 from ..core.errors import HolochainError, RibosomeError, RibosomeErrorCode
@@ -61,11 +60,12 @@ def local_ops(entry: Entry, header: ChainHeader) -> list[DhtOp]:
 
 
 class Authoring:
-    def __init__(self, instance: "Instance") -> None:
+    def __init__(self, instance: Instance) -> None:
         self.instance = instance
         self.chain = instance.chain
-        self._app_types = frozenset(t for z in instance.dna.zomes.values() for t in z["entry_types"]
-                                    if not t.startswith("%"))
+        self._app_types = frozenset(
+            t for z in instance.dna.zomes.values() for t in z["entry_types"] if not t.startswith("%")
+        )
 
     # -- the commit workflow --------------------------------------------------------------------
 
@@ -82,10 +82,18 @@ class Authoring:
         size = len(entry.content.encode("utf-8"))
         if size > MAX_ENTRY_BYTES:
             raise HolochainError.validation_failed(
-                f"Entry of {size} bytes is larger than the {MAX_ENTRY_BYTES} bytes an entry may have")
+                f"Entry of {size} bytes is larger than the {MAX_ENTRY_BYTES} bytes an entry may have"
+            )
 
-    def commit(self, entry: Entry, provenances: list[list[str]], call: CallInfo | None, *,
-               link_update_delete: str | None = None, validate: bool = True) -> str:
+    def commit(
+        self,
+        entry: Entry,
+        provenances: list[list[str]],
+        call: CallInfo | None,
+        *,
+        link_update_delete: str | None = None,
+        validate: bool = True,
+    ) -> str:
         instance = self.instance
         if validate:
             self.check_committable(entry)
@@ -98,13 +106,24 @@ class Authoring:
                     raise HolochainError.generic("Unknown entry type")
         header = self.chain.new_header(entry, link_update_delete)
         if validate:
-            preflight = header if not provenances else ChainHeader(
-                header.entry_type, header.entry_address, [*provenances, *header.provenances], header.link,
-                header.link_same_type, header.link_update_delete, header.timestamp)
+            preflight = (
+                header
+                if not provenances
+                else ChainHeader(
+                    header.entry_type,
+                    header.entry_address,
+                    [*provenances, *header.provenances],
+                    header.link,
+                    header.link_same_type,
+                    header.link_update_delete,
+                    header.timestamp,
+                )
+            )
             chain, dna = self.chain, instance.dna
             try:
-                instance.validation.validate(entry, preflight, "Chain",
-                                             lambda d: ValidationPackage(chain, preflight, d, dna), holding=False)
+                instance.validation.validate(
+                    entry, preflight, "Chain", lambda d: ValidationPackage(chain, preflight, d, dna), holding=False
+                )
             except Unresolved:
                 raise HolochainError.validation_failed("Missing dependencies") from None
             if not self.chain.fits_head(header):
@@ -187,14 +206,18 @@ class Authoring:
         if assignees is not None and not (isinstance(assignees, list) and all(isinstance(a, str) for a in assignees)):
             raise RibosomeError(RibosomeErrorCode.ArgumentDeserializationFailed)
         if not isinstance(functions, dict) or not all(
-                isinstance(z, str) and isinstance(fs, list) and all(isinstance(f, str) for f in fs)
-                for z, fs in functions.items()):
+            isinstance(z, str) and isinstance(fs, list) and all(isinstance(f, str) for f in fs)
+            for z, fs in functions.items()
+        ):
             raise RibosomeError(RibosomeErrorCode.ArgumentDeserializationFailed)
         if kind in ("public", "transferable") and assignees:
             raise HolochainError.generic(
-                "Unable to commit capability grant: there must be no assignees for public or transferable grants")
+                "Unable to commit capability grant: there must be no assignees for public or transferable grants"
+            )
         if kind == "assigned" and not assignees:
-            raise HolochainError.generic("Unable to commit capability grant: Assigned grant must have 1 or more assignees")
+            raise HolochainError.generic(
+                "Unable to commit capability grant: Assigned grant must have 1 or more assignees"
+            )
         stored = None if kind == "public" else ([] if kind == "transferable" else list(assignees or []))
         entry = Entry.cap_token_grant(grant_id, stored, functions)
         return self.commit(entry, [], call, validate=False)

@@ -19,7 +19,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..core.crud import CRUD_STATUSES, EntryOptionsError, VersionRecord, latest_entry, parse_entry_options, walk_versions
+from ..core.crud import (
+    CRUD_STATUSES,
+    EntryOptionsError,
+    VersionRecord,
+    latest_entry,
+    parse_entry_options,
+    walk_versions,
+)
 from ..core.entry import Entry, EntryShapeError
 from ..core.errors import HolochainError, RibosomeError, RibosomeErrorCode
 from ..core.header import ChainHeader
@@ -38,7 +45,7 @@ _DEFAULT_TIMEOUT_MS = 60000
 
 
 class Cascade:
-    def __init__(self, instance: "Instance") -> None:
+    def __init__(self, instance: Instance) -> None:
         self.instance = instance
         self.shard = instance.shard
 
@@ -66,8 +73,14 @@ class Cascade:
 
     # -- entries ---------------------------------------------------------------------------
 
-    def lookup(self, address: str, *, with_network: bool = True, timeout_ms: int = _DEFAULT_TIMEOUT_MS,
-               with_headers: bool = True) -> VersionRecord | None:
+    def lookup(
+        self,
+        address: str,
+        *,
+        with_network: bool = True,
+        timeout_ms: int = _DEFAULT_TIMEOUT_MS,
+        with_headers: bool = True,
+    ) -> VersionRecord | None:
         """A version, local first; ``with_headers=False`` may leave a local record's headers out."""
         record = self.shard.record(address, with_headers)
         if record is not None or not with_network:
@@ -80,8 +93,9 @@ class Cascade:
         except EntryOptionsError:
             raise RibosomeError(RibosomeErrorCode.ArgumentDeserializationFailed) from None
         timeout, headers = opts["timeout"], opts["headers"]
-        return walk_versions(lambda a: self.lookup(a, timeout_ms=timeout, with_headers=headers), address,
-                             opts["status_request"], headers)
+        return walk_versions(
+            lambda a: self.lookup(a, timeout_ms=timeout, with_headers=headers), address, opts["status_request"], headers
+        )
 
     def latest_entry(self, address: str) -> Entry | None:
         value = latest_entry(self.get_entry_result(address, None))
@@ -94,8 +108,9 @@ class Cascade:
 
     # -- links -------------------------------------------------------------------------------
 
-    def link_records(self, base: str, link_type: str | None, tag: str | None, options: dict[str, Any],
-                     *, local: bool) -> list[dict[str, Any]]:
+    def link_records(
+        self, base: str, link_type: str | None, tag: str | None, options: dict[str, Any], *, local: bool
+    ) -> list[dict[str, Any]]:
         """``[{address, headers, tag, status, link_add}, …]`` from our shard or the base's holders."""
         if not local and self._online():
             node = self.instance.node
@@ -106,8 +121,7 @@ class Cascade:
                 return _checked_links(answer)
         return self.shard.links(base, link_type, tag, options)
 
-    def get_links(self, base: str, link_type: str | None, tag: str | None, options: Any,
-                  count: bool) -> dict[str, Any]:
+    def get_links(self, base: str, link_type: str | None, tag: str | None, options: Any, count: bool) -> dict[str, Any]:
         try:
             opts = parse_link_options(options)
         except LinkOptionsError:
@@ -116,8 +130,12 @@ class Cascade:
         links = self.link_records(base, link_type, tag, opts, local=local)
         if count:
             return {"count": len(links)}
-        return {"links": [{"address": l["address"], "headers": l["headers"], "tag": l["tag"],
-                           "status": l["status"]} for l in links]}
+        return {
+            "links": [
+                {"address": l["address"], "headers": l["headers"], "tag": l["tag"], "status": l["status"]}
+                for l in links
+            ]
+        }
 
 
 def _checked_record(address: str, raw: Any) -> VersionRecord:
@@ -146,9 +164,14 @@ def _checked_links(answer: Any) -> list[dict[str, Any]]:
         raise HolochainError.generic("a holder answered a links query with no links")
     out = []
     for link in links:
-        if not (isinstance(link, dict) and isinstance(link.get("address"), str) and isinstance(link.get("tag"), str)
-                and link.get("status") in ("live", "deleted") and isinstance(link.get("headers"), list)
-                and isinstance(link.get("link_add"), str)):
+        if not (
+            isinstance(link, dict)
+            and isinstance(link.get("address"), str)
+            and isinstance(link.get("tag"), str)
+            and link.get("status") in ("live", "deleted")
+            and isinstance(link.get("headers"), list)
+            and isinstance(link.get("link_add"), str)
+        ):
             raise HolochainError.generic("a holder answered a links query with a malformed link")
         out.append(link)
     return out

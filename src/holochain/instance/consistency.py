@@ -34,8 +34,11 @@ def _text(value: Any) -> str:
 
 
 def _signal(event: Any, pending: list[Any]) -> dict[str, Any]:
-    return {"signal_type": "Consistency", "event": _text(event),
-            "pending": [{"event": _text(p), "group": "Validators"} for p in pending]}
+    return {
+        "signal_type": "Consistency",
+        "event": _text(event),
+        "pending": [{"event": _text(p), "group": "Validators"} for p in pending],
+    }
 
 
 def _meta_event(entry: Entry, header: ChainHeader) -> Any:

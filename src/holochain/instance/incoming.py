@@ -30,12 +30,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..core import json as cjson
 from ..core.address import address_of
 from ..core.crud import can_delete
-from ..core.dht_ops import DhtOp, DhtOpError, NEVER_PUBLISHED
+from ..core.dht_ops import NEVER_PUBLISHED, DhtOp, DhtOpError
 from ..core.errors import HolochainError
 from ..core.header import ChainHeader
 from ..core.time import now_ns
@@ -79,7 +80,7 @@ def _rejected(why: str) -> str:
 
 
 class Incoming:
-    def __init__(self, instance: "Instance") -> None:
+    def __init__(self, instance: Instance) -> None:
         self.instance = instance
         self.shard = instance.shard
         self._pending: dict[str, _Pending] = {}
@@ -234,11 +235,14 @@ class Incoming:
         node = self.instance.node
         if node is not None and not node.closed:
             try:
-                package = runner.wait_for(node.get_validation_package(header.author, header.address,
-                                                                       _PACKAGE_TIMEOUT))
+                package = runner.wait_for(node.get_validation_package(header.author, header.address, _PACKAGE_TIMEOUT))
             except NetworkError as exc:
-                log.info("%s: author %s cannot give a package (%s); rebuilding it from the DHT",
-                         self.instance.instance_id, header.author, exc)
+                log.info(
+                    "%s: author %s cannot give a package (%s); rebuilding it from the DHT",
+                    self.instance.instance_id,
+                    header.author,
+                    exc,
+                )
                 package = None
             if package is not None:
                 return package

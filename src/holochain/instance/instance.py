@@ -29,7 +29,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from typing import Any, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 from ..core import json as cjson
 from ..core.crypto import AgentKey, PublicKeyError, encode_call_data_for_signing, verify
@@ -207,9 +208,7 @@ class Instance:
         for token, grant in self.chain.grants.items():
             if grant["id"] == PUBLIC_GRANT_ID and grant["assignees"] is None:
                 self.public_token = token
-                self._public_functions = frozenset(
-                    (zome, fn) for zome, fns in grant["functions"].items() for fn in fns
-                )
+                self._public_functions = frozenset((zome, fn) for zome, fns in grant["functions"].items() for fn in fns)
                 return
 
     # -- storage tickets --------------------------------------------------------------
@@ -233,8 +232,9 @@ class Instance:
 
     # -- zome calls --------------------------------------------------------------------
 
-    def _check_call(self, zome: str, function: str, args: Any, token: str | None,
-                    provenance: list[str] | None) -> tuple[Any, CallInfo]:
+    def _check_call(
+        self, zome: str, function: str, args: Any, token: str | None, provenance: list[str] | None
+    ) -> tuple[Any, CallInfo]:
         """``validate_call``: raises :class:`HolochainError` in holochain-rust's kinds."""
         zome_def = self.ribosome.zomes.get(zome)
         if zome_def is None:
@@ -246,9 +246,14 @@ class Instance:
             if self.public_token is None:
                 raise HolochainError.generic("Public token not found: No public CapTokenGrant entry type in chain")
             token = self.public_token
-        call = CallInfo(zome, function, token, provenance,
-                        None if provenance is not None else lambda: self._own_provenance(function, args),
-                        args)
+        call = CallInfo(
+            zome,
+            function,
+            token,
+            provenance,
+            None if provenance is not None else lambda: self._own_provenance(function, args),
+            args,
+        )
         if not self._capability_allows(call, args):
             raise HolochainError.capability_check_failed()
         return fn, call
@@ -382,12 +387,14 @@ class Instance:
     def remove_link(self, base: str, target: str, link_type: str, tag: str, call: CallInfo | None) -> None:
         self.authoring.unlink(base, target, link_type, tag, call)
 
-    def get_links(self, base: str, link_type: str | None, tag: str | None, options: dict[str, Any],
-                  count: bool) -> dict[str, Any]:
+    def get_links(
+        self, base: str, link_type: str | None, tag: str | None, options: dict[str, Any], count: bool
+    ) -> dict[str, Any]:
         return self.cascade.get_links(base, link_type, tag, options, count)
 
-    def commit_capability_grant(self, grant_id: str, cap_type: str, assignees: Any, functions: Any,
-                                call: CallInfo | None) -> str:
+    def commit_capability_grant(
+        self, grant_id: str, cap_type: str, assignees: Any, functions: Any, call: CallInfo | None
+    ) -> str:
         return self.authoring.grant(grant_id, cap_type, assignees, functions, call)
 
     def commit_capability_claim(self, claim_id: str, grantor: str, token: str, call: CallInfo | None) -> str:
@@ -406,7 +413,7 @@ class Instance:
             if row is not None and matches(row.entry_type):
                 selected.append(row)
         start, limit = opts["start"], opts["limit"]
-        selected = selected[start:start + limit] if limit else selected[start:]
+        selected = selected[start : start + limit] if limit else selected[start:]
         if not opts["headers"] and not opts["entries"]:
             return {"Addresses": [row.entry_address for row in selected]}
         headers = [cjson.loads(row.header) for row in selected]
@@ -450,12 +457,14 @@ class Instance:
                 context = _param(params, "context", str)
                 if len(context.encode("utf-8")) != 8:
                     raise KeystoreError("`context` has to be 8 bytes")
-                ks.add_seed_from_seed(_param(params, "src_id", str), _param(params, "dst_id", str), context,
-                                      _param(params, "index", int))
+                ks.add_seed_from_seed(
+                    _param(params, "src_id", str), _param(params, "dst_id", str), context, _param(params, "index", int)
+                )
                 return None
             if method == "add_key_from_seed":
-                return ks.add_key_from_seed(_param(params, "src_id", str), _param(params, "dst_id", str),
-                                            _param(params, "key_type", str))
+                return ks.add_key_from_seed(
+                    _param(params, "src_id", str), _param(params, "dst_id", str), _param(params, "key_type", str)
+                )
             if method == "sign":
                 return ks.sign(_param(params, "src_id", str), _param(params, "payload", str))
             if method == "get_public_key":
@@ -467,14 +476,20 @@ class Instance:
 
     # -- the host's view: calls, messages, signals -----------------------------------------------
 
-    def call_zome(self, handle: str, zome: str, cap_token: str, function: str, args: Any,
-                  caller: CallInfo | None) -> Any:
+    def call_zome(
+        self, handle: str, zome: str, cap_token: str, function: str, args: Any, caller: CallInfo | None
+    ) -> Any:
         """``hdk::call``: this instance (``THIS_INSTANCE``) or a bridge; returns the result JSON."""
         if handle == THIS_INSTANCE:
             args_json = "null" if args is None else cjson.dumps(args)
-            if caller is not None and caller.zome == zome and caller.function == function \
-                    and caller.token == cap_token and caller.provenance[0] == self.agent.address \
-                    and ("null" if caller.args is None else cjson.dumps(caller.args)) == args_json:
+            if (
+                caller is not None
+                and caller.zome == zome
+                and caller.function == function
+                and caller.token == cap_token
+                and caller.provenance[0] == self.agent.address
+                and ("null" if caller.args is None else cjson.dumps(caller.args)) == args_json
+            ):
                 raise RibosomeError(RibosomeErrorCode.RecursiveCallForbidden)
             provenance = [self.agent.address, self.agent.sign(encode_call_data_for_signing(function, args_json))]
             fn, call = self._check_call(zome, function, args, cap_token, provenance)
@@ -485,7 +500,8 @@ class Instance:
         else:
             if self.bridge_call is None:
                 raise HolochainError.generic(
-                    f"Bridge call failed: instance '{self.instance_id}' has no bridge '{handle}'")
+                    f"Bridge call failed: instance '{self.instance_id}' has no bridge '{handle}'"
+                )
             try:
                 result = self.bridge_call(handle, zome, function, args)
             except InstanceError as exc:  # its text is the JSON-RPC error object, as holochain-rust's
@@ -553,9 +569,10 @@ class Instance:
             raise DirectMessageError(f"Error calling receive callback: zome '{zome}' has no receive callback")
         host = CallHost(self, zome, None)
         try:
-            reply = await asyncio.wait_for(runner.run_to_completion(lambda: callback(sender, payload), host),
-                                           _RECEIVE_TIMEOUT)
-        except asyncio.TimeoutError:
+            reply = await asyncio.wait_for(
+                runner.run_to_completion(lambda: callback(sender, payload), host), _RECEIVE_TIMEOUT
+            )
+        except TimeoutError:
             raise DirectMessageError("Error calling receive callback: it did not answer within 60 s") from None
         except runner.ZomeCallTimeout as exc:
             raise DirectMessageError(f"Error calling receive callback: {exc}") from None
@@ -617,4 +634,3 @@ def _param(params: Mapping[str, Any], key: str, kind: type) -> Any:
     if kind is str and not isinstance(value, str):
         raise _ParamError(f"`{key}` is not a valid json string")
     return value
-

@@ -50,7 +50,7 @@ _CURSOR_EVERY = 64  # records; publishing again after a crash is harmless (holde
 
 
 class Publisher:
-    def __init__(self, instance: "Instance") -> None:
+    def __init__(self, instance: Instance) -> None:
         self.instance = instance
         # records before ``cursor`` are handed to the node's outboxes; before ``acked`` every
         # holder is done with them (that is what is stored)
@@ -130,8 +130,9 @@ class Publisher:
                 for record in records:
                     await self._hold_own(record.entry, record.header)
                 ops = [op for record in records for op in self._record_ops(record.entry, record.header)]
-                delivered = node.publish([op.to_json() for op in ops], [op.basis for op in ops],
-                                         [op.hash for op in ops])
+                delivered = node.publish(
+                    [op.to_json() for op in ops], [op.basis for op in ops], [op.hash for op in ops]
+                )
             else:
                 if self._skipped_from is None:
                     self._skipped_from = self.cursor
@@ -149,8 +150,9 @@ class Publisher:
 
     def _record_ops(self, entry: Entry | None, header: ChainHeader) -> list[DhtOp]:
         assert entry is not None
-        return produce_dht_ops(entry, header, public=not self.instance.shard.is_private(entry),
-                               sign=self.instance.agent.sign)
+        return produce_dht_ops(
+            entry, header, public=not self.instance.shard.is_private(entry), sign=self.instance.agent.sign
+        )
 
     async def _hold_own(self, entry: Entry | None, header: ChainHeader) -> None:
         """We hold our own data as a holder too, once validated as any holder validates it."""
@@ -160,13 +162,15 @@ class Publisher:
         shard = instance.shard
         if node.should_hold(node.agent, header.address):
             shard.mark_own_header(header)  # a header-entry is always valid
-        if entry.variant in NEVER_PUBLISHED or shard.is_private(entry) or \
-                not node.should_hold(node.agent, entry.address):
+        if (
+            entry.variant in NEVER_PUBLISHED
+            or shard.is_private(entry)
+            or not node.should_hold(node.agent, entry.address)
+        ):
             return
         status = await instance.incoming.hold_own(DhtOp("Content", entry, header))
         if status != "held":
-            log.info("instance '%s': as a holder we do not hold our own %s: %s",
-                     instance.instance_id, entry, status)
+            log.info("instance '%s': as a holder we do not hold our own %s: %s", instance.instance_id, entry, status)
 
     def save_cursor(self) -> None:
         """Persist the cursor, with the marks of our records validated as a holder (every

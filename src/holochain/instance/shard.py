@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import collections
 import logging
-
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ..core import json as cjson
 from ..core.crud import VersionRecord, strongest_status
@@ -86,8 +86,11 @@ class Shard:
         except (cjson.JSONDecodeError, EntryShapeError):
             entry = None
         if entry is None or entry.address != address:
-            log.error("the stored entry %s is damaged (it no longer hashes to its address); "
-                      "it is not served, and will be fetched from the network if asked for", address)
+            log.error(
+                "the stored entry %s is damaged (it no longer hashes to its address); "
+                "it is not served, and will be fetched from the network if asked for",
+                address,
+            )
             return None
         verified = self._verified
         verified[address] = text
@@ -124,8 +127,9 @@ class Shard:
             status, link = self.crud(address)
             if status is None:
                 return None  # stored (e.g. as a link's data) but not held
-        return VersionRecord(entry.value, entry.entry_type, address, status, link,
-                             self.headers_of(address) if with_headers else [])
+        return VersionRecord(
+            entry.value, entry.entry_type, address, status, link, self.headers_of(address) if with_headers else []
+        )
 
     def holds(self, address: str) -> bool:
         return self.record(address, with_headers=False) is not None
@@ -141,10 +145,10 @@ class Shard:
         rows = []
         for row in self.store.eav(LINKS_OF + base, "link-"):
             if row.attribute.startswith(LINK_ADD):
-                link_type, tag = cjson.loads(row.attribute[len(LINK_ADD):])
+                link_type, tag = cjson.loads(row.attribute[len(LINK_ADD) :])
                 rows.append(LinkRow(row.value, link_type, tag, row.index))
             elif row.attribute.startswith(LINK_REMOVE):
-                remover, link_type, tag = cjson.loads(row.attribute[len(LINK_REMOVE):])
+                remover, link_type, tag = cjson.loads(row.attribute[len(LINK_REMOVE) :])
                 rows.append(LinkRow(row.value, link_type, tag, row.index, remover))
         return rows
 
@@ -160,20 +164,29 @@ class Shard:
         from_ns = None
         if pagination is not None and "Time" in pagination:
             from_ns = parse_iso8601_ns(pagination["Time"]["from_time"])
-        answers = select_links(self.link_rows(base), link_type, tag, options["status_request"], pagination,
-                               options.get("sort_order"), from_ns)
+        answers = select_links(
+            self.link_rows(base),
+            link_type,
+            tag,
+            options["status_request"],
+            pagination,
+            options.get("sort_order"),
+            from_ns,
+        )
         out = []
         for answer in answers:
             target = self.link_target(answer.link_add)
             if target is None:
                 continue
-            out.append({
-                "address": target,
-                "headers": self.headers_of(answer.link_add) if options.get("headers") else [],
-                "tag": answer.tag,
-                "status": answer.status,
-                "link_add": answer.link_add,
-            })
+            out.append(
+                {
+                    "address": target,
+                    "headers": self.headers_of(answer.link_add) if options.get("headers") else [],
+                    "tag": answer.tag,
+                    "status": answer.status,
+                    "link_add": answer.link_add,
+                }
+            )
         return out
 
     def held_ops(self) -> Iterator[Any]:
@@ -188,11 +201,18 @@ class Shard:
         record = self.record(address)
         if record is None or self.is_private(Entry(record.entry)) or not self.dht_held(address):
             return None
-        return {"address": record.address, "entry": record.entry, "entry_type": record.entry_type,
-                "crud_status": record.crud_status, "crud_link": record.crud_link, "headers": record.headers}
+        return {
+            "address": record.address,
+            "entry": record.entry,
+            "entry_type": record.entry_type,
+            "crud_status": record.crud_status,
+            "crud_link": record.crud_link,
+            "headers": record.headers,
+        }
 
-    def answer_links(self, base: str, link_type: str | None, tag: str | None, options: dict[str, Any],
-                     count: bool) -> dict[str, Any] | None:
+    def answer_links(
+        self, base: str, link_type: str | None, tag: str | None, options: dict[str, Any], count: bool
+    ) -> dict[str, Any] | None:
         if not self.holds(base) or not self.dht_held(base):
             return None
         links = self.links(base, link_type, tag, options)
@@ -214,8 +234,14 @@ class Shard:
         elif op.kind == "LinkAdd":
             link = op.link
             self._keep_link_data(entry, header, batch)
-            batch.eav.append(EavRow(LINKS_OF + link["base"], LINK_ADD + cjson.dumps([link["link_type"], link["tag"]]),
-                                    entry.address, parse_iso8601_ns(header.timestamp)))
+            batch.eav.append(
+                EavRow(
+                    LINKS_OF + link["base"],
+                    LINK_ADD + cjson.dumps([link["link_type"], link["tag"]]),
+                    entry.address,
+                    parse_iso8601_ns(header.timestamp),
+                )
+            )
         elif op.kind == "LinkRemove":
             link = op.link
             self._keep_link_data(entry, header, batch)

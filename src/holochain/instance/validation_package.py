@@ -19,7 +19,8 @@ validated.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 from ..core.dna import Dna
 from ..core.header import ChainHeader
@@ -90,8 +91,15 @@ class ValidationPackage(_LazyPackage):
     all of them: at the author, the header being validated is not appended yet).
     """
 
-    def __init__(self, chain: SourceChain, header: ChainHeader, definition: Any, dna: Dna,
-                 custom: str | None = None, upto: int | None = None) -> None:
+    def __init__(
+        self,
+        chain: SourceChain,
+        header: ChainHeader,
+        definition: Any,
+        dna: Dna,
+        custom: str | None = None,
+        upto: int | None = None,
+    ) -> None:
         super().__init__(header, definition, custom)
         self._chain = chain
         self._dna = dna
@@ -107,8 +115,9 @@ class ValidationPackage(_LazyPackage):
         return [r.header.to_json() for r in self._records(False)]
 
     def _entries(self) -> list[dict[str, Any]]:
-        return [r.entry.value for r in self._records(True)
-                if r.entry is not None and public_entry(self._dna, r.entry.value)]
+        return [
+            r.entry.value for r in self._records(True) if r.entry is not None and public_entry(self._dna, r.entry.value)
+        ]
 
 
 class RemoteValidationPackage(_LazyPackage):
@@ -118,8 +127,9 @@ class RemoteValidationPackage(_LazyPackage):
     (either may be ``None``); it may suspend the validator for the network.
     """
 
-    def __init__(self, header: ChainHeader, definition: Any,
-                 load: Callable[[], Mapping[str, Any]], custom: str | None = None) -> None:
+    def __init__(
+        self, header: ChainHeader, definition: Any, load: Callable[[], Mapping[str, Any]], custom: str | None = None
+    ) -> None:
         super().__init__(header, definition, custom)
         self._load = load
         self._loaded: Mapping[str, Any] | None = None

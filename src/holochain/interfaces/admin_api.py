@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -87,7 +88,7 @@ def _port(p: dict[str, Any]) -> int:
     return port
 
 
-def admin_methods(service: "ConductorService") -> dict[str, Method]:
+def admin_methods(service: ConductorService) -> dict[str, Method]:
     """The methods only admin interfaces have."""
     conductor = service.conductor
 
@@ -106,7 +107,8 @@ def admin_methods(service: "ConductorService") -> dict[str, Method]:
         if expected is not None and not isinstance(expected, str):
             raise RpcError(INVALID_PARAMS, f"`{orjson.dumps(expected).decode()}` is not a valid json string")
         dna_hash = conductor.install_dna_from_file(
-            dna_id, path, copy=copy, expected_hash=expected, properties=p.get("properties"), uuid=opt_str(p, "uuid"))
+            dna_id, path, copy=copy, expected_hash=expected, properties=p.get("properties"), uuid=opt_str(p, "uuid")
+        )
         return changed({"success": True, "dna_hash": dna_hash})
 
     def dna_uninstall(params: Any) -> Any:
@@ -140,8 +142,11 @@ def admin_methods(service: "ConductorService") -> dict[str, Method]:
         return [i.summary() for i in conductor.config.instances]
 
     def instance_running(params: Any) -> Any:
-        return [i.summary() for i in conductor.config.instances
-                if (inst := conductor.instances.get(i.id)) is not None and inst.active]
+        return [
+            i.summary()
+            for i in conductor.config.instances
+            if (inst := conductor.instances.get(i.id)) is not None and inst.active
+        ]
 
     def instance_get_meta(params: Any) -> Any:
         p = params_map(params)
@@ -175,8 +180,9 @@ def admin_methods(service: "ConductorService") -> dict[str, Method]:
 
     def interface_add_instance(params: Any) -> Any:
         p = params_map(params)
-        conductor.add_instance_to_interface_config(get_str(p, "interface_id"), get_str(p, "instance_id"),
-                                                   opt_str(p, "alias"))
+        conductor.add_instance_to_interface_config(
+            get_str(p, "interface_id"), get_str(p, "instance_id"), opt_str(p, "alias")
+        )
         return changed()
 
     def interface_remove_instance(params: Any) -> Any:
@@ -223,8 +229,9 @@ def admin_methods(service: "ConductorService") -> dict[str, Method]:
         return changed()
 
     def bridge_list(params: Any) -> Any:
-        return [{"caller_id": b.caller_id, "callee_id": b.callee_id, "handle": b.handle}
-                for b in conductor.config.bridges]
+        return [
+            {"caller_id": b.caller_id, "callee_id": b.callee_id, "handle": b.handle} for b in conductor.config.bridges
+        ]
 
     # -- UI bundles and UI interfaces -------------------------------------------------------
 
@@ -244,8 +251,9 @@ def admin_methods(service: "ConductorService") -> dict[str, Method]:
 
     def ui_interface_add(params: Any) -> Any:
         p = params_map(params)
-        ui = UiInterfaceConfig(id=get_str(p, "id"), port=_port(p), bundle=get_str(p, "bundle"),
-                               dna_interface=opt_str(p, "dna_interface"))
+        ui = UiInterfaceConfig(
+            id=get_str(p, "id"), port=_port(p), bundle=get_str(p, "bundle"), dna_interface=opt_str(p, "dna_interface")
+        )
         conductor.add_ui_interface(ui)
         return changed()
 
@@ -275,9 +283,17 @@ def admin_methods(service: "ConductorService") -> dict[str, Method]:
         return SUCCESS
 
     def ui_interface_list(params: Any) -> Any:
-        return [{"id": u.id, "bundle": u.bundle, "port": u.port, "dna_interface": u.dna_interface,
-                 "reroute_to_root": u.reroute_to_root, "bind_address": u.bind_address}
-                for u in conductor.config.ui_interfaces]
+        return [
+            {
+                "id": u.id,
+                "bundle": u.bundle,
+                "port": u.port,
+                "dna_interface": u.dna_interface,
+                "reroute_to_root": u.reroute_to_root,
+                "bind_address": u.bind_address,
+            }
+            for u in conductor.config.ui_interfaces
+        ]
 
     # -- debug ----------------------------------------------------------------------------
 
@@ -330,7 +346,10 @@ def admin_methods(service: "ConductorService") -> dict[str, Method]:
     }
     lock = service.admin_lock
     return {
-        name: _guard(fn if name.endswith(("/list", "/running", "/get_meta")) or name.startswith("debug/")
-                     else _serialized(fn, lock))
+        name: _guard(
+            fn
+            if name.endswith(("/list", "/running", "/get_meta")) or name.startswith("debug/")
+            else _serialized(fn, lock)
+        )
         for name, fn in table.items()
     }

@@ -9,7 +9,8 @@ there, and only the instances the interface lists.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from ..conductor.conductor import Conductor
 from ..conductor.config import InterfaceConfig
@@ -95,7 +96,9 @@ def make_call_method(conductor: Conductor, exposed: dict[str, str]) -> Method:
             args = {}
         instance_id = exposed.get(name)
         if instance_id is None:
-            raise RpcError(INVALID_PARAMS, f"instance identifier invalid: PublicInstanceIdentifier({rust_debug_str(name)})")
+            raise RpcError(
+                INVALID_PARAMS, f"instance identifier invalid: PublicInstanceIdentifier({rust_debug_str(name)})"
+            )
         token = p.get("token")
         if not isinstance(token, str):
             token = None
@@ -140,4 +143,3 @@ def interface_methods(
     if iface.admin and admin_methods is not None:
         methods.update(admin_methods)
     return methods
-

@@ -29,8 +29,9 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any
 
 import orjson
 
@@ -89,7 +90,7 @@ class Dispatcher:
         self.methods = dict(methods)
         self.max_batch = max_batch
 
-    def handle(self, data: bytes | str) -> bytes | None | Awaitable[bytes | None]:
+    def handle(self, data: bytes | str) -> bytes | Awaitable[bytes | None] | None:
         """Answer one message: reply bytes, ``None`` (no reply), or an awaitable of either."""
         try:
             message = orjson.loads(data)
@@ -104,11 +105,13 @@ class Dispatcher:
             return orjson.dumps(reply)
         return _encode_later(reply)
 
-    def _batch(self, messages: list[Any]) -> bytes | None | Awaitable[bytes | None]:
+    def _batch(self, messages: list[Any]) -> bytes | Awaitable[bytes | None] | None:
         if not messages:
             return orjson.dumps(_error(INVALID_REQUEST, "Invalid request", None))
         if len(messages) > self.max_batch:
-            return orjson.dumps(_error(INVALID_REQUEST, f"Invalid request: a batch may hold at most {self.max_batch} requests", None))
+            return orjson.dumps(
+                _error(INVALID_REQUEST, f"Invalid request: a batch may hold at most {self.max_batch} requests", None)
+            )
         replies = [self._one(m) for m in messages]
         if any(inspect.isawaitable(r) for r in replies):
             return _gather_batch(replies)
@@ -156,8 +159,9 @@ class Dispatcher:
         return {"jsonrpc": "2.0", "result": result, "id": id_}
 
 
-def _finish_future(out: "asyncio.Future[bytes | None]", id_: Any, notification: bool, name: str,
-                   result: "asyncio.Future[Any]") -> None:
+def _finish_future(
+    out: asyncio.Future[bytes | None], id_: Any, notification: bool, name: str, result: asyncio.Future[Any]
+) -> None:
     """``_finish`` as a done-callback: the encoded reply once ``result`` is done."""
     if out.done():
         return

@@ -23,10 +23,11 @@ import asyncio
 import logging
 import socket
 import struct
-from time import perf_counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from time import perf_counter
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -225,7 +226,7 @@ class WebSocketServer(_RpcServer):
         slots = asyncio.Semaphore(self.limits.max_in_flight)
         pending: set[asyncio.Future[Any]] = set()
 
-        def later(fut: "asyncio.Future[Any]") -> None:
+        def later(fut: asyncio.Future[Any]) -> None:
             pending.discard(fut)
             slots.release()
             if fut.cancelled():
@@ -320,7 +321,7 @@ class WebSocketServer(_RpcServer):
     async def _close(ws: web.WebSocketResponse) -> None:
         try:
             await asyncio.wait_for(ws.close(code=WSCloseCode.GOING_AWAY, message=b"interface stopped"), 1.0)
-        except (asyncio.TimeoutError, ConnectionError, RuntimeError):
+        except (TimeoutError, ConnectionError, RuntimeError):
             transport = ws._req.transport if ws._req is not None else None  # type: ignore[attr-defined]
             if transport is not None:
                 transport.abort()
@@ -359,15 +360,19 @@ class HttpServer(_RpcServer):
         if request.method == "OPTIONS":
             return web.Response(status=200, headers={"Allow": "OPTIONS, POST", "Accept": "application/json", **cors})
         if request.method != "POST":
-            return web.Response(status=405, headers=cors,
-                                text="Used HTTP Method is not allowed. POST or OPTIONS is required\n")
+            return web.Response(
+                status=405, headers=cors, text="Used HTTP Method is not allowed. POST or OPTIONS is required\n"
+            )
         origin = request.headers.get("Origin")
         if origin is not None and self.origin_allowed is not None and not self.origin_allowed(origin):
             return web.Response(status=403, text=f"origin {origin} is not allowed on this interface\n")
         content_type = request.headers.get("Content-Type", "").strip().lower()
         if content_type not in _JSON_TYPES:
-            return web.Response(status=415, headers=cors,
-                                text="Supplied content type is not allowed. Content-Type: application/json is required\n")
+            return web.Response(
+                status=415,
+                headers=cors,
+                text="Supplied content type is not allowed. Content-Type: application/json is required\n",
+            )
         if request.content_length is not None and request.content_length > self.limits.max_message_bytes:
             return web.Response(status=413, headers=cors, text="request body size exceeds allowed maximum\n")
         try:
@@ -377,8 +382,9 @@ class HttpServer(_RpcServer):
         try:
             body.decode("utf-8")
         except UnicodeDecodeError as exc:
-            return web.Response(status=400, headers=cors,
-                                text=f"utf-8 encoding error at byte {exc.start} in request body\n")
+            return web.Response(
+                status=400, headers=cors, text=f"utf-8 encoding error at byte {exc.start} in request body\n"
+            )
         out = self.dispatcher().handle(body)
         if out is not None and not isinstance(out, bytes):
             out = await out

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import Callable
+from collections.abc import Callable
 
 from ..conductor.conductor import Conductor, ConductorError
 from ..conductor.config import InterfaceConfig, UiInterfaceConfig
@@ -131,13 +131,26 @@ class ConductorService:
         kind = iface.kind
         if kind == "websocket":
             server: WebSocketServer | HttpServer = WebSocketServer(
-                f"interface '{iface.id}'", port, hosts, dispatcher,
-                limits=self.limits, origin_allowed=self._origin_check(iface))
+                f"interface '{iface.id}'",
+                port,
+                hosts,
+                dispatcher,
+                limits=self.limits,
+                origin_allowed=self._origin_check(iface),
+            )
         elif kind == "http":
-            server = HttpServer(f"interface '{iface.id}'", port, hosts, dispatcher,
-                                limits=self.limits, origin_allowed=self._origin_check(iface))
+            server = HttpServer(
+                f"interface '{iface.id}'",
+                port,
+                hosts,
+                dispatcher,
+                limits=self.limits,
+                origin_allowed=self._origin_check(iface),
+            )
         else:
-            raise ConductorError(f"interface '{iface.id}': driver type `{kind}` is not implemented; use websocket or http")
+            raise ConductorError(
+                f"interface '{iface.id}': driver type `{kind}` is not implemented; use websocket or http"
+            )
         try:
             bound = await server.start()
         except OSError as exc:
@@ -148,8 +161,14 @@ class ConductorService:
             raise
         self.servers[iface.id] = server
         self._rebuild_routes()
-        log.info("interface '%s' (%s%s) listening on %s port %d", iface.id, kind,
-                 ", admin" if iface.admin else "", "/".join(hosts), bound)
+        log.info(
+            "interface '%s' (%s%s) listening on %s port %d",
+            iface.id,
+            kind,
+            ", admin" if iface.admin else "",
+            "/".join(hosts),
+            bound,
+        )
         self.announce(bound_line(iface.id, bound))
         return bound
 
@@ -196,9 +215,15 @@ class ConductorService:
                 described["driver"] = {**described["driver"], "port": port}
             return described
 
-        server = StaticUiServer(f"UI interface '{ui.id}'", ui.port, [ui.bind_address],
-                                self.conductor.resolve(bundle.root_dir), dna_interface,
-                                reroute_to_root=ui.reroute_to_root, limits=self.limits)
+        server = StaticUiServer(
+            f"UI interface '{ui.id}'",
+            ui.port,
+            [ui.bind_address],
+            self.conductor.resolve(bundle.root_dir),
+            dna_interface,
+            reroute_to_root=ui.reroute_to_root,
+            limits=self.limits,
+        )
         try:
             bound = await server.start()
         except OSError as exc:
@@ -234,9 +259,9 @@ class ConductorService:
     def _route_signal(self, instance_id: str, kind: SignalKind, frame: bytes) -> None:
         if kind == "User":
             targets = self._user_routes.get(instance_id, self._admin_routes)
-        elif kind == "Consistency" and self.conductor.config.signals.consistency:
-            targets = self._admin_routes
-        elif kind == "Trace" and self.conductor.config.signals.trace:
+        elif (kind == "Consistency" and self.conductor.config.signals.consistency) or (
+            kind == "Trace" and self.conductor.config.signals.trace
+        ):
             targets = self._admin_routes
         else:
             return

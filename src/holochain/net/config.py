@@ -44,11 +44,23 @@ __all__ = ["network_for_instance", "NetworkConfigError", "shared_memory_network"
 
 log = logging.getLogger(__name__)
 
-_shared: "weakref.WeakValueDictionary[str, Network]" = weakref.WeakValueDictionary()
+_shared: weakref.WeakValueDictionary[str, Network] = weakref.WeakValueDictionary()
 _OFFLINE_TYPES = ("lib3h",)
 _DHT_KEYS = ("redundancy", "gossip_interval_ms", "request_timeout_ms")
-_NATS_KEYS = ("heartbeat_interval_ms", "presence_ttl_ms", "connect_timeout_ms", "user", "password", "token",
-              "credentials", "nkey_seed", "tls_ca_file", "tls_cert_file", "tls_key_file", "tls_hostname")
+_NATS_KEYS = (
+    "heartbeat_interval_ms",
+    "presence_ttl_ms",
+    "connect_timeout_ms",
+    "user",
+    "password",
+    "token",
+    "credentials",
+    "nkey_seed",
+    "tls_ca_file",
+    "tls_cert_file",
+    "tls_key_file",
+    "tls_hostname",
+)
 NETWORK_KEYS = {
     "memory": ("type", "name") + _DHT_KEYS,
     "nats": ("type", "servers") + _DHT_KEYS + _NATS_KEYS,
@@ -60,13 +72,19 @@ class NetworkConfigError(ValueError):
     """A ``[network]`` table this conductor cannot use; the text says why."""
 
 
-def shared_memory_network(name: str, *, redundancy: int = 0, request_timeout: float = 30.0,
-                          gossip_interval: float = 1.0) -> Network:
+def shared_memory_network(
+    name: str, *, redundancy: int = 0, request_timeout: float = 30.0, gossip_interval: float = 1.0
+) -> Network:
     """The process-wide memory network called ``name`` (created on first use)."""
     network = _shared.get(name)
     if network is None:
-        network = Network(MemorySwitchboard(name), redundancy=redundancy, request_timeout=request_timeout,
-                          gossip_interval=gossip_interval, name=name)
+        network = Network(
+            MemorySwitchboard(name),
+            redundancy=redundancy,
+            request_timeout=request_timeout,
+            gossip_interval=gossip_interval,
+            name=name,
+        )
         _shared[name] = network
     elif network.redundancy != redundancy:
         raise NetworkConfigError(
@@ -103,15 +121,14 @@ def _servers(config: dict[str, Any], kind: str) -> list[str]:
     if kind == "sim2h":
         url = _str(config, "sim2h_url")
         if url is None:
-            raise NetworkConfigError("[network] type = \"sim2h\" needs sim2h_url (the relay's URL)")
+            raise NetworkConfigError('[network] type = "sim2h" needs sim2h_url (the relay\'s URL)')
         servers = [url]
     else:
         servers = config.get("servers")
         if isinstance(servers, str):
             servers = [servers]
         if not isinstance(servers, list) or not servers or not all(isinstance(s, str) and s for s in servers):
-            raise NetworkConfigError("[network] servers must list the NATS server URLs, "
-                                     "e.g. [\"nats://127.0.0.1:4222\"]")
+            raise NetworkConfigError('[network] servers must list the NATS server URLs, e.g. ["nats://127.0.0.1:4222"]')
     for url in servers:
         scheme = url.split("://", 1)[0] if "://" in url else ""
         if scheme not in ("nats", "tls", "ws", "wss"):
@@ -125,12 +142,19 @@ def _nats_network(config: dict[str, Any], kind: str) -> Network:
     servers = _servers(config, kind)
     heartbeat = _int(config, "heartbeat_interval_ms", 1000, minimum=10) / 1000
     options = NatsOptions(
-        servers=servers, heartbeat=heartbeat, presence_ttl=_int(config, "presence_ttl_ms", 0) / 1000,
+        servers=servers,
+        heartbeat=heartbeat,
+        presence_ttl=_int(config, "presence_ttl_ms", 0) / 1000,
         connect_timeout=_int(config, "connect_timeout_ms", 2000, minimum=1) / 1000,
-        user=_str(config, "user"), password=_str(config, "password"), token=_str(config, "token"),
-        credentials=_str(config, "credentials"), nkey_seed=_str(config, "nkey_seed"),
-        tls_ca_file=_str(config, "tls_ca_file"), tls_cert_file=_str(config, "tls_cert_file"),
-        tls_key_file=_str(config, "tls_key_file"), tls_hostname=_str(config, "tls_hostname"),
+        user=_str(config, "user"),
+        password=_str(config, "password"),
+        token=_str(config, "token"),
+        credentials=_str(config, "credentials"),
+        nkey_seed=_str(config, "nkey_seed"),
+        tls_ca_file=_str(config, "tls_ca_file"),
+        tls_cert_file=_str(config, "tls_cert_file"),
+        tls_key_file=_str(config, "tls_key_file"),
+        tls_hostname=_str(config, "tls_hostname"),
     )
     if options.ttl <= heartbeat:
         raise NetworkConfigError("[network] presence_ttl_ms must be longer than heartbeat_interval_ms")
@@ -138,8 +162,9 @@ def _nats_network(config: dict[str, Any], kind: str) -> Network:
     return Network(NatsSwitchboard(options, name=name), name=name, owned=True, **_dht_params(config))
 
 
-def network_for_instance(config: dict[str, Any] | None, instance_id: str,
-                         networks: dict[str, Network] | None = None) -> Network:
+def network_for_instance(
+    config: dict[str, Any] | None, instance_id: str, networks: dict[str, Network] | None = None
+) -> Network:
     """The network an instance joins, given the conductor's ``[network]`` table.
 
     ``networks`` is the conductor's own cache: its instances share one
@@ -168,7 +193,9 @@ def network_for_instance(config: dict[str, Any] | None, instance_id: str,
     if kind in _OFFLINE_TYPES:
         log.warning(
             "instance '%s': [network] type = %r is holochain-rust's networking, which this conductor "
-            "does not speak; the instance runs offline (alone on its own network)", instance_id, kind
+            "does not speak; the instance runs offline (alone on its own network)",
+            instance_id,
+            kind,
         )
         return Network.private()
-    raise NetworkConfigError(f"[network] type {kind!r} is not supported; use \"nats\", \"sim2h\" or \"memory\"")
+    raise NetworkConfigError(f'[network] type {kind!r} is not supported; use "nats", "sim2h" or "memory"')

@@ -46,7 +46,8 @@ import contextlib
 import itertools
 import logging
 import random
-from typing import Any, Iterable, Iterator, Protocol
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol
 
 from ..core import json as cjson
 from ..core.address import address_of
@@ -57,8 +58,17 @@ from .memory import MemorySwitchboard
 from .switchboard import NetworkError, RequestTimeout, Switchboard, Unreachable
 from .wire import EnvelopeError, open_envelope, seal_envelope
 
-__all__ = ["Network", "DhtNode", "NodeHandler", "DirectMessageError", "settle", "HELD", "PENDING", "REJECTED",
-           "DROPPED"]
+__all__ = [
+    "Network",
+    "DhtNode",
+    "NodeHandler",
+    "DirectMessageError",
+    "settle",
+    "HELD",
+    "PENDING",
+    "REJECTED",
+    "DROPPED",
+]
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +144,16 @@ class Network:
     closes it in :meth:`close`.
     """
 
-    def __init__(self, switchboard: Switchboard, *, redundancy: int = 0, request_timeout: float = 30.0,
-                 gossip_interval: float = 1.0, name: str | None = None, owned: bool = False) -> None:
+    def __init__(
+        self,
+        switchboard: Switchboard,
+        *,
+        redundancy: int = 0,
+        request_timeout: float = 30.0,
+        gossip_interval: float = 1.0,
+        name: str | None = None,
+        owned: bool = False,
+    ) -> None:
         self.switchboard = switchboard
         self.redundancy = max(0, int(redundancy))
         self.request_timeout = request_timeout
@@ -146,14 +164,14 @@ class Network:
         self.nodes: set[DhtNode] = set()
 
     @classmethod
-    def private(cls) -> "Network":
+    def private(cls) -> Network:
         """A network of one: holochain-rust's default when no ``[network]`` is configured."""
         name = f"private-{next(_private_names)}"
         network = cls(MemorySwitchboard(name), name=name, gossip_interval=0.0)
         network.is_private = True
         return network
 
-    async def join(self, space: str, key: AgentKey, handler: NodeHandler) -> "DhtNode":
+    async def join(self, space: str, key: AgentKey, handler: NodeHandler) -> DhtNode:
         node = DhtNode(self, space, key, handler)
         self.nodes.add(node)
         try:
@@ -164,7 +182,7 @@ class Network:
         node.start()
         return node
 
-    def busy_nodes(self) -> list["DhtNode"]:
+    def busy_nodes(self) -> list[DhtNode]:
         return [n for n in self.nodes if n.busy]
 
     @property
@@ -206,16 +224,15 @@ async def settle(networks: Iterable[Network], timeout: float = 30.0) -> None:
         if remaining <= 0:
             names = ", ".join(sorted({n.network.name for n in busy}))
             raise TimeoutError(
-                f"network '{names}' did not settle within {timeout:g}s: "
-                + "; ".join(n.describe_work() for n in busy)
+                f"network '{names}' did not settle within {timeout:g}s: " + "; ".join(n.describe_work() for n in busy)
             )
         try:
             await asyncio.wait_for(busy[0].idle.wait(), remaining)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             continue
 
 
-def _remember(cache: "collections.OrderedDict[Any, None]", key: Any) -> None:
+def _remember(cache: collections.OrderedDict[Any, None], key: Any) -> None:
     cache[key] = None
     cache.move_to_end(key)
     while len(cache) > _REMEMBERED:
@@ -296,13 +313,13 @@ class DhtNode:
         parts = ", ".join(f"{n} {w}" for w, n in sorted(self._work.items()))
         return f"{self.agent[:12]}… in {self.space[:12]}… has {parts or 'nothing'} outstanding"
 
-    def spawn(self, what: str, coro: Any) -> "asyncio.Task[Any]":
+    def spawn(self, what: str, coro: Any) -> asyncio.Task[Any]:
         """Run ``coro`` as a task counted as outstanding work until it ends."""
         self.begin(what)
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
 
-        def done(t: "asyncio.Task[Any]") -> None:
+        def done(t: asyncio.Task[Any]) -> None:
             self._tasks.discard(t)
             self.end(what)
             if not t.cancelled() and t.exception() is not None:
@@ -401,8 +418,14 @@ class DhtNode:
                 why = "differences left after its rounds"
             except NetworkError as exc:
                 why = str(exc)
-            log.info("%s: syncing with %s failed (%s); attempt %d of %d", self.agent[:12], agent[:12], why,
-                     attempt + 1, _NEWCOMER_ATTEMPTS)
+            log.info(
+                "%s: syncing with %s failed (%s); attempt %d of %d",
+                self.agent[:12],
+                agent[:12],
+                why,
+                attempt + 1,
+                _NEWCOMER_ATTEMPTS,
+            )
             await asyncio.sleep(delay)
             delay = min(delay * 3, 5.0)
 
@@ -423,7 +446,7 @@ class DhtNode:
 
     # -- publishing ----------------------------------------------------------------------------
 
-    def publish(self, ops: list[Any], bases: list[str], hashes: list[str] | None = None) -> "asyncio.Future[None]":
+    def publish(self, ops: list[Any], bases: list[str], hashes: list[str] | None = None) -> asyncio.Future[None]:
         """Queue each op (JSON) for the holders of its basis; resolves once every holder is done with it.
 
         ``bases[i]`` is the basis address of ``ops[i]`` (``hashes[i]`` its
@@ -444,13 +467,13 @@ class DhtNode:
             self._outbox(holder).extend(holder_ops, batch)
         return batch.future
 
-    def _outbox(self, holder: str) -> "_Outbox":
+    def _outbox(self, holder: str) -> _Outbox:
         outbox = self._outboxes.get(holder)
         if outbox is None:
             outbox = self._outboxes[holder] = _Outbox(self, holder)
         return outbox
 
-    def _await_receipt(self, holder: str, op_hash: str, item: "_Item") -> None:
+    def _await_receipt(self, holder: str, op_hash: str, item: _Item) -> None:
         early = self._early.pop((holder, op_hash), None)
         if early is not None:  # the holder settled it before its "pending" answer reached us
             item.finish(early)
@@ -493,8 +516,12 @@ class DhtNode:
 
     def _note_results(self, results: list[list[str]], holder: str | None) -> None:
         for result in results:
-            if isinstance(result, list) and len(result) == 2 and isinstance(result[1], str) \
-                    and result[1].startswith(REJECTED):
+            if (
+                isinstance(result, list)
+                and len(result) == 2
+                and isinstance(result[1], str)
+                and result[1].startswith(REJECTED)
+            ):
                 if holder is None:
                     _remember(self._refused, result[0])
                 else:
@@ -572,15 +599,22 @@ class DhtNode:
                 raise TypeError("items must be a list")
             their: dict[str, str] = {}
             for item in listed:
-                if not (isinstance(item, list) and len(item) == 3 and isinstance(item[0], str)
-                        and isinstance(item[1], str) and isinstance(item[2], int)):
+                if not (
+                    isinstance(item, list)
+                    and len(item) == 3
+                    and isinstance(item[0], str)
+                    and isinstance(item[1], str)
+                    and isinstance(item[2], int)
+                ):
                     raise TypeError(f"malformed gossip item {item!r}")
                 if scope.admits(item[2], item[1]):
                     their[item[0]] = item[1]
             own = [h for h, _, _ in self.index.listing(scope, [tuple(r) for r in leaves], _LIST_LIMIT)]
-            lacking = [(h, a) for h, a in their.items()
-                       if h not in self.index and a != self.agent and h not in self._refused
-                       and not self.handler.has_op(h)]
+            lacking = [
+                (h, a)
+                for h, a in their.items()
+                if h not in self.index and a != self.agent and h not in self._refused and not self.handler.has_op(h)
+            ]
             pushed = 0
             complete = len(listed) < _LIST_LIMIT and len(own) < _LIST_LIMIT
             if len(listed) < _LIST_LIMIT:  # a complete list: what it lacks, we can tell
@@ -602,8 +636,9 @@ class DhtNode:
             if not work:
                 break
             batch, later = work[:SLICES], work[SLICES:]
-            reply = await self.request(peer, "gossip_digest", {"scope": scope.to_json(), "ranges": batch,
-                                                               "slices": SLICES}, timeout)
+            reply = await self.request(
+                peer, "gossip_digest", {"scope": scope.to_json(), "ranges": batch, "slices": SLICES}, timeout
+            )
             digests = reply["digests"]
             if not isinstance(digests, list) or len(digests) != len(batch):
                 raise TypeError("one digest per range expected")
@@ -618,8 +653,12 @@ class DhtNode:
                     sub_lo, sub_hi = slice_bounds(lo, hi, SLICES, i)
                     if sub_lo >= sub_hi:
                         continue
-                    count = max(cell[0], their_cell[0] if isinstance(their_cell, list) and their_cell
-                                and isinstance(their_cell[0], int) else 0)
+                    count = max(
+                        cell[0],
+                        their_cell[0]
+                        if isinstance(their_cell, list) and their_cell and isinstance(their_cell[0], int)
+                        else 0,
+                    )
                     if count <= _LEAF_ITEMS or sub_hi - sub_lo <= SLICES or depth == _GOSSIP_DEPTH - 1:
                         if expected + count > _LIST_LIMIT and leaves:
                             return leaves, True  # the rest waits for the next round
@@ -666,14 +705,14 @@ class DhtNode:
         received = 0
         missing: list[str] = []
         for start in range(0, len(hashes), _FETCH_CHUNK):
-            chunk = hashes[start:start + _FETCH_CHUNK]
+            chunk = hashes[start : start + _FETCH_CHUNK]
             try:
                 reply = await self.request(source, "gossip_fetch", {"hashes": chunk}, timeout)
             except NetworkError as exc:
                 log.debug("%s: fetching from %s failed: %s", self.agent[:12], source[:12], exc)
                 return received, missing + hashes[start:]
             ops = reply.get("ops") if isinstance(reply, dict) else None
-            ops = ops[:len(chunk)] if isinstance(ops, list) else []
+            ops = ops[: len(chunk)] if isinstance(ops, list) else []
             results = await self.handler.hold_ops(ops, source) if ops else []
             self._note_results(results, None)
             got = {r[0] for r in results if isinstance(r, list) and r}
@@ -701,10 +740,11 @@ class DhtNode:
                     if timed_out and not answered:
                         raise RequestTimeout(f"no holder of {basis} answered within {timeout:g}s")
                     return None
-                wave = candidates[start:start + _QUERY_FANOUT]
+                wave = candidates[start : start + _QUERY_FANOUT]
                 each = min(remaining, self.network.request_timeout)
-                replies = await asyncio.gather(*(self.request(c, kind, body, each) for c in wave),
-                                               return_exceptions=True)
+                replies = await asyncio.gather(
+                    *(self.request(c, kind, body, each) for c in wave), return_exceptions=True
+                )
                 for candidate, reply in zip(wave, replies):
                     if isinstance(reply, RequestTimeout):
                         timed_out = True
@@ -727,13 +767,23 @@ class DhtNode:
 
     async def get_entry(self, address: str, timeout: float) -> dict[str, Any] | None:
         """The record a holder keeps for ``address`` (see ``answer_entry``), or ``None``."""
-        return await self._ask_holders(address, "get_entry", {"address": address}, timeout,
-                                       lambda reply: reply.get("record") if isinstance(reply, dict) else None)
+        return await self._ask_holders(
+            address,
+            "get_entry",
+            {"address": address},
+            timeout,
+            lambda reply: reply.get("record") if isinstance(reply, dict) else None,
+        )
 
     async def get_links(self, base: str, query: dict[str, Any], timeout: float) -> dict[str, Any] | None:
         """A holder's answer for links on ``base``; ``None`` if no holder holds the base."""
-        return await self._ask_holders(base, "get_links", {"base": base, "query": query}, timeout,
-                                       lambda reply: reply.get("answer") if isinstance(reply, dict) else None)
+        return await self._ask_holders(
+            base,
+            "get_links",
+            {"base": base, "query": query},
+            timeout,
+            lambda reply: reply.get("answer") if isinstance(reply, dict) else None,
+        )
 
     async def send_direct(self, to: str, zome: str, payload: str, timeout: float) -> str:
         if to == self.agent:
@@ -782,9 +832,14 @@ class DhtNode:
             sealed = seal_envelope(self.key, self.space, frm, kind, reply)
             limit = self.network.switchboard.max_message_bytes
             if len(sealed) > limit:
-                return seal_envelope(self.key, self.space, frm, "error",
-                                     f"the answer to {kind} ({len(sealed)} bytes) exceeds what network "
-                                     f"'{self.network.name}' carries ({limit} bytes)")
+                return seal_envelope(
+                    self.key,
+                    self.space,
+                    frm,
+                    "error",
+                    f"the answer to {kind} ({len(sealed)} bytes) exceeds what network "
+                    f"'{self.network.name}' carries ({limit} bytes)",
+                )
             return sealed
 
     async def _dispatch(self, frm: str, kind: str, body: Any) -> Any:
@@ -835,9 +890,17 @@ class DhtNode:
             except ScopeError as exc:
                 raise ValueError(str(exc)) from None
             ranges = body["ranges"]
-            if not isinstance(ranges, list) or len(ranges) > SLICES or not all(
-                    isinstance(r, list) and len(r) == 2 and all(isinstance(v, int) for v in r)
-                    and 0 <= r[0] < r[1] <= RING for r in ranges):
+            if (
+                not isinstance(ranges, list)
+                or len(ranges) > SLICES
+                or not all(
+                    isinstance(r, list)
+                    and len(r) == 2
+                    and all(isinstance(v, int) for v in r)
+                    and 0 <= r[0] < r[1] <= RING
+                    for r in ranges
+                )
+            ):
                 raise ValueError(f"ranges must be at most {SLICES} [lo, hi) pairs on the ring")
             self._refresh_authored()
             if kind == "gossip_list":
@@ -848,8 +911,11 @@ class DhtNode:
             return {"digests": [self.index.digest(scope, lo, hi, slices) for lo, hi in ranges]}
         if kind == "gossip_fetch":
             hashes = body["hashes"]
-            if not isinstance(hashes, list) or len(hashes) > 4 * _FETCH_CHUNK or \
-                    not all(isinstance(h, str) for h in hashes):
+            if (
+                not isinstance(hashes, list)
+                or len(hashes) > 4 * _FETCH_CHUNK
+                or not all(isinstance(h, str) for h in hashes)
+            ):
                 raise ValueError(f"hashes must be a list of at most {4 * _FETCH_CHUNK} strings")
             self._refresh_authored()
             budget = self.network.switchboard.max_message_bytes // 2
@@ -938,8 +1004,12 @@ class _Outbox:
             self._pop().finish("outbox full")
             dropped += 1
         if dropped:
-            log.error("%s: outbox to %s is full; gave up %d ops (gossip brings them later)",
-                      self.node.agent[:12], self.holder, dropped)
+            log.error(
+                "%s: outbox to %s is full; gave up %d ops (gossip brings them later)",
+                self.node.agent[:12],
+                self.holder,
+                dropped,
+            )
         if self.worker is None or self.worker.done():
             self.worker = asyncio.ensure_future(self._run())
             self.node._tasks.add(self.worker)
@@ -975,8 +1045,14 @@ class _Outbox:
             chunk = self._chunk()
             results: list[Any] | None = None
             if len(chunk) == 1 and chunk[0].size > budget:
-                log.error("%s: an op of %d bytes is larger than network '%s' carries (%d); not sent to %s",
-                          node.agent[:12], chunk[0].size, node.network.name, budget, self.holder)
+                log.error(
+                    "%s: an op of %d bytes is larger than network '%s' carries (%d); not sent to %s",
+                    node.agent[:12],
+                    chunk[0].size,
+                    node.network.name,
+                    budget,
+                    self.holder,
+                )
             else:
                 give_up = loop.time() + _RETRY_GIVE_UP
                 delay = _RETRY_FIRST
@@ -985,20 +1061,31 @@ class _Outbox:
                         self.abandon("holder left")  # whoever holds for it now gets the data by gossip
                         return
                     try:
-                        reply = await node.request(self.holder, "hold", {"ops": [i.op for i in chunk]},
-                                                   node.network.request_timeout)
+                        reply = await node.request(
+                            self.holder, "hold", {"ops": [i.op for i in chunk]}, node.network.request_timeout
+                        )
                         results = reply["results"]
                         if not isinstance(results, list) or len(results) != len(chunk):
                             raise NetworkError("the answer does not list every op")
                         break
                     except (NetworkError, KeyError, TypeError) as exc:
                         if loop.time() + delay > give_up:
-                            log.error("%s: giving up publishing %d ops to %s: %s", node.agent[:12], len(chunk),
-                                      self.holder, exc)
+                            log.error(
+                                "%s: giving up publishing %d ops to %s: %s",
+                                node.agent[:12],
+                                len(chunk),
+                                self.holder,
+                                exc,
+                            )
                             results = None
                             break
-                        log.debug("%s: publishing to %s failed (%s); retrying in %.2fs", node.agent[:12],
-                                  self.holder, exc, delay)
+                        log.debug(
+                            "%s: publishing to %s failed (%s); retrying in %.2fs",
+                            node.agent[:12],
+                            self.holder,
+                            exc,
+                            delay,
+                        )
                         await asyncio.sleep(delay)
                         delay = min(delay * 2, _RETRY_MAX)
             for item in chunk:  # what left the queue while we waited (the holder left, the outbox overflowed) is gone

@@ -15,7 +15,8 @@ Pure data, no I/O: :mod:`holochain.net.dht` drives the rounds.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .location import FULL_RING, RING, Ranges, in_ranges
 
@@ -46,9 +47,12 @@ def _ranges(value: Any, what: str) -> Ranges:
         raise ScopeError(f"{what} must be a list of at most {_MAX_RANGES} ranges")
     out = []
     for item in value:
-        if not (isinstance(item, list) and len(item) == 2 and all(isinstance(v, int) and not isinstance(v, bool)
-                                                                  for v in item)
-                and 0 <= item[0] < item[1] <= RING):
+        if not (
+            isinstance(item, list)
+            and len(item) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in item)
+            and 0 <= item[0] < item[1] <= RING
+        ):
             raise ScopeError(f"{what} holds a malformed range: {item!r}")
         out.append((item[0], item[1]))
     return out
@@ -73,19 +77,32 @@ class Scope:
         return not self.both and not self.arc_a and not self.arc_b
 
     def admits(self, loc: int, author: str) -> bool:
-        return in_ranges(loc, self.both) or (author == self.a and in_ranges(loc, self.arc_b)) \
+        return (
+            in_ranges(loc, self.both)
+            or (author == self.a and in_ranges(loc, self.arc_b))
             or (author == self.b and in_ranges(loc, self.arc_a))
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"both": [list(r) for r in self.both], "a": self.a, "arc_a": [list(r) for r in self.arc_a],
-                "b": self.b, "arc_b": [list(r) for r in self.arc_b]}
+        return {
+            "both": [list(r) for r in self.both],
+            "a": self.a,
+            "arc_a": [list(r) for r in self.arc_a],
+            "b": self.b,
+            "arc_b": [list(r) for r in self.arc_b],
+        }
 
     @classmethod
-    def from_json(cls, value: Any) -> "Scope":
+    def from_json(cls, value: Any) -> Scope:
         if not isinstance(value, dict) or not isinstance(value.get("a"), str) or not isinstance(value.get("b"), str):
             raise ScopeError("a gossip scope names agents a and b")
-        return cls(_ranges(value.get("both"), "both"), value["a"], _ranges(value.get("arc_a"), "arc_a"),
-                   value["b"], _ranges(value.get("arc_b"), "arc_b"))
+        return cls(
+            _ranges(value.get("both"), "both"),
+            value["a"],
+            _ranges(value.get("arc_a"), "arc_a"),
+            value["b"],
+            _ranges(value.get("arc_b"), "arc_b"),
+        )
 
 
 class GossipIndex:

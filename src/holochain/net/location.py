@@ -19,7 +19,17 @@ from functools import lru_cache
 
 from ..core import hcid
 
-__all__ = ["location", "holders_for", "holding_arcs", "intersect", "subtract", "in_ranges", "Ranges", "FULL_RING", "RING"]
+__all__ = [
+    "location",
+    "holders_for",
+    "holding_arcs",
+    "intersect",
+    "subtract",
+    "in_ranges",
+    "Ranges",
+    "FULL_RING",
+    "RING",
+]
 
 RING = 1 << 32
 

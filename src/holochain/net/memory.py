@@ -127,8 +127,13 @@ class MemorySwitchboard:
         return any(sender in g and to in g for g in self._groups)
 
     def _view_pairs(self) -> set[tuple[str, str, str]]:
-        return {(space, a, b) for space, members in self._spaces.items() for a in members for b in members
-                if a != b and self._reachable(a, b)}
+        return {
+            (space, a, b)
+            for space, members in self._spaces.items()
+            for a in members
+            for b in members
+            if a != b and self._reachable(a, b)
+        }
 
     def _announce(self, before: set[tuple[str, str, str]]) -> None:
         """Tell each member who it stopped and started seeing."""
@@ -162,7 +167,7 @@ class MemorySwitchboard:
             self._deliver(inbox, sender, data)
         try:
             reply = await asyncio.wait_for(asyncio.shield(task), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise RequestTimeout(f"no reply from {to} within {timeout:g}s") from None
         if lost:  # the recipient acted on it; its reply is lost
             await asyncio.sleep(max(0.0, deadline - loop.time()))
@@ -171,13 +176,13 @@ class MemorySwitchboard:
             raise TypeError("an inbox must reply with bytes")
         return reply
 
-    def _deliver(self, inbox: Inbox, sender: str, data: bytes) -> "asyncio.Task[bytes]":
+    def _deliver(self, inbox: Inbox, sender: str, data: bytes) -> asyncio.Task[bytes]:
         task = asyncio.ensure_future(inbox.on_message(sender, data))
         self._tasks.add(task)
         task.add_done_callback(self._finished)
         return task
 
-    def _finished(self, task: "asyncio.Task[bytes]") -> None:
+    def _finished(self, task: asyncio.Task[bytes]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("memory network '%s': an inbox failed: %r", self.name, task.exception())

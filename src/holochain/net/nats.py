@@ -166,17 +166,22 @@ class NatsSwitchboard:
             self._runner = asyncio.ensure_future(self._run())
             self._runner.add_done_callback(self._runner_done)
 
-    def _runner_done(self, task: "asyncio.Task[None]") -> None:
+    def _runner_done(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
-            log.error("network '%s' stopped: %s: %s", self.name, type(task.exception()).__name__,
-                      task.exception(), exc_info=task.exception())
+            log.error(
+                "network '%s' stopped: %s: %s",
+                self.name,
+                type(task.exception()).__name__,
+                task.exception(),
+                exc_info=task.exception(),
+            )
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
 
-    def _task_done(self, task: "asyncio.Task[Any]") -> None:
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("network '%s': %r", self.name, task.exception(), exc_info=task.exception())
@@ -186,15 +191,28 @@ class NatsSwitchboard:
 
         opts = self.options
         kwargs: dict[str, Any] = dict(
-            servers=opts.servers, name=f"holochain-py {self.name}", allow_reconnect=True,
-            max_reconnect_attempts=-1, reconnect_time_wait=opts.reconnect_wait,
-            connect_timeout=opts.connect_timeout, ping_interval=max(2, int(opts.heartbeat * 4)),
-            max_outstanding_pings=2, error_cb=self._on_error, disconnected_cb=self._on_disconnected,
-            reconnected_cb=self._on_reconnected, closed_cb=self._on_closed,
+            servers=opts.servers,
+            name=f"holochain-py {self.name}",
+            allow_reconnect=True,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=opts.reconnect_wait,
+            connect_timeout=opts.connect_timeout,
+            ping_interval=max(2, int(opts.heartbeat * 4)),
+            max_outstanding_pings=2,
+            error_cb=self._on_error,
+            disconnected_cb=self._on_disconnected,
+            reconnected_cb=self._on_reconnected,
+            closed_cb=self._on_closed,
         )
-        for key, value in (("user", opts.user), ("password", opts.password), ("token", opts.token),
-                           ("user_credentials", opts.credentials), ("nkeys_seed", opts.nkey_seed),
-                           ("tls", opts.tls_context()), ("tls_hostname", opts.tls_hostname)):
+        for key, value in (
+            ("user", opts.user),
+            ("password", opts.password),
+            ("token", opts.token),
+            ("user_credentials", opts.credentials),
+            ("nkeys_seed", opts.nkey_seed),
+            ("tls", opts.tls_context()),
+            ("tls_hostname", opts.tls_hostname),
+        ):
             if value is not None:
                 kwargs[key] = value
         kwargs.update(opts.extra)
@@ -259,7 +277,7 @@ class NatsSwitchboard:
         if nc is not None and not nc.is_closed:
             try:
                 await asyncio.wait_for(nc.close(), 5)
-            except (asyncio.TimeoutError, OSError) as exc:
+            except (TimeoutError, OSError) as exc:
                 log.warning("network '%s': closing the connection: %s", self.name, exc)
 
     # -- membership ------------------------------------------------------------------------------
@@ -318,12 +336,14 @@ class NatsSwitchboard:
     async def _subscribe_space(self, space: _Space) -> None:
         nc = self._nc
         if space.presence_sub is None:
-            space.presence_sub = await nc.subscribe(space.presence_subject,
-                                                    cb=functools.partial(self._on_presence, space))
+            space.presence_sub = await nc.subscribe(
+                space.presence_subject, cb=functools.partial(self._on_presence, space)
+            )
         for agent in list(space.local):
             if agent not in space.inbox_subs:
                 space.inbox_subs[agent] = await nc.subscribe(
-                    space.agent_subject(agent), cb=functools.partial(self._on_request, space, agent))
+                    space.agent_subject(agent), cb=functools.partial(self._on_request, space, agent)
+                )
 
     def _presence_text(self, space: str, agent: str, event: str, inc: str, seq: int) -> str:
         return cjson.dumps({"space": space, "agent": agent, "event": event, "inc": inc, "seq": seq})
@@ -334,8 +354,7 @@ class NatsSwitchboard:
             return
         self._seq += 1
         text = self._presence_text(space.space, agent, event, self._incarnation, self._seq)
-        message = {"agent": agent, "event": event, "inc": self._incarnation, "seq": self._seq,
-                   "sig": inbox.sign(text)}
+        message = {"agent": agent, "event": event, "inc": self._incarnation, "seq": self._seq, "sig": inbox.sign(text)}
         try:
             await nc.publish(space.presence_subject, cjson.dumps_bytes(message))
         except _relay_errors() as exc:
@@ -351,18 +370,26 @@ class NatsSwitchboard:
             return
         try:
             value = cjson.loads(msg.data)
-            agent, event, inc, seq, sig = (value["agent"], value["event"], value["inc"], value["seq"],
-                                           value["sig"])
-            if not (isinstance(agent, str) and event in ("hello", "beat", "bye") and isinstance(inc, str)
-                    and isinstance(seq, int) and isinstance(sig, str)):
+            agent, event, inc, seq, sig = (value["agent"], value["event"], value["inc"], value["seq"], value["sig"])
+            if not (
+                isinstance(agent, str)
+                and event in ("hello", "beat", "bye")
+                and isinstance(inc, str)
+                and isinstance(seq, int)
+                and isinstance(sig, str)
+            ):
                 raise ValueError("malformed")
         except (cjson.JSONDecodeError, KeyError, TypeError, ValueError):
             log.debug("network '%s': ignored a malformed presence message", self.name)
             return
         if agent in space.local:
             if inc != self._incarnation:
-                log.warning("network '%s': agent %s is also joined to space %s from another conductor",
-                            self.name, agent, space.space)
+                log.warning(
+                    "network '%s': agent %s is also joined to space %s from another conductor",
+                    self.name,
+                    agent,
+                    space.space,
+                )
             return
         try:
             genuine = verify(agent, sig, self._presence_text(space.space, agent, event, inc, seq))
@@ -384,8 +411,9 @@ class NatsSwitchboard:
         if peer is None and space.expired.get(agent, ("", -1))[0] == inc and seq <= space.expired[agent][1]:
             return  # a replay of what it said before it left
         if peer is None and len(space.remote) >= _MAX_REMOTE:
-            log.warning("network '%s': space %s already has %d agents; ignoring %s", self.name, space.space,
-                        _MAX_REMOTE, agent)
+            log.warning(
+                "network '%s': space %s already has %d agents; ignoring %s", self.name, space.space, _MAX_REMOTE, agent
+            )
             return
         space.remote[agent] = _Peer(inc, seq, now)
         if peer is None:
@@ -410,8 +438,12 @@ class NatsSwitchboard:
         for space in list(self._spaces.values()):
             for agent, peer in list(space.remote.items()):
                 if now - peer.seen > ttl:
-                    log.info("network '%s': %s has not been heard from for %.1fs: gone", self.name, agent[:12],
-                             now - peer.seen)
+                    log.info(
+                        "network '%s': %s has not been heard from for %.1fs: gone",
+                        self.name,
+                        agent[:12],
+                        now - peer.seen,
+                    )
                     self._drop(space, agent, peer)
 
     # -- requests --------------------------------------------------------------------------------
@@ -429,13 +461,15 @@ class NatsSwitchboard:
             task.add_done_callback(self._task_done)
             try:
                 return await asyncio.wait_for(asyncio.shield(task), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise RequestTimeout(f"no reply from {to} within {timeout:g}s") from None
         if to not in space.remote:
             raise Unreachable(f"agent {to} is not in space {space_id} on network '{self.name}'")
         if len(data) > self.max_message_bytes:
-            raise NetworkError(f"a message of {len(data)} bytes exceeds the relay's limit of "
-                               f"{self.max_message_bytes} (the server's max_payload)")
+            raise NetworkError(
+                f"a message of {len(data)} bytes exceeds the relay's limit of "
+                f"{self.max_message_bytes} (the server's max_payload)"
+            )
         import nats.errors
 
         loop = asyncio.get_running_loop()
@@ -443,29 +477,36 @@ class NatsSwitchboard:
         if not self.connected:  # failing over: wait for the connection, within the time allowed
             try:
                 await asyncio.wait_for(self._connected.wait(), timeout)
-            except asyncio.TimeoutError:
-                raise RequestTimeout(f"not connected to the relay of network '{self.name}' "
-                                     f"within {timeout:g}s") from None
+            except TimeoutError:
+                raise RequestTimeout(
+                    f"not connected to the relay of network '{self.name}' within {timeout:g}s"
+                ) from None
         nc = self._nc
         if nc is None:
             raise Unreachable(f"network '{self.name}' is closed")
         try:
-            msg = await nc.request(space.agent_subject(to), data, timeout=max(0.001, deadline - loop.time()),
-                                   headers={_FROM: sender})
+            msg = await nc.request(
+                space.agent_subject(to), data, timeout=max(0.001, deadline - loop.time()), headers={_FROM: sender}
+            )
         except nats.errors.NoRespondersError:
             raise Unreachable(f"agent {to} is not subscribed on network '{self.name}'") from None
         except nats.errors.TimeoutError:
             raise RequestTimeout(f"no reply from {to} within {timeout:g}s") from None
-        except (nats.errors.ConnectionClosedError, nats.errors.ConnectionReconnectingError,
-                nats.errors.OutboundBufferLimitError, nats.errors.MaxPayloadError) as exc:
+        except (
+            nats.errors.ConnectionClosedError,
+            nats.errors.ConnectionReconnectingError,
+            nats.errors.OutboundBufferLimitError,
+            nats.errors.MaxPayloadError,
+        ) as exc:
             raise NetworkError(f"network '{self.name}': {type(exc).__name__}: {exc}") from None
         return msg.data
 
     async def _on_request(self, space: _Space, agent: str, msg: Any) -> None:
         # answered in its own task: one slow request never holds up the others
         if self._inbound >= _MAX_INBOUND:
-            log.warning("network '%s': %d requests are being answered; dropped one for %s", self.name,
-                        self._inbound, agent[:12])
+            log.warning(
+                "network '%s': %d requests are being answered; dropped one for %s", self.name, self._inbound, agent[:12]
+            )
             return
         self._inbound += 1
         self._spawn(self._answer(space, agent, msg))

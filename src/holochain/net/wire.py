@@ -34,8 +34,9 @@ def _signed_text(space: str, sender: str, to: str, kind: str, body: Any) -> str:
 def seal_envelope(key: AgentKey, space: str, to: str, kind: str, body: Any) -> bytes:
     text = _signed_text(space, key.address, to, kind, body)
     signature = key.sign(text)
-    return cjson.dumps_bytes({"space": space, "from": key.address, "to": to, "kind": kind, "body": body,
-                              "sig": signature})
+    return cjson.dumps_bytes(
+        {"space": space, "from": key.address, "to": to, "kind": kind, "body": body, "sig": signature}
+    )
 
 
 def open_envelope(data: bytes, *, space: str, to: str, sender: str | None = None) -> tuple[str, str, Any]:

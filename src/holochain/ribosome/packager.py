@@ -37,7 +37,9 @@ class PackageError(Exception):
     """The project cannot be packaged; the message says what to fix."""
 
 
-def _ignore_spec(directory: Path, inherited: list[tuple[Path, pathspec.PathSpec]]) -> list[tuple[Path, pathspec.PathSpec]]:
+def _ignore_spec(
+    directory: Path, inherited: list[tuple[Path, pathspec.PathSpec]]
+) -> list[tuple[Path, pathspec.PathSpec]]:
     specs = list(inherited)
     for name in IGNORE_FILES:
         path = directory / name
@@ -62,9 +64,7 @@ def _ignored(path: Path, specs: list[tuple[Path, pathspec.PathSpec]]) -> bool:
 
 def _bundle(directory: Path, specs: list[tuple[Path, pathspec.PathSpec]]) -> dict[str, Any]:
     specs = _ignore_spec(directory, specs)
-    children = sorted(
-        p for p in directory.iterdir() if not p.name.startswith(".") and not _ignored(p, specs)
-    )
+    children = sorted(p for p in directory.iterdir() if not p.name.startswith(".") and not _ignored(p, specs))
     json_files = [p for p in children if p.is_file() and p.suffix == ".json"]
     if len(json_files) > 1:
         raise PackageError(
@@ -130,4 +130,3 @@ def write_package(tree: dict[str, Any], output: Path) -> None:
     tmp = output.with_name(output.name + ".tmp")
     tmp.write_text(json.dumps(tree, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     tmp.replace(output)
-

@@ -117,9 +117,7 @@ def load_zome(code: bytes, zome_name: str) -> Zome:
     """Import a bundled Python zome and return its :class:`Zome` definition."""
     kind = code_kind(code)
     if kind == "wasm":
-        raise ZomeCodeError(
-            f"zome '{zome_name}' is WebAssembly; this conductor runs Python zomes only for now"
-        )
+        raise ZomeCodeError(f"zome '{zome_name}' is WebAssembly; this conductor runs Python zomes only for now")
     if kind != "python":
         raise ZomeCodeError(f"zome '{zome_name}' code is neither a Python zome bundle nor WebAssembly")
     digest = hashlib.sha256(code).hexdigest()[:24]
@@ -150,13 +148,9 @@ def load_zome(code: bytes, zome_name: str) -> Zome:
         try:
             module = importlib.import_module(package)
         except Exception as exc:
-            raise ZomeCodeError(
-                f"zome '{zome_name}' failed to import: {type(exc).__name__}: {exc}"
-            ) from exc
+            raise ZomeCodeError(f"zome '{zome_name}' failed to import: {type(exc).__name__}: {exc}") from exc
         zome = getattr(module, "zome", None)
         if not isinstance(zome, Zome):
-            raise ZomeCodeError(
-                f"zome '{zome_name}' must define `zome = hdk.Zome(...)` in its __init__.py"
-            )
+            raise ZomeCodeError(f"zome '{zome_name}' must define `zome = hdk.Zome(...)` in its __init__.py")
         _loaded[package] = zome
         return zome

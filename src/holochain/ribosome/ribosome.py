@@ -82,7 +82,7 @@ class Ribosome:
         for name, zome in self.zomes.items():
             if zome.validate_agent_callback is None:
                 continue
-            reason = _validation_outcome(lambda: zome.validate_agent_callback(validation), host_for(name))
+            reason = _validation_outcome(lambda z=zome: z.validate_agent_callback(validation), host_for(name))
             if reason is not None:
                 failures.append((name, reason))
         return failures

@@ -28,7 +28,8 @@ import os
 import signal
 import threading
 import time
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import greenlet
 
@@ -51,7 +52,7 @@ _HDK_DIR = os.path.join(_PACKAGE_DIR, "hdk") + os.sep
 _max_blocking: float | None = None
 _max_call: float | None = None
 _preempt = False
-_running: "_Worker | None" = None  # the worker switched in right now (main thread only)
+_running: _Worker | None = None  # the worker switched in right now (main thread only)
 _running_since = 0.0
 
 
@@ -92,7 +93,7 @@ def _on_alarm(signum: int, frame: Any) -> None:
     )
 
 
-def _switch_in(worker: "_Worker", value: Any, throw: bool = False) -> Any:
+def _switch_in(worker: _Worker, value: Any, throw: bool = False) -> Any:
     """Run the worker until it finishes or waits, with the blocking alarm armed."""
     global _running, _running_since
     outer, outer_since = _running, _running_since
@@ -105,6 +106,7 @@ def _switch_in(worker: "_Worker", value: Any, throw: bool = False) -> Any:
         if _preempt:
             signal.setitimer(signal.ITIMER_REAL, 0)
         _running, _running_since = outer, outer_since
+
 
 _MAX_IDLE = 64
 
@@ -146,7 +148,7 @@ class Pending:
 
     __slots__ = ("future",)
 
-    def __init__(self, future: "asyncio.Future[Any]") -> None:
+    def __init__(self, future: asyncio.Future[Any]) -> None:
         self.future = future
 
 
@@ -207,7 +209,7 @@ async def _drive(worker: _Worker, request: _Await) -> Any:
                 remaining = worker.deadline - time.monotonic()
                 try:
                     value = await asyncio.wait_for(outcome.awaitable, max(remaining, 0))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     raise ZomeCallTimeout(f"zome call stopped: it took longer than {_max_call:g}s") from None
         except BaseException as exc:  # includes CancelledError: unwind the zome code too
             worker.parent = greenlet.getcurrent()

@@ -17,8 +17,9 @@ and a reply waits only for the tickets of what it wrote (group commit).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Protocol
+from typing import Any, Protocol
 
 __all__ = ["WriteBatch", "Store", "StorageError", "ChainRow", "EavRow"]
 
@@ -67,7 +68,7 @@ class Store(Protocol):
 
     # -- writing ---------------------------------------------------------------
     def write(self, batch: WriteBatch) -> int: ...
-    def wait_durable(self, ticket: int, result: Any = None) -> "asyncio.Future[Any] | None":
+    def wait_durable(self, ticket: int, result: Any = None) -> asyncio.Future[Any] | None:
         """None if ``ticket`` is durable, else a future that completes with ``result`` once it is."""
         ...
 

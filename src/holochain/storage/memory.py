@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .base import ChainRow, EavRow, WriteBatch
 
@@ -58,7 +59,7 @@ class MemoryStore:
         self.durable_ticket += 1
         return self.durable_ticket
 
-    def wait_durable(self, ticket: int, result: Any = None) -> "asyncio.Future[Any] | None":
+    def wait_durable(self, ticket: int, result: Any = None) -> asyncio.Future[Any] | None:
         return None
 
     def chain_length(self) -> int:

@@ -63,8 +63,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import orjson
 
@@ -129,11 +130,14 @@ INSERT OR REPLACE INTO held_counts VALUES (0,
 
 # Schema 1 -> 2: chain rows take the held header of their entry; header-entries of our own
 # records are no longer stored apart (they are derived from chain); rowid tables.
-_MIGRATE_FROM_1 = """
+_MIGRATE_FROM_1 = (
+    """
 ALTER TABLE chain RENAME TO chain_v1;
 ALTER TABLE contents RENAME TO contents_v1;
 ALTER TABLE headers RENAME TO headers_v1;
-""" + _SCHEMA.split("CREATE TABLE eav")[0] + """
+"""
+    + _SCHEMA.split("CREATE TABLE eav")[0]
+    + """
 INSERT INTO chain (seq, header_address, header, entry_address, entry_type, content, folded, live)
     SELECT c.seq, c.header_address, c.header, c.entry_address, c.entry_type, NULL,
            EXISTS (SELECT 1 FROM headers_v1 AS h WHERE h.entry_address = c.entry_address
@@ -152,9 +156,12 @@ DROP TABLE chain_v1;
 DROP TABLE contents_v1;
 DROP TABLE headers_v1;
 CREATE TABLE held_counts (id INTEGER PRIMARY KEY CHECK (id = 0), entries INTEGER NOT NULL, headers INTEGER NOT NULL);
-""" + _COUNT_HELD + """
+"""
+    + _COUNT_HELD
+    + """
 PRAGMA user_version = 2;
 """
+)
 
 _LIVE = ("crud-status", "live")
 
@@ -196,8 +203,7 @@ def _payload(batches: list[WriteBatch]) -> bytes:
                         live = row.index
                         del eav[i]
                         break
-                chain.append((r.seq, r.header_address, r.header, r.entry_address, r.entry_type, content,
-                              folded, live))
+                chain.append((r.seq, r.header_address, r.header, r.entry_address, r.entry_type, content, folded, live))
             for address in folded_contents:
                 del contents[address]
         for entry_address, header_address, _ in headers:
@@ -244,8 +250,12 @@ class WriterStats:
         self.wall_s = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"transactions": self.transactions, "batches": self.batches,
-                "cpu_s": round(self.cpu_s, 4), "wall_s": round(self.wall_s, 4)}
+        return {
+            "transactions": self.transactions,
+            "batches": self.batches,
+            "cpu_s": round(self.cpu_s, 4),
+            "wall_s": round(self.wall_s, 4),
+        }
 
 
 def _take_lock(path: Path, label: str) -> int:
@@ -259,8 +269,10 @@ def _take_lock(path: Path, label: str) -> int:
         except BlockingIOError:
             if time.monotonic() > deadline:
                 os.close(fd)
-                raise StorageError(f"storage of {label} at {path.parent} is in use by another conductor "
-                                   f"(its lock file {path.name} stayed locked for {_LOCK_WAIT_S:g}s)") from None
+                raise StorageError(
+                    f"storage of {label} at {path.parent} is in use by another conductor "
+                    f"(its lock file {path.name} stayed locked for {_LOCK_WAIT_S:g}s)"
+                ) from None
             time.sleep(0.01)
 
 
@@ -281,7 +293,10 @@ class _Writers:
         try:
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "holochain.storage.writer_process", str(theirs.fileno())],
-                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, start_new_session=True)
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         finally:
             theirs.close()
         self._control = ours
@@ -423,7 +438,8 @@ class SqliteStore:
             version = 1  # schema 1 created its tables before it set its version
         if version == 0:
             self._reader.executescript(
-                f"BEGIN IMMEDIATE; {_SCHEMA} {_COUNT_HELD} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
+                f"BEGIN IMMEDIATE; {_SCHEMA} {_COUNT_HELD} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
+            )
         elif version == 1:
             log.info("storage of %s: migrating from schema 1 to %d", self.label, SCHEMA_VERSION)
             try:
@@ -443,9 +459,10 @@ class SqliteStore:
         try:
             self._reader.execute("SELECT json_extract('[1]', '$[0]')").fetchone()
         except sqlite3.OperationalError:
-            raise StorageError(f"storage of {self.label}: this SQLite ({sqlite3.sqlite_version}) lacks the "
-                               "JSON functions the store needs (SQLite 3.38+, or an older one built with JSON1)"
-                               ) from None
+            raise StorageError(
+                f"storage of {self.label}: this SQLite ({sqlite3.sqlite_version}) lacks the "
+                "JSON functions the store needs (SQLite 3.38+, or an older one built with JSON1)"
+            ) from None
 
     def _read_length(self) -> int:
         row = self._reader.execute("SELECT MAX(seq) FROM chain").fetchone()
@@ -514,7 +531,7 @@ class SqliteStore:
         channel = self._channel
         while view:
             try:
-                view = view[channel.send(view):]
+                view = view[channel.send(view) :]
             except BlockingIOError:
                 if not select.select([], [channel], [], _OPEN_TIMEOUT_S)[1]:
                     raise OSError(f"the writer process took nothing for {_OPEN_TIMEOUT_S:g}s") from None
@@ -534,7 +551,7 @@ class SqliteStore:
             self._watched.remove_reader(self._channel.fileno())
         self._watched = None
 
-    def wait_durable(self, ticket: int, result: Any = None) -> "asyncio.Future[Any] | None":
+    def wait_durable(self, ticket: int, result: Any = None) -> asyncio.Future[Any] | None:
         if ticket <= self.durable_ticket:
             return None
         if self._failed is not None:
@@ -693,7 +710,9 @@ class SqliteStore:
             cursor = self._reader.execute(
                 "SELECT c.seq, c.header_address, c.header, c.entry_address, c.entry_type, "
                 "COALESCE(c.content, (SELECT content FROM contents WHERE address = c.entry_address)) "
-                f"FROM chain AS c WHERE {where} ORDER BY c.seq", args)
+                f"FROM chain AS c WHERE {where} ORDER BY c.seq",
+                args,
+            )
             for found in cursor:
                 row = ChainRow(*found[:5])
                 # an entry that is itself one of our header-entries is kept only in chain
@@ -732,7 +751,9 @@ class SqliteStore:
         cached = self._eav_cache.get(entity)
         rows = cached.get(attribute_prefix) if cached is not None else None
         if rows is None:
-            upper: str | bytes = attribute_prefix + "\U0010ffff" if attribute_prefix else b"\xff"  # a blob sorts after all text
+            upper: str | bytes = (
+                attribute_prefix + "\U0010ffff" if attribute_prefix else b"\xff"
+            )  # a blob sorts after all text
             rows = list(dict.fromkeys(EavRow(*r) for r in self._read(_EAV, (entity, attribute_prefix, upper))))
             if cached is None:
                 cached = {}

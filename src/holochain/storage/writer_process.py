@@ -216,8 +216,14 @@ class _StoreWriter:
                 _answer(self.sock, {"error": str(exc)})
                 failed = True
                 continue
-            _answer(self.sock, {"t": ticket, "cpu": round(1e6 * (time.thread_time() - cpu)),
-                                "wall": round(1e6 * (time.perf_counter() - wall))})
+            _answer(
+                self.sock,
+                {
+                    "t": ticket,
+                    "cpu": round(1e6 * (time.thread_time() - cpu)),
+                    "wall": round(1e6 * (time.perf_counter() - wall)),
+                },
+            )
             transactions += 1
             if transactions % CHECKPOINT_EVERY == 0:
                 if not self.checkpointer.is_alive():

@@ -50,10 +50,20 @@ def nats_server_binary() -> str:
 class NatsServer:
     """One ``nats-server`` process on 127.0.0.1 (see the module docstring)."""
 
-    def __init__(self, directory: Path, name: str, *, port: int = -1, websocket: bool | int = False,
-                 cluster: bool = False, cluster_port: int = -1, routes: list[int] | None = None,
-                 advertise_route: str | None = None, max_payload: int = 8 * 1024 * 1024,
-                 extra_config: str = "") -> None:
+    def __init__(
+        self,
+        directory: Path,
+        name: str,
+        *,
+        port: int = -1,
+        websocket: bool | int = False,
+        cluster: bool = False,
+        cluster_port: int = -1,
+        routes: list[int] | None = None,
+        advertise_route: str | None = None,
+        max_payload: int = 8 * 1024 * 1024,
+        extra_config: str = "",
+    ) -> None:
         self.directory = Path(directory)
         self.name = name
         self.want = {"client": port, "websocket": websocket, "route": cluster_port if cluster else None}
@@ -68,20 +78,21 @@ class NatsServer:
     # -- starting and stopping ------------------------------------------------------------------
 
     @classmethod
-    def start(cls, directory: Path, name: str = "nats", **kwargs: Any) -> "NatsServer":
+    def start(cls, directory: Path, name: str = "nats", **kwargs: Any) -> NatsServer:
         server = cls(directory, name, **kwargs)
         server.run()
         return server
 
     @classmethod
-    def cluster(cls, directory: Path, size: int = 2, *, websocket: bool = False) -> list["NatsServer"]:
+    def cluster(cls, directory: Path, size: int = 2, *, websocket: bool = False) -> list[NatsServer]:
         """``size`` servers in one cluster, each routing to the first."""
         first = cls.start(directory, "s1", cluster=True, websocket=websocket)
         servers = [first]
         try:
             for i in range(2, size + 1):
-                servers.append(cls.start(directory, f"s{i}", cluster=True, routes=[first.ports["route"]],
-                                         websocket=websocket))
+                servers.append(
+                    cls.start(directory, f"s{i}", cluster=True, routes=[first.ports["route"]], websocket=websocket)
+                )
         except BaseException:
             for server in servers:
                 server.stop()
@@ -98,8 +109,9 @@ class NatsServer:
             route_port = self.ports.get("route", self.want["route"])
             routes = ", ".join(f'"nats-route://127.0.0.1:{p}"' for p in self.routes)
             advertise = f'\n  advertise: "{self.advertise_route}"' if self.advertise_route else ""
-            lines.append(f'cluster {{\n  name: "hc"\n  listen: 127.0.0.1:{route_port}\n  routes: [{routes}]'
-                         f"{advertise}\n}}")
+            lines.append(
+                f'cluster {{\n  name: "hc"\n  listen: 127.0.0.1:{route_port}\n  routes: [{routes}]{advertise}\n}}'
+            )
         if self.extra_config:
             lines.append(self.extra_config)
         return "\n".join(lines) + "\n"
@@ -112,9 +124,13 @@ class NatsServer:
         conf = self.directory / f"{self.name}.conf"
         conf.write_text(self._config(), encoding="utf-8")
         self.log_path.write_text("", encoding="utf-8")
-        self.proc = subprocess.Popen([nats_server_binary(), "-c", str(conf), "-l", str(self.log_path)],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            [nats_server_binary(), "-c", str(conf), "-l", str(self.log_path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
         wanted = [k for k, v in self.want.items() if v is not None and v is not False]
         deadline = time.monotonic() + timeout
         offset = 0
@@ -122,8 +138,10 @@ class NatsServer:
         while set(found) != set(wanted):
             if self.proc.poll() is not None:
                 err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
-                raise RuntimeError(f"nats-server {self.name} exited with {self.proc.returncode}: {err}\n"
-                                   f"{self.log_path.read_text(errors='replace')}")
+                raise RuntimeError(
+                    f"nats-server {self.name} exited with {self.proc.returncode}: {err}\n"
+                    f"{self.log_path.read_text(errors='replace')}"
+                )
             if time.monotonic() > deadline:
                 self.kill()
                 raise TimeoutError(f"nats-server {self.name} did not listen within {timeout:g}s")
@@ -179,7 +197,7 @@ class NatsServer:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.ports['websocket']}"
 
-    def __enter__(self) -> "NatsServer":
+    def __enter__(self) -> NatsServer:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -213,7 +231,7 @@ class RouteProxy:
         while not self._stop:
             try:
                 client, _ = self._listener.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             if not self._open:
                 client.close()

@@ -12,7 +12,8 @@ holochain-py[test]``); without it, using the fixture says so.
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 

@@ -93,7 +93,7 @@ class InstanceInfo:
 class Player:
     """One conductor in a scenario."""
 
-    def __init__(self, scenario: "Scenario", name: str, config: PlayerConfig) -> None:
+    def __init__(self, scenario: Scenario, name: str, config: PlayerConfig) -> None:
         self.scenario = scenario
         self.name = name
         self.config = config
@@ -108,13 +108,23 @@ class Player:
         agents, dnas, instances = [], [], []
         for iid in self.config.instances:
             spec = self.config.dna(iid)
-            dna_entry: dict[str, Any] = {"id": f"{iid}-dna", "file": str(spec.path),
-                                         "hash": self.scenario.dna_hash(spec.path)}
+            dna_entry: dict[str, Any] = {
+                "id": f"{iid}-dna",
+                "file": str(spec.path),
+                "hash": self.scenario.dna_hash(spec.path),
+            }
             if spec.uuid is not None:
                 dna_entry["uuid"] = spec.uuid
             dnas.append(dna_entry)
-            agents.append({"id": iid, "name": f"{self.name}::{iid}", "public_address": "", "keystore_file": "",
-                           "test_agent": True})
+            agents.append(
+                {
+                    "id": iid,
+                    "name": f"{self.name}::{iid}",
+                    "public_address": "",
+                    "keystore_file": "",
+                    "test_agent": True,
+                }
+            )
             storage: dict[str, Any] = {"type": "memory"}
             if self.config.storage == "sqlite":
                 storage = {"type": "file", "path": str(self.scenario.directory / self.name / iid)}
@@ -123,11 +133,21 @@ class Player:
             instances.append({"id": iid, "dna": f"{iid}-dna", "agent": iid, "storage": storage})
         interfaces = []
         if self.config.websocket:
-            interfaces.append({"id": "websocket-interface", "driver": {"type": "websocket", "port": 0},
-                               "admin": True, "choose_free_port": True, "bind_address": "127.0.0.1",
-                               "instances": [{"id": iid} for iid in self.config.instances]})
+            interfaces.append(
+                {
+                    "id": "websocket-interface",
+                    "driver": {"type": "websocket", "port": 0},
+                    "admin": True,
+                    "choose_free_port": True,
+                    "bind_address": "127.0.0.1",
+                    "instances": [{"id": iid} for iid in self.config.instances],
+                }
+            )
         return {
-            "agents": agents, "dnas": dnas, "instances": instances, "interfaces": interfaces,
+            "agents": agents,
+            "dnas": dnas,
+            "instances": instances,
+            "interfaces": interfaces,
             "bridges": [{"caller_id": c, "callee_id": e, "handle": h} for c, e, h in self.config.bridges],
             "network": {**self.scenario.network_table(), **(self.config.network or {})},
             "signals": {"consistency": self.config.consistency_signals, "trace": False},
@@ -137,11 +157,16 @@ class Player:
         """Start the conductor: its instances join the scenario's network."""
         if self.conductor is not None:
             raise RuntimeError(f"player {self.name} is already running")
-        conductor = Conductor(parse_config(self._conductor_config()), base_dir=self.scenario.directory,
-                              save_config=False, synchronous="normal")
+        conductor = Conductor(
+            parse_config(self._conductor_config()),
+            base_dir=self.scenario.directory,
+            save_config=False,
+            synchronous="normal",
+        )
         # the conductor wires signals and bridges; the player keeps a copy of every signal
         conductor.add_signal_listener(
-            lambda iid, kind, frame: self.signals.append((iid, orjson.loads(frame)["signal"])))
+            lambda iid, kind, frame: self.signals.append((iid, orjson.loads(frame)["signal"]))
+        )
         if self.config.websocket:
             from ..interfaces.service import ConductorService
 
@@ -207,9 +232,16 @@ class Player:
 class Scenario:
     """Players sharing one in-process network (see the module docstring)."""
 
-    def __init__(self, directory: Path, *, redundancy: int = 0, request_timeout: float = 30.0,
-                 consistency_timeout: float = 30.0, gossip_interval: float = 1.0,
-                 network: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        redundancy: int = 0,
+        request_timeout: float = 30.0,
+        consistency_timeout: float = 30.0,
+        gossip_interval: float = 1.0,
+        network: dict[str, Any] | None = None,
+    ) -> None:
         self.directory = Path(directory)
         self.redundancy = redundancy
         self.request_timeout = request_timeout
@@ -220,16 +252,22 @@ class Scenario:
         # the shared in-process network (None when the players meet through a relay)
         self.network: Network | None = None
         if self.relay is None:
-            self.network = shared_memory_network(self.network_name, redundancy=redundancy,
-                                                 request_timeout=request_timeout, gossip_interval=gossip_interval)
+            self.network = shared_memory_network(
+                self.network_name,
+                redundancy=redundancy,
+                request_timeout=request_timeout,
+                gossip_interval=gossip_interval,
+            )
         self.players_by_name: dict[str, Player] = {}
         self._hashes: dict[Path, str] = {}
 
     def network_table(self) -> dict[str, Any]:
         """The ``[network]`` table every player's conductor gets."""
-        table: dict[str, Any] = {"redundancy": self.redundancy,
-                                 "request_timeout_ms": int(self.request_timeout * 1000),
-                                 "gossip_interval_ms": int(self.gossip_interval * 1000)}
+        table: dict[str, Any] = {
+            "redundancy": self.redundancy,
+            "request_timeout_ms": int(self.request_timeout * 1000),
+            "gossip_interval_ms": int(self.gossip_interval * 1000),
+        }
         if self.relay is None:
             return {"type": "memory", "name": self.network_name, **table}
         return {**table, **self.relay}
@@ -238,8 +276,13 @@ class Scenario:
         """The networks the running players are on (one per player over a relay)."""
         if self.network is not None:
             return [self.network]
-        return [network for player in self.players_by_name.values() if player.conductor is not None
-                for network in {id(i.network): i.network for i in player.conductor.instances.values()}.values()]
+        return [
+            network
+            for player in self.players_by_name.values()
+            if player.conductor is not None
+            for network in {id(i.network): i.network for i in player.conductor.instances.values()}.values()
+        ]
+
     def dna_hash(self, path: Path) -> str:
         path = Path(path)
         if path not in self._hashes:
@@ -288,8 +331,10 @@ class Scenario:
             if not lagging:
                 return
             if loop.time() > deadline:
-                raise TimeoutError("players do not all see each other: " + "; ".join(
-                    f"{n.agent[:12]}… sees {len(n.members())} of {len(spaces[n.space])}" for n in lagging))
+                raise TimeoutError(
+                    "players do not all see each other: "
+                    + "; ".join(f"{n.agent[:12]}… sees {len(n.members())} of {len(spaces[n.space])}" for n in lagging)
+                )
             await asyncio.sleep(0.01)
 
     async def close(self) -> None:
@@ -297,7 +342,7 @@ class Scenario:
             if player.running:
                 await player.kill()
 
-    async def __aenter__(self) -> "Scenario":
+    async def __aenter__(self) -> Scenario:
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
