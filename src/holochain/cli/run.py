@@ -16,6 +16,7 @@ from ..conductor.config import (
     InterfaceConfig,
     StorageConfig,
 )
+from ..conductor.dashboard_config import DashboardConfig
 from ..core.crypto import AgentKey
 from ..storage.base import StorageError
 from .runtime import StopSignal, run_async, setup_logging
@@ -82,6 +83,7 @@ def run_dev_conductor(
     persist: bool,
     verbose: bool,
     network: dict[str, Any] | None = None,
+    dashboard_port: int | None = 0,
 ) -> int:
     setup_logging("debug" if verbose else "warning")
     from ..interfaces.service import ConductorService
@@ -95,6 +97,8 @@ def run_dev_conductor(
     config = dev_config(
         dna_path, dna.address, port=port, interface=interface, agent_name=agent_name, persist=persist, network=network
     )
+    if dashboard_port is not None:
+        config.dashboard = DashboardConfig(port=dashboard_port)
 
     async def main() -> int:
         stop = StopSignal()

@@ -20,6 +20,7 @@ from typing import Any
 
 import tomli_w
 
+from .dashboard_config import DashboardConfig, parse_dashboard
 from .passphrase import SERVICE_KEYS
 
 __all__ = [
@@ -66,6 +67,7 @@ _TOP_KEYS = {
     "signals",
     "passphrase_service",
     "metric_publisher",
+    "dashboard",
 }
 
 
@@ -347,6 +349,7 @@ class Configuration:
     signals: SignalsConfig = field(default_factory=SignalsConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     passphrase_service: dict[str, Any] = field(default_factory=lambda: {"type": "cmd"})
+    dashboard: DashboardConfig | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # tracing, dpki, … kept verbatim
     unknown_keys: list[str] = field(default_factory=list)
 
@@ -587,6 +590,8 @@ def parse_config(data: dict[str, Any]) -> Configuration:
                 required=False,
             )
         config.passphrase_service = dict(ps)
+    if "dashboard" in data:
+        config.dashboard = parse_dashboard(_get(data, "dashboard", "config", dict), ConfigError)
     config.persistence_dir = _get(data, "persistence_dir", "config", str, required=False)
     for key in (
         "tracing",
@@ -644,6 +649,8 @@ def to_toml(config: Configuration) -> str:
         doc["network"] = config.network
     doc["passphrase_service"] = dict(config.passphrase_service)
     doc["signals"] = {"consistency": config.signals.consistency, "trace": config.signals.trace}
+    if config.dashboard is not None:
+        doc["dashboard"] = config.dashboard.to_dict()
     for key in ("dpki", "tracing", "metric_publisher"):
         if key in config.extra:
             doc[key] = config.extra[key]

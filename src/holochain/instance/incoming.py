@@ -146,6 +146,7 @@ class Incoming:
         try:
             self._sys_validate(op)
         except HolochainError as exc:
+            self.instance.validation_log.note(op.entry.address, op.entry.type_name, True, exc.display())
             return _rejected(exc.display())
         early = self._dependencies(op)
         if early is not None:

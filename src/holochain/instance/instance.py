@@ -55,6 +55,7 @@ from .chain import SourceChain
 from .incoming import Incoming
 from .publish import Publisher
 from .shard import CRUD_LINK, CRUD_STATUS, Shard
+from .validation_log import ValidationLog
 from .validation_package import ValidationPackage
 
 __all__ = ["Instance", "InstanceError", "CRUD_STATUS", "CRUD_LINK", "THIS_INSTANCE"]
@@ -120,6 +121,7 @@ class Instance:
         self._public_functions: frozenset[tuple[str, str]] = frozenset()
         # (zome, function) pairs the DNA declares
         self._declared = frozenset((zome, f["name"]) for zome, z in dna.zomes.items() for f in z["fn_declarations"])
+        self.validation_log = ValidationLog()  # refusals, for the dashboard
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -210,6 +212,9 @@ class Instance:
                 self.public_token = token
                 self._public_functions = frozenset((zome, fn) for zome, fns in grant["functions"].items() for fn in fns)
                 return
+
+    def declares(self, zome: str, function: str) -> bool:
+        return (zome, function) in self._declared
 
     # -- storage tickets --------------------------------------------------------------
 

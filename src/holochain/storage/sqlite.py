@@ -63,6 +63,7 @@ import subprocess
 import sys
 import threading
 import time
+from bisect import bisect_left
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,15 @@ from . import writer_process
 from .base import ChainRow, EavRow, StorageError, WriteBatch
 from .memory import Tables
 
-__all__ = ["SqliteStore", "SCHEMA_VERSION", "DB_FILENAME", "WriterStats", "writer_process_pid"]
+__all__ = [
+    "SqliteStore",
+    "SCHEMA_VERSION",
+    "DB_FILENAME",
+    "WriterStats",
+    "GROUP_BUCKETS",
+    "WRITE_BUCKETS",
+    "writer_process_pid",
+]
 
 log = logging.getLogger(__name__)
 
@@ -239,15 +248,19 @@ _OPEN_TIMEOUT_S = 30.0
 
 
 class WriterStats:
-    """What the writer did for this store, for the benchmark: transactions, batches, its CPU time."""
+    """What the writer did for this store: transactions, batches, its CPU time (for the
+    benchmark), and histograms of group sizes and write times (for ``/metrics``)."""
 
-    __slots__ = ("transactions", "batches", "cpu_s", "wall_s")
+    __slots__ = ("transactions", "batches", "cpu_s", "wall_s", "group_buckets", "wall_buckets")
 
     def __init__(self) -> None:
         self.transactions = 0
         self.batches = 0
         self.cpu_s = 0.0
         self.wall_s = 0.0
+        # counts per bucket of GROUP_BUCKETS / WRITE_BUCKETS, a last one for what is larger
+        self.group_buckets = [0] * (len(GROUP_BUCKETS) + 1)
+        self.wall_buckets = [0] * (len(WRITE_BUCKETS) + 1)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -256,6 +269,11 @@ class WriterStats:
             "cpu_s": round(self.cpu_s, 4),
             "wall_s": round(self.wall_s, 4),
         }
+
+
+# upper bounds: batches in one group commit, and seconds the writer took to write and fsync one
+GROUP_BUCKETS: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+WRITE_BUCKETS: tuple[float, ...] = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 
 
 def _take_lock(path: Path, label: str) -> int:
@@ -604,7 +622,9 @@ class SqliteStore:
             if ticket is not None:
                 stats.transactions += 1
                 stats.cpu_s += answer["cpu"] / 1e6
-                stats.wall_s += answer["wall"] / 1e6
+                wall = answer["wall"] / 1e6
+                stats.wall_s += wall
+                stats.wall_buckets[bisect_left(WRITE_BUCKETS, wall)] += 1
                 self._durable_upto = ticket
             elif "error" in answer:
                 log.error("storage of %s: write failed: %s", self.label, answer["error"])
@@ -622,6 +642,7 @@ class SqliteStore:
         while in_flight and in_flight[0].last_ticket <= upto:
             group = in_flight.popleft()
             self.stats.batches += len(group.batches)
+            self.stats.group_buckets[bisect_left(GROUP_BUCKETS, len(group.batches))] += 1
             contents = self._contents
             for batch in group.batches:
                 # what was read from disk while this group was in flight may predate it

@@ -1,0 +1,296 @@
+"""The conductor's dashboard and /metrics, with real parts: conductors sharing an in-process network,
+the dashboard's own server on a loopback port, Debian's headless Chromium driven by playwright-core,
+JSON-RPC over a real WebSocket, and prometheus-client's own parser for /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+from pathlib import Path
+
+import aiohttp
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from conductor_setup import blog_copy, signal_dna
+from conftest import JS_DIR
+from holochain.client import Client
+from holochain.interfaces.dashboard import dashboard_url
+from holochain.testing.scenario import DnaSpec, PlayerConfig, Scenario
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def _split(url: str) -> tuple[str, str]:
+    base, _, token = url.partition("/?token=")
+    return base, token
+
+
+@pytest.fixture
+async def players(tmp_path):
+    """alice runs a blog and a signals instance with a WebSocket interface and the dashboard; bob joins later."""
+    blog = blog_copy(tmp_path)
+    talk = signal_dna(tmp_path)
+    scenario = Scenario(tmp_path / "scenario")
+    alice = await scenario.player("alice", PlayerConfig({"app": DnaSpec(blog), "talk": DnaSpec(talk)}, websocket=True))
+    url = await alice.service.start_dashboard()
+    try:
+        yield {"scenario": scenario, "alice": alice, "url": url, "blog": blog, "talk": talk}
+    finally:
+        await scenario.close()
+
+
+async def _metrics(session: aiohttp.ClientSession, url: str) -> dict[tuple[str, tuple], float]:
+    base, token = _split(url)
+    async with session.get(f"{base}/metrics", headers={"Authorization": f"Bearer {token}"}) as r:
+        assert r.status == 200
+        assert r.headers["Content-Type"].startswith("text/plain")
+        text = await r.text()
+    samples = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return samples
+
+
+def _value(samples: dict, name: str, **labels: str) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+class _Browser:
+    """The node driver (tests/js/dashboard_browser.js) as a subprocess we talk to line by line."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+
+    @classmethod
+    async def open(cls, url: str, tmp_path: Path) -> _Browser:
+        assert os.access(CHROMIUM, os.X_OK), "Debian's chromium is installed by `make setup`"
+        profile = tmp_path / "profile"
+        profile.mkdir()
+        shots = tmp_path / "screenshots"
+        shots.mkdir()
+        env = {
+            **os.environ,
+            "NODE_PATH": str(JS_DIR / "node_modules"),
+            "CHROMIUM": CHROMIUM,
+            "PROFILE_DIR": str(profile),
+            "URL": url,
+            "SHOTS": str(shots),
+        }
+        proc = await asyncio.create_subprocess_exec(
+            "node",
+            str(JS_DIR / "dashboard_browser.js"),
+            cwd=JS_DIR,
+            env=env,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        return cls(proc)
+
+    async def step(self, ask: dict | None = None) -> dict:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        if ask is not None:
+            self.proc.stdin.write((json.dumps(ask) + "\n").encode())
+            await self.proc.stdin.drain()
+        line = await asyncio.wait_for(self.proc.stdout.readline(), 60)
+        if not line:
+            err = await self.proc.stderr.read() if self.proc.stderr else b""
+            raise AssertionError(f"the browser driver ended: {err.decode()[-2000:]}")
+        report = json.loads(line)
+        assert report["step"] != "failed", report["error"]
+        return report
+
+    async def close(self) -> None:
+        if self.proc.returncode is None:
+            try:
+                assert self.proc.stdin is not None
+                self.proc.stdin.write(b'{"done": true}\n')
+                await self.proc.stdin.drain()
+                await asyncio.wait_for(self.proc.wait(), 30)
+            except (TimeoutError, ConnectionError):
+                self.proc.kill()
+                await self.proc.wait()
+
+
+async def test_the_dashboard_in_chromium_follows_the_conductor_live(players, tmp_path):
+    alice, scenario = players["alice"], players["scenario"]
+    browser = await _Browser.open(players["url"], tmp_path)
+    try:
+        loaded = await browser.step()
+        assert loaded["instances"] == [{"id": "app", "status": "running"}, {"id": "talk", "status": "running"}]
+        assert loaded["interfaces"] == ["websocket-interface"]
+        assert "token=" not in loaded["url"]  # the page drops it from the address bar (a cookie carries it)
+        assert loaded["problems"] == []
+
+        # an entry committed over JSON-RPC shows up in the chain view, without a reload
+        async with await Client.connect(alice.url) as client:
+            result = await client.call_zome("app", "blog", "create_post", {"content": "seen live", "in_reply_to": None})
+            address = result["Ok"]
+            entry = await browser.step({"wait_entry": address})
+            assert entry["loads"] == 1, "the page was reloaded"
+            assert "seen live" in entry["text"] and "post" in entry["text"]
+
+            # a second player joins the space: its agent appears on alice's ring
+            bob = await scenario.player("bob", PlayerConfig({"app": DnaSpec(players["blog"])}))
+            ring = await browser.step({"wait_agent": bob.info("app").agent_address})
+            assert set(ring["agents"]) == {alice.info("app").agent_address, bob.info("app").agent_address}
+            assert ring["loads"] == 1
+
+            # the live log: a zome call, a signal, and a validation failure with its reason
+            await client.call_zome("talk", "talk", "shout", {"message": "hello log"})
+            refused = await client.call_zome("app", "blog", "create_post", {"content": "x" * 300, "in_reply_to": None})
+            assert "Content too long" in json.dumps(refused)
+            logged = await browser.step({"wait_log": ["call", "signal", "validation"]})
+            assert ["call", "talk/shout"] in logged["rows"]
+            assert ["signal", "User: shouted"] in logged["rows"]
+            assert logged["problems"] == []
+    finally:
+        await browser.close()
+    for name in ("1-chain", "2-entry", "3-dht", "4-log", "5-network"):
+        assert (tmp_path / "screenshots" / f"{name}.png").stat().st_size > 10_000
+
+
+async def test_metrics_parse_and_counters_rise_with_calls(players):
+    alice, url = players["alice"], players["url"]
+    async with aiohttp.ClientSession() as session, await Client.connect(alice.url) as client:
+        before = await _metrics(session, url)
+        for i in range(3):
+            assert "Ok" in await client.call_zome(
+                "app", "blog", "create_post", {"content": f"m{i}", "in_reply_to": None}
+            )
+        await client.call_zome("app", "blog", "create_post", {"content": "y" * 300, "in_reply_to": None})  # refused
+        with pytest.raises(Exception):
+            await client.call_zome("app", "blog", "no_such_function", {})
+        after = await _metrics(session, url)
+        calls = "holochain_zome_calls_total"
+        labels = {"instance": "app", "zome": "blog", "function": "create_post"}
+        assert _value(after, calls, **labels, result="ok") - _value(before, calls, **labels, result="ok") == 3
+        assert _value(after, calls, **labels, result="err") - _value(before, calls, **labels, result="err") == 1
+        # a name the DNA does not declare is counted, but not as a label of its own
+        unknown = {"instance": "app", "zome": "_unknown", "function": "_unknown", "result": "error"}
+        assert _value(after, calls, **unknown) == _value(before, calls, **unknown) + 1
+        count = "holochain_zome_call_duration_seconds_count"
+        assert _value(after, count, **labels) - _value(before, count, **labels) == 4
+        assert _value(after, "holochain_zome_call_duration_seconds_bucket", **labels, le="+Inf") == _value(
+            after, count, **labels
+        )
+        assert (
+            _value(after, "holochain_commits_total", instance="app")
+            - _value(before, "holochain_commits_total", instance="app")
+            == 3
+        )
+        assert _value(after, "holochain_source_chain_records", instance="app") == alice.instance("app").chain.length
+        assert _value(after, "holochain_validation_failures_total", instance="app") >= 1
+        assert _value(after, "holochain_interface_connections", interface="websocket-interface") == 1
+        assert _value(after, "holochain_instance_running", instance="talk") == 1
+        for name in (
+            "holochain_zome_calls_in_flight",
+            "holochain_dht_held_ops",
+            "holochain_network_peers",
+            "holochain_gossip_rounds_total",
+            "holochain_publish_queue_ops",
+        ):
+            assert (name, (("instance", "app"),)) in after, name
+
+        bob = await players["scenario"].player("bob", PlayerConfig({"app": DnaSpec(players["blog"])}))
+        await players["scenario"].consistency()
+        joined = await _metrics(session, url)
+        assert _value(joined, "holochain_network_peers", instance="app") == 1
+        assert _value(joined, "holochain_dht_held_ops", instance="app") > 0
+        assert bob.running
+
+
+async def test_group_commit_and_fsync_histograms_of_a_sqlite_store(tmp_path):
+    blog = blog_copy(tmp_path)
+    async with Scenario(tmp_path / "scenario") as scenario:
+        alice = await scenario.player("alice", PlayerConfig({"app": DnaSpec(blog)}, websocket=True, storage="sqlite"))
+        url = await alice.service.start_dashboard()
+        await asyncio.gather(*(alice.call("app", "blog", "create_post", {"content": f"g{i}"}) for i in range(20)))
+        async with aiohttp.ClientSession() as session:
+            samples = await _metrics(session, url)
+    groups = _value(samples, "holochain_storage_group_commit_batches_count", instance="app")
+    batches = _value(samples, "holochain_storage_group_commit_batches_sum", instance="app")
+    assert groups >= 1 and batches >= 20
+    assert groups < batches, "twenty concurrent commits share group commits"
+    assert _value(samples, "holochain_storage_group_commit_seconds_count", instance="app") >= groups
+    assert _value(samples, "holochain_storage_group_commit_seconds_sum", instance="app") > 0
+
+
+async def test_access_needs_the_token_a_local_host_and_no_foreign_origin(players):
+    base, token = _split(players["url"])
+    port = base.rsplit(":", 1)[1]
+    # unsafe: the jar keeps cookies of IP-address hosts (as a browser does)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        async with session.get(players["url"]) as r:  # the printed URL: the page, and its cookie
+            assert r.status == 200 and "Holochain conductor" in await r.text()
+            assert r.cookies[f"hc_dashboard_{port}"].value == token
+        for path in ("/", "/metrics", "/assets/dashboard.js", "/ws"):
+            async with aiohttp.ClientSession() as fresh, fresh.get(base + path) as r:  # no token, no cookie
+                assert r.status == 401, path
+                assert "access token" in await r.text()
+        async with aiohttp.ClientSession() as fresh, fresh.get(f"{base}/metrics?token=wrong-{token}") as r:
+            assert r.status == 401 and "wrong dashboard token" in await r.text()
+        # with the cookie the page set: the assets and the WebSocket
+        async with session.get(f"{base}/assets/dashboard.js") as r:
+            assert r.status == 200 and "javascript" in r.headers["Content-Type"]
+        async with session.ws_connect(f"{base.replace('http', 'ws')}/ws", origin=base) as ws:
+            hello = json.loads((await ws.receive()).data)
+            assert hello["type"] == "hello" and hello["read_only"] is True
+            overview = json.loads((await ws.receive()).data)
+            assert overview["type"] == "overview"
+            assert [i["id"] for i in overview["data"]["instances"]] == ["app", "talk"]
+        for origin in ("http://evil.example", "http://localhost:3000", "null"):
+            async with session.get(players["url"], headers={"Origin": origin}) as r:
+                assert r.status == 403 and "may not use this dashboard" in await r.text()
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await session.ws_connect(f"{base.replace('http', 'ws')}/ws?token={token}", origin=origin)
+            assert refused.value.status == 403
+        for host in ("evil.example", f"evil.example:{port}", "127.0.0.1.evil.example"):
+            async with session.get(players["url"], headers={"Host": host}) as r:
+                assert r.status == 403 and "is not this machine's dashboard" in await r.text()
+        async with session.get(f"{base}/assets/../../server.py?token={token}") as r:
+            assert r.status == 404
+
+
+async def test_chain_pages_are_read_from_the_position_asked_for(players):
+    alice, url = players["alice"], players["url"]
+    for i in range(120):
+        await alice.call("app", "blog", "create_post", {"content": f"p{i}"})
+    base, token = _split(url)
+    length = alice.instance("app").chain.length
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(f"{base.replace('http', 'ws')}/ws?token={token}") as ws:
+            await ws.send_json({"chain": {"instance": "app", "before": 60, "limit": 25}})
+            await ws.send_json({"chain": {"instance": "app", "before": None, "limit": 1000}})
+            await ws.send_json({"chain": {"instance": "nope"}})
+            await ws.send_json({"chain": {"instance": "app", "before": "x"}})
+            await ws.send_str("not json")
+            pages, errors = [], []
+            while len(pages) < 2 or len(errors) < 3:
+                message = json.loads((await asyncio.wait_for(ws.receive(), 10)).data)
+                if message["type"] == "chain" and not message["live"]:
+                    pages.append(message["data"])
+                elif message["type"] == "error":
+                    errors.append(message["message"])
+    older, head = pages
+    assert [r["seq"] for r in older["records"]] == list(range(59, 34, -1))
+    assert older["length"] == length
+    assert len(head["records"]) == 100  # a page is bounded, whatever is asked
+    assert head["records"][0]["seq"] == length - 1
+    assert head["records"][0]["entry_type"] == "post"
+    assert json.loads(head["records"][0]["entry"]["App"][1])["content"] == "p119"
+    assert errors == [
+        "no running instance 'nope'",
+        "chain: `before` and `limit` are integers",
+        "requests are JSON objects",
+    ]
+
+
+def test_the_printed_url_names_a_reachable_loopback_address():
+    assert dashboard_url("127.0.0.1", 8889, "t") == "http://127.0.0.1:8889/?token=t"
+    assert dashboard_url("0.0.0.0", 8889, "t") == "http://127.0.0.1:8889/?token=t"
+    assert dashboard_url("::1", 8889, "t") == "http://[::1]:8889/?token=t"
