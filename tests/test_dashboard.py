@@ -8,15 +8,29 @@ import asyncio
 import json
 import os
 import shutil
+import tomllib
 from pathlib import Path
 
 import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conductor_setup import blog_copy, signal_dna
-from conftest import JS_DIR
+from conductor_setup import (
+    agent,
+    blog_copy,
+    dna,
+    free_port,
+    instance,
+    interface,
+    run_holochain,
+    signal_dna,
+    start_holochain,
+    write_config,
+)
+from conftest import HC, JS_DIR
 from holochain.client import Client
+from holochain.conductor.config import parse_config, to_toml
+from holochain.conductor.dashboard_config import DashboardConfig
 from holochain.interfaces.dashboard import dashboard_url
 from holochain.testing.scenario import DnaSpec, PlayerConfig, Scenario
 
@@ -294,3 +308,94 @@ def test_the_printed_url_names_a_reachable_loopback_address():
     assert dashboard_url("127.0.0.1", 8889, "t") == "http://127.0.0.1:8889/?token=t"
     assert dashboard_url("0.0.0.0", 8889, "t") == "http://127.0.0.1:8889/?token=t"
     assert dashboard_url("::1", 8889, "t") == "http://[::1]:8889/?token=t"
+
+
+# -- the two commands ------------------------------------------------------------------------
+
+
+def _dashboard_line(lines: list[str]) -> str:
+    found = [line.strip() for line in lines if line.startswith("Dashboard: ")]
+    assert len(found) == 1, lines
+    return found[0].removeprefix("Dashboard: ")
+
+
+async def test_hc_run_prints_the_dashboard_url_and_serves_it(spawn, blog_dna, tmp_path):
+    proc = spawn(
+        [HC, "run", "--port", "0", "--dna", str(blog_dna)], tmp_path, ready="Holochain development conductor started"
+    )
+    url = _dashboard_line(proc.stdout_lines)
+    assert url.startswith("http://127.0.0.1:") and "/?token=" in url
+    async with aiohttp.ClientSession() as session, await Client.connect(proc.url) as client:
+        await client.call_zome("test-instance", "blog", "create_post", {"content": "hi", "in_reply_to": None})
+        samples = await _metrics(session, url)
+        assert (
+            _value(
+                samples,
+                "holochain_zome_calls_total",
+                instance="test-instance",
+                zome="blog",
+                function="create_post",
+                result="ok",
+            )
+            == 1
+        )
+        async with session.get(url) as r:
+            assert r.status == 200 and "dashboard.js" in await r.text()
+    no_dashboard = spawn(
+        [HC, "run", "--port", "0", "--dna", str(blog_dna), "--no-dashboard"],
+        tmp_path,
+        ready="Holochain development conductor started",
+    )
+    assert not any(line.startswith("Dashboard: ") for line in no_dashboard.stdout_lines)
+
+
+async def test_holochain_serves_the_dashboard_its_config_asks_for(spawn, tmp_path):
+    talk = signal_dna(tmp_path)
+    port = free_port()
+    data = tmp_path / "data"
+    data.mkdir()
+    token = "a-fixed-token-for-prometheus"
+    config = write_config(
+        data / "conductor-config.toml",
+        data,
+        agent("alice"),
+        dna("talk", talk),
+        instance("app", "talk", "alice", None),
+        interface("app-ws", ["app"]),
+        f'[dashboard]\nport = {port}\nbind_address = "127.0.0.1"\ntoken = "{token}"\n',
+    )
+    conductor = start_holochain(spawn, config, tmp_path)
+    url = _dashboard_line(conductor.stdout_lines)
+    assert url == f"http://127.0.0.1:{port}/?token={token}"
+    async with aiohttp.ClientSession() as session:
+        samples = await _metrics(session, url)
+        assert _value(samples, "holochain_instance_running", instance="app") == 1
+        async with session.get(f"http://127.0.0.1:{port}/metrics") as r:
+            assert r.status == 401
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('port = "x"', "dashboard: `port` must be an integer between 0 and 65535, not 'x'"),
+        ("port = 70000", "dashboard: `port` must be an integer between 0 and 65535, not 70000"),
+        ("colour = 1", "dashboard: unknown key `colour`; the keys are bind_address, port, token"),
+        ('token = "short"', "dashboard: `token` must be a string of at least 16 printable characters"),
+    ],
+)
+def test_a_bad_dashboard_table_is_refused_naming_the_key(tmp_path, table, message):
+    data = tmp_path / "data"
+    data.mkdir()
+    config = write_config(data / "conductor-config.toml", data, f"[dashboard]\n{table}\n")
+    done = run_holochain(config, tmp_path)
+    assert done.returncode == 2
+    assert f"Error while trying to boot from config: {message}" in done.stderr
+
+
+def test_the_dashboard_table_survives_a_saved_configuration():
+    empty = {"agents": [], "dnas": [], "instances": [], "interfaces": []}
+    config = parse_config({**empty, "dashboard": {"port": 8889, "bind_address": "127.0.0.1"}})
+    assert config.dashboard == DashboardConfig(port=8889, bind_address="127.0.0.1")
+    again = parse_config(tomllib.loads(to_toml(config)))
+    assert again.dashboard == config.dashboard
+    assert parse_config(empty).dashboard is None

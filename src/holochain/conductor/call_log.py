@@ -20,7 +20,8 @@ from __future__ import annotations
 import collections
 import time
 from bisect import bisect_left
-from dataclasses import dataclass
+from time import perf_counter
+from typing import Any, NamedTuple
 
 __all__ = ["CallLog", "CallRecord", "CallStats", "BUCKETS", "RECENT", "MAX_KEYS", "UNKNOWN"]
 
@@ -32,8 +33,7 @@ UNKNOWN = "_unknown"
 RESULTS = ("ok", "err", "error")
 
 
-@dataclass(frozen=True, slots=True)
-class CallRecord:
+class CallRecord(NamedTuple):
     """One finished call, as the dashboard's live log shows it."""
 
     seq: int
@@ -43,7 +43,7 @@ class CallRecord:
     function: str
     duration: float  # seconds
     result: str  # ok | err | error
-    detail: str  # the error text for a refused call, else ""
+    detail: str  # the error text for a refused call, the Err for err, else ""
 
 
 class CallStats:
@@ -60,29 +60,46 @@ class CallStats:
 class CallLog:
     def __init__(self) -> None:
         self.stats: dict[tuple[str, str, str], CallStats] = {}
-        self.recent: collections.deque[CallRecord] = collections.deque(maxlen=RECENT)
+        self.recent: collections.deque[tuple[Any, ...]] = collections.deque(maxlen=RECENT)
         self.seq = 0
         self._clock_offset = time.time() - time.perf_counter()
 
     def note(self, instance: str, zome: str, function: str, started: float, result: str, detail: str = "") -> None:
         """A call that began at ``started`` (``time.perf_counter()``) has finished now."""
-        duration = time.perf_counter() - started
-        key = (instance, zome, function)
-        stats = self.stats.get(key)
+        duration = perf_counter() - started
+        stats = self.stats.get((instance, zome, function))
         if stats is None:
-            if len(self.stats) >= MAX_KEYS:
-                key = (instance, UNKNOWN, UNKNOWN)
-                stats = self.stats.get(key)
-            if stats is None:
-                stats = self.stats[key] = CallStats()
+            instance, zome, function, stats = self._add(instance, zome, function)
         stats.results[result] += 1
         stats.buckets[bisect_left(BUCKETS, duration)] += 1
         stats.total_seconds += duration
-        self.seq += 1
-        self.recent.append(CallRecord(self.seq, started + self._clock_offset, *key, duration, result, detail[:500]))
+        self.seq = seq = self.seq + 1
+        # a plain tuple (a CallRecord's fields): the cheapest thing to make once per call
+        self.recent.append(
+            (
+                seq,
+                started + self._clock_offset,
+                instance,
+                zome,
+                function,
+                duration,
+                result,
+                detail[:500] if detail else "",
+            )
+        )
+
+    def _add(self, instance: str, zome: str, function: str) -> tuple[str, str, str, CallStats]:
+        if len(self.stats) >= MAX_KEYS:
+            zome = function = UNKNOWN
+            stats = self.stats.get((instance, zome, function))
+            if stats is not None:
+                return instance, zome, function, stats
+        stats = self.stats[(instance, zome, function)] = CallStats()
+        return instance, zome, function, stats
 
     def since(self, seq: int) -> list[CallRecord]:
         """The recent calls after ``seq`` (oldest first; older ones may have left the window)."""
-        if not self.recent or self.recent[-1].seq <= seq:
+        recent = self.recent
+        if not recent or recent[-1][0] <= seq:
             return []
-        return [r for r in self.recent if r.seq > seq]
+        return [CallRecord._make(r) for r in recent if r[0] > seq]
