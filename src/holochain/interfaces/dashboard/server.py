@@ -286,4 +286,7 @@ class DashboardServer(_Server):
 
 
 def _fields(record: Any) -> dict[str, Any]:
+    """A call (a named tuple) or a validation failure (a slotted dataclass) as a dict."""
+    if isinstance(record, tuple):
+        return record._asdict()  # type: ignore[attr-defined]
     return {name: getattr(record, name) for name in record.__slots__}
