@@ -229,6 +229,13 @@ def keygen_cmd(path: Path | None, quiet: bool, nullpass: bool) -> None:
     help="Name the agent's key is derived from (same name, same address).",
 )
 @click.option("--persist", is_flag=True, help="Keep the chain in ./.hc (SQLite) across restarts.")
+@click.option(
+    "-w",
+    "--watch",
+    is_flag=True,
+    help="Package first, then repackage and reload the zome code whenever a zome's source changes "
+    "(the chain is kept; code that fails to load is reported and the previous code keeps running).",
+)
 @click.option("--logging", "verbose", is_flag=True, help="Log what the conductor does (to stderr).")
 @click.option(
     "--networked",
@@ -255,6 +262,7 @@ def run_cmd(
     interface: str,
     agent_name: str,
     persist: bool,
+    watch: bool,
     verbose: bool,
     networked: str | None,
     servers: tuple[str, ...],
@@ -272,7 +280,7 @@ def run_cmd(
     if servers and networked is None:
         raise _fail("--server needs --networked")
 
-    if do_package:
+    if do_package or watch:
         from ..ribosome.packager import PackageError, package_project, write_package
 
         try:
@@ -290,6 +298,7 @@ def run_cmd(
         persist=persist,
         verbose=verbose,
         network=network_table(networked.lower() if networked else None, servers),
+        watch=Path.cwd() if watch else None,
     )
     sys.exit(code)
 
