@@ -27,6 +27,7 @@ from .runtime import StopSignal, boot_failed, run_async, setup_logging
 
 __all__ = ["main"]
 
+
 def _out(line: str) -> None:
     print(line, flush=True)
 
