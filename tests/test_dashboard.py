@@ -257,15 +257,17 @@ async def test_access_needs_the_token_a_local_host_and_no_foreign_origin(players
             overview = json.loads((await ws.receive()).data)
             assert overview["type"] == "overview"
             assert [i["id"] for i in overview["data"]["instances"]] == ["app", "talk"]
-        for origin in ("http://evil.example", "http://localhost:3000", "null"):
+        for origin in ("http://evil.example", "http://localhost:3000", f"https://127.0.0.1:{port}", "null"):
             async with session.get(players["url"], headers={"Origin": origin}) as r:
                 assert r.status == 403 and "may not use this dashboard" in await r.text()
             with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
                 await session.ws_connect(f"{base.replace('http', 'ws')}/ws?token={token}", origin=origin)
             assert refused.value.status == 403
-        for host in ("evil.example", f"evil.example:{port}", "127.0.0.1.evil.example"):
+        for host in ("evil.example", f"evil.example:{port}", f"127.0.0.1.evil.example:{port}", "127.0.0.1:1"):
             async with session.get(players["url"], headers={"Host": host}) as r:
-                assert r.status == 403 and "is not this machine's dashboard" in await r.text()
+                assert r.status == 421 and "is not served here" in await r.text()
+        async with session.get(players["url"], headers={"Host": f"localhost:{port}"}) as r:
+            assert r.status == 200
         async with session.get(f"{base}/assets/../../server.py?token={token}") as r:
             assert r.status == 404
 

@@ -5,7 +5,7 @@ conductor holds:
 
 * the **Host** must name this machine (a loopback name or address, or the
   configured ``bind_address``), so a DNS-rebinding page cannot reach it
-  under a name of its own;
+  under a name of its own (the shared guard of every server checks it);
 * a browser's **Origin**, when sent, must be the dashboard's own
   (``http://<Host>``): another page, even on another loopback port, cannot
   read it or open its WebSocket with the browser's cookie;
@@ -14,51 +14,52 @@ conductor holds:
   then carries (``hc_dashboard_<port>``, HttpOnly, SameSite=Strict), or as
   ``Authorization: Bearer …`` (a Prometheus scrape job).
 
-Kept in this one function so the project's shared web-security rules can
-replace it in one place.
+Origin and token are checked here, after the shared Host guard.
 """
 
 from __future__ import annotations
 
 import hmac
-import ipaddress
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
-__all__ = ["refusal", "cookie_name", "LOOPBACK_NAMES"]
+from ..web_security import parse_host_header, parse_origin
 
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+__all__ = ["refusal", "cookie_name"]
 
 
 def cookie_name(port: int) -> str:
     return f"hc_dashboard_{port}"
 
 
-def _host_name(host: str) -> str | None:
-    try:
-        return urlsplit(f"//{host}").hostname
-    except ValueError:
-        return None
+def _same_origin(origin: str, host: str | None, port: int) -> bool:
+    """Whether ``origin`` is exactly the dashboard's own ``http://<Host>`` (the page itself)."""
+    parsed = parse_origin(origin)
+    named = parse_host_header(host) if host else None
+    return (
+        parsed is not None
+        and named is not None
+        and parsed.scheme == "http"
+        and (parsed.host, parsed.port)
+        == (
+            named[0],
+            port,
+        )
+    )
 
 
-def _is_local(name: str, bind_address: str) -> bool:
-    if name in LOOPBACK_NAMES or name == bind_address.strip("[]"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:  # a name, not an address: only "localhost" is known to be this machine
-        return False
+def refusal(request: web.Request, token: str, port: int) -> tuple[int, str] | None:
+    """``None`` if the request may be served, else ``(HTTP status, why)``.
 
-
-def refusal(request: web.Request, token: str, bind_address: str, port: int) -> tuple[int, str] | None:
-    """``None`` if the request may be served, else ``(HTTP status, why)``."""
+    The Host was judged before, by the server's shared guard
+    (:mod:`holochain.interfaces.web_security`, 421 for a foreign one).  The
+    Origin rule here is stricter than an interface's: the page's own origin
+    only, because the page's cookie would ride along with a request from any
+    other loopback page.
+    """
     host = request.headers.get("Host")
-    name = _host_name(host) if host else None
-    if name is None or not _is_local(name, bind_address):
-        return 403, f"Host {host!r} is not this machine's dashboard"
     origin = request.headers.get("Origin")
-    if origin is not None and origin != f"http://{host}":
+    if origin is not None and not _same_origin(origin, host, port):
         return 403, f"origin {origin} may not use this dashboard"
     given = request.query.get("token") or request.cookies.get(cookie_name(port))
     authorization = request.headers.get("Authorization", "")

@@ -30,6 +30,7 @@ import orjson
 from aiohttp import WSMsgType, web
 
 from ..servers import Limits, _Server
+from ..web_security import SECURITY_HEADERS, HostPolicy
 from . import state
 from .access import cookie_name, refusal
 from .metrics import CONTENT_TYPE_LATEST, metrics_registry, render_metrics
@@ -85,7 +86,15 @@ class _Client:
 
 class DashboardServer(_Server):
     def __init__(self, service: ConductorService, port: int, bind_address: str, token: str) -> None:
-        super().__init__("dashboard", port, [bind_address], Limits(max_message_bytes=_MAX_REQUEST_BYTES))
+        # the shared guard refuses foreign Hosts first; ours then wants the page's own origin and the token
+        super().__init__(
+            "dashboard",
+            port,
+            [bind_address],
+            Limits(max_message_bytes=_MAX_REQUEST_BYTES),
+            HostPolicy(bind_address),
+            None,
+        )
         self.service = service
         self.bind_address = bind_address
         self.token = token
@@ -102,7 +111,8 @@ class DashboardServer(_Server):
         return dashboard_url(self.bind_address, self.port, self.token)
 
     def _app(self) -> web.Application:
-        app = web.Application(client_max_size=_MAX_REQUEST_BYTES, middlewares=[self._guard])
+        app = self._new_app(_MAX_REQUEST_BYTES)
+        app.middlewares.append(self._guard)
         app.router.add_get("/", self._index)
         app.router.add_get("/assets/{name}", self._asset)
         app.router.add_get("/metrics", self._metrics)
@@ -121,15 +131,16 @@ class DashboardServer(_Server):
 
     @web.middleware
     async def _guard(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        refused = refusal(request, self.token, self.bind_address, self.port or 0)
+        refused = refusal(request, self.token, self.port or 0)
         if refused is not None:
             status, why = refused
             log.warning("dashboard: refused %s %s: %s", request.method, request.path, why)
             return web.Response(status=status, text=why + "\n")
         response = await handler(request)
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Cache-Control", "no-store")
+        if not response.prepared:  # a WebSocket has sent its headers already
+            for key, value in SECURITY_HEADERS.items():
+                response.headers.setdefault(key, value)
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     # -- pages -----------------------------------------------------------------------------
@@ -141,7 +152,6 @@ class DashboardServer(_Server):
             f"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             f"connect-src 'self' ws://{host}; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
         )
-        response.headers["X-Frame-Options"] = "DENY"
         if request.query.get("token"):
             response.set_cookie(
                 cookie_name(self.port or 0), self.token, httponly=True, samesite="Strict", path="/", max_age=None
