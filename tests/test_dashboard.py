@@ -401,3 +401,68 @@ def test_the_dashboard_table_survives_a_saved_configuration():
     again = parse_config(tomllib.loads(to_toml(config)))
     assert again.dashboard == config.dashboard
     assert parse_config(empty).dashboard is None
+
+
+async def _next(ws: aiohttp.ClientWebSocketResponse, kind: str, matches=lambda data: True) -> dict:
+    """The next message of ``kind`` whose data ``matches`` (pushes come every half second)."""
+    while True:
+        message = json.loads((await asyncio.wait_for(ws.receive(), 20)).data)
+        if message["type"] == kind and matches(message.get("data")):
+            return message
+
+
+async def test_a_stopped_instance_and_a_new_peer_are_pushed_without_asking(players):
+    alice, url = players["alice"], players["url"]
+    base, token = _split(url)
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(f"{base.replace('http', 'ws')}/ws?token={token}") as ws:
+            await ws.send_json({"watch": "app"})
+            first = await _next(ws, "overview")
+            assert {i["id"]: i["status"] for i in first["data"]["instances"]} == {"app": "running", "talk": "running"}
+            async with await Client.connect(alice.url) as admin:
+                assert await admin.request("admin/instance/stop", {"id": "talk"}) == {"success": True}
+                stopped = await _next(
+                    ws, "overview", lambda d: {i["id"]: i["status"] for i in d["instances"]}["talk"] == "stopped"
+                )
+            assert stopped["data"]["interfaces"][0]["connections"] == 1  # the admin client above
+            bob = await players["scenario"].player("bob", PlayerConfig({"app": DnaSpec(players["blog"])}))
+            bob_agent = bob.info("app").agent_address
+            network = await _next(ws, "network", lambda d: any(bob_agent in n["peers"] for n in d))
+            app = next(n for n in network["data"] if n["instance"] == "app")
+            assert app["relay"] == {"kind": "memory", "connected": True, "server": None}
+            ring = await _next(ws, "dht", lambda d: d is not None and d["members"] == 2)
+            agents = {a["agent"]: a for a in ring["data"]["agents"]}
+            assert agents[bob_agent]["local"] is False and agents[alice.info("app").agent_address]["me"] is True
+            assert all(0 <= a["location"] < 1 and a["arcs"] == [[0.0, 1.0]] for a in agents.values())
+            assert ring["data"]["ops"] and all(set(op["holders"]) == set(agents) for op in ring["data"]["ops"])
+
+
+async def test_each_conductor_has_its_own_registry(players):
+    scenario = players["scenario"]
+    bob = await scenario.player("bob", PlayerConfig({"app": DnaSpec(players["blog"])}, websocket=True))
+    bob_url = await bob.service.start_dashboard()
+    await players["alice"].call("app", "blog", "create_post", {"content": "alice only"})
+    await asyncio.sleep(0)
+    async with aiohttp.ClientSession() as session, await Client.connect(players["alice"].url) as client:
+        await client.call_zome("app", "blog", "create_post", {"content": "counted", "in_reply_to": None})
+        alice_samples = await _metrics(session, players["url"])
+        bob_samples = await _metrics(session, bob_url)
+    labels = {"instance": "app", "zome": "blog", "function": "create_post", "result": "ok"}
+    assert _value(alice_samples, "holochain_zome_calls_total", **labels) == 1
+    assert _value(bob_samples, "holochain_zome_calls_total", **labels) == 0
+    assert ("holochain_instance_running", (("instance", "talk"),)) not in bob_samples
+
+
+async def test_a_dashboard_port_in_use_is_a_clear_boot_error(spawn, tmp_path):
+    import socket
+
+    data = tmp_path / "data"
+    data.mkdir()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = write_config(data / "conductor-config.toml", data, f"[dashboard]\nport = {port}\n")
+        done = run_holochain(config, tmp_path)
+    assert done.returncode == 2
+    assert f"Error while trying to boot from config: dashboard: cannot listen on port {port}" in done.stderr

@@ -44,6 +44,7 @@ __all__ = ["DashboardServer", "dashboard_url", "new_token"]
 log = logging.getLogger(__name__)
 
 PUSH_INTERVAL = 0.5
+_SLOW_EVERY = 2  # pushes between two builds of the network and DHT views
 _EVENTS_PER_PUSH = 200
 _SIGNALS_KEPT = 500
 _MAX_CLIENTS = 32
@@ -82,6 +83,7 @@ class _Client:
         self.call_seq = 0
         self.signal_seq = 0
         self.failure_seq: dict[str, tuple[int, int]] = {}  # instance -> (id of its log, last seq)
+        self.ticks = 0
 
 
 class DashboardServer(_Server):
@@ -245,11 +247,16 @@ class DashboardServer(_Server):
 
     async def _push(self, client: _Client) -> None:
         service = self.service
+        client.ticks += 1
+        # the network and the ring cost the most to build and change the least: every other push
+        slow = client.ticks % _SLOW_EVERY == 1 or "dht" not in client.sent
         await self._push_if_changed(client, "overview", state.overview(service, self.started))
-        await self._push_if_changed(client, "network", state.network_view(service))
+        if slow or "network" not in client.sent:
+            await self._push_if_changed(client, "network", state.network_view(service))
         instance = service.conductor.instances.get(client.watch) if client.watch else None
         if instance is not None:
-            await self._push_if_changed(client, "dht", state.dht_view(service, instance))
+            if slow:
+                await self._push_if_changed(client, "dht", state.dht_view(service, instance))
             head = (instance.instance_id, instance.chain.length)
             if client.head != head:
                 client.head = head
