@@ -69,7 +69,7 @@ async def _in_zome_call(instance, fn):
     from holochain.ribosome import runner
     from holochain.ribosome.host_api import CallHost
 
-    return await runner.run_to_completion(lambda: fn(CallHost(instance, "blog", None)), None)
+    return await runner.run_to_completion(lambda: fn(CallHost(instance.host, "blog", None)), None)
 
 
 async def test_show_env(scenario, one):

@@ -157,7 +157,7 @@ async def test_not_found_is_told_apart_from_no_answer(scenario, one):
     instance = alice.instance("app")
 
     async def get(address, timeout_ms):
-        host = CallHost(instance, "blog", None)
+        host = CallHost(instance.host, "blog", None)
         return await runner.run_to_completion(
             lambda: host.get_entry_result(address, {"status_request": "Latest", "timeout": timeout_ms}), host
         )
