@@ -16,7 +16,7 @@ from holochain.core import json as cjson
 from holochain.core.crypto import AgentKey
 from holochain.net.nats import NatsOptions, NatsSwitchboard
 from holochain.testing import DnaSpec, PlayerConfig, Scenario
-from holochain.testing.nats import NatsServer
+from holochain.testing.nats_server import NatsServer
 from test_net_conformance import HEARTBEAT, SPACE, Agent, until
 
 

@@ -30,7 +30,7 @@ from holochain.net import MemorySwitchboard, RequestTimeout, Unreachable, settle
 from holochain.net.location import holders_for
 from holochain.net.nats import NatsOptions, NatsSwitchboard
 from holochain.testing import DnaSpec, PlayerConfig, Scenario
-from holochain.testing.nats import NatsServer, RouteProxy
+from holochain.testing.nats_server import NatsServer, RouteProxy
 
 HEARTBEAT = 0.1  # presence in these tests: a vanished agent is gone after 0.35 s
 SPACE = "QmConformanceSpace"

@@ -29,7 +29,7 @@ from ..core.header import ChainHeader
 from ..core.links import link_debug
 from ..core.rust_text import rust_debug_str
 from ..core.validation import SYSTEM_PACKAGE_DEFINITIONS
-from ..hdk.api import EntryValidation, LinkValidation, ValidationData
+from ..hdk.functions import EntryValidation, LinkValidation, ValidationData
 from .cascade import Cascade
 from .workspace import Workspace
 

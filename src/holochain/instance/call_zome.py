@@ -25,7 +25,10 @@ from ..ribosome.host_api import CallInfo, ZomeCallReply
 from ..ribosome.ribosome import ZomeFunctionFailure
 from .workspace import Workspace
 
-__all__ = ["CallZome", "InstanceError"]
+__all__ = ["CallZome", "InstanceError", "INSTANCE_ERROR_PREFIX"]
+
+# how clients see an InstanceError (holochain-rust's words), in JSON-RPC errors and bridge failures
+INSTANCE_ERROR_PREFIX = "Holochain Instance Error: "
 
 
 class InstanceError(WorkflowError):

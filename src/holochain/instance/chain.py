@@ -63,6 +63,11 @@ class ChainRecord:
 
 
 class SourceChain:
+    """This agent's source chain: the append-only, hash-linked records of everything it authored,
+    read from and appended to its store.  It is verified when loaded (or trusted up to a stored
+    mark) and keeps what calls read often: the head, the last header of each type, the agent
+    entries, the grants and claims."""
+
     def __init__(self, store: Store, agent: AgentKey, label: str) -> None:
         self.store = store
         self.agent = agent

@@ -24,6 +24,7 @@ from ..core.entry import Entry
 from ..core.errors import HolochainError, RibosomeError, RibosomeErrorCode, WorkflowError
 from ..core.keys import KeystoreError
 from ..core.query import QueryPatternError, compile_type_names, parse_query_options
+from ..hdk import THIS_INSTANCE
 from ..net import NetworkError, RequestTimeout
 from ..ribosome import runner
 from ..ribosome.host_api import CallInfo, HostCore, ZomeCallReply
@@ -36,7 +37,6 @@ __all__ = ["InstanceHost", "THIS_INSTANCE", "BridgeCall"]
 
 log = logging.getLogger(__name__)
 
-THIS_INSTANCE = "__hdk_this_instance"
 _SEND_TIMEOUT_TEXT = "timeout src: crates/core/src/network/reducers/send_direct_message.rs:82"
 
 BridgeCall = Callable[[str, str, str, Any], ZomeCallReply]

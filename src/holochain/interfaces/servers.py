@@ -50,6 +50,9 @@ _JSON_TYPES = {"application/json", "application/json; charset=utf-8", "applicati
 
 @dataclass
 class Limits:
+    """What one interface lets a client use: message size, requests in flight per connection,
+    connections, unread output."""
+
     max_message_bytes: int = 5 * 1024 * 1024
     max_in_flight: int = 256  # per WebSocket connection
     max_connections: int = 1024  # per interface

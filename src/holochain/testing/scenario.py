@@ -86,6 +86,8 @@ class PlayerConfig:
 
 @dataclass(frozen=True)
 class InstanceInfo:
+    """An instance of a player as ``info/instances`` lists it."""
+
     id: str
     agent_address: str
     dna_address: str
