@@ -29,7 +29,6 @@ from ..core.entry import Entry, EntryShapeError
 from ..core.errors import HolochainError, RibosomeError, RibosomeErrorCode
 from ..core.header import ChainHeader
 from ..core.links import link_data_json, link_json
-from ..core.time import now_ns
 from ..core.validation import AUTHOR_VALIDATED_SYS, check_provenances
 from ..ribosome.host_api import CallInfo
 from ..storage.base import WriteBatch
@@ -139,7 +138,7 @@ class Authoring:
     def append(self, entry: Entry, header: ChainHeader, batch: WriteBatch) -> None:
         """Append to the chain and hold it locally, all in ``batch``."""
         self.chain.append(header, entry, batch)
-        now = now_ns()
+        now = self.ws.clock()
         for op in local_ops(entry, header):
             self.ws.shard.integrate(op, batch, now, log_op=False)
         # the header is an entry of its own (published as such); the author can get it at once

@@ -34,7 +34,7 @@ from ..core import json as cjson
 from ..core.crypto import AgentKey, PublicKeyError, verify
 from ..core.entry import Entry, EntryShapeError
 from ..core.header import ChainHeader
-from ..core.time import format_ns, now_ns, parse_iso8601_ns
+from ..core.time import Clock, format_ns, parse_iso8601_ns, system_clock
 from ..storage.base import ChainRow, StorageError, Store, WriteBatch
 
 __all__ = ["SourceChain", "ChainRecord", "VERIFIED_MARK_KEY"]
@@ -68,8 +68,9 @@ class SourceChain:
     mark) and keeps what calls read often: the head, the last header of each type, the agent
     entries, the grants and claims."""
 
-    def __init__(self, store: Store, agent: AgentKey, label: str) -> None:
+    def __init__(self, store: Store, agent: AgentKey, label: str, clock: Clock = system_clock) -> None:
         self.store = store
+        self.clock = clock  # what new headers are stamped with
         self.agent = agent
         self.label = label
         self.length = 0
@@ -255,7 +256,7 @@ class SourceChain:
 
     def next_timestamp_ns(self) -> int:
         """Now, but always after the head, so headers order by time too."""
-        ns = now_ns()
+        ns = self.clock()
         return ns if ns > self.head_ns else self.head_ns + 1
 
     def new_header(

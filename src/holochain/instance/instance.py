@@ -33,6 +33,7 @@ from typing import Any
 from ..core.crypto import AgentKey
 from ..core.dna import Dna
 from ..core.keys import AgentKeystore
+from ..core.time import Clock, system_clock
 from ..net import Network, NetworkError
 from ..net.dht import DhtNode
 from ..ribosome.host_api import ZomeCallReply
@@ -76,13 +77,14 @@ class Instance:
         *,
         network: Network | None = None,
         keystore: AgentKeystore | None = None,
+        clock: Clock = system_clock,
     ) -> None:
         self.instance_id = instance_id
         self.dna = dna
         self.dna_address = dna.address
         self.agent = agent
         self.store = store
-        self.chain = SourceChain(store, agent, f"instance '{instance_id}'")
+        self.chain = SourceChain(store, agent, f"instance '{instance_id}'", clock)
         self.shard = Shard(store, dna)
         self.network = network if network is not None else Network.private()
         self.ws = ws = Workspace(
@@ -96,6 +98,7 @@ class Instance:
             Ribosome(dna),
             self.chain,
             self.shard,
+            clock,
         )
         cascade = Cascade(ws)
         validation = AppValidation(ws, cascade)

@@ -9,7 +9,6 @@ gossip, and — when consistency signals are on — a signal says it is held
 from __future__ import annotations
 
 from ..core.dht_ops import DhtOp
-from ..core.time import now_ns
 from ..storage.base import WriteBatch
 from .consistency import hold_signal
 from .workspace import Workspace
@@ -20,7 +19,7 @@ __all__ = ["integrate_dht_op"]
 async def integrate_dht_op(ws: Workspace, op: DhtOp) -> None:
     """Hold ``op`` (validated): store it, then tell the node and the consistency waiters."""
     batch = WriteBatch()
-    ws.shard.integrate(op, batch, now_ns(), log_op=True)
+    ws.shard.integrate(op, batch, ws.clock(), log_op=True)
     await ws.wait_durable(ws.store.write(batch))
     if ws.node is not None:
         ws.node.note_held(op.hash, op.basis, op.author)

@@ -8,8 +8,8 @@ them).  Ours do the same: each step module (:mod:`.call_zome`,
 :class:`Workspace` and the steps it calls, never the :class:`~.instance.Instance`.
 
 The workspace holds the agent's source chain, its DHT shard, the store under
-both, the ribosome, the network node (once joined), the signal sink, and two
-things every step shares:
+both, the ribosome, the network node (once joined), the signal sink, the
+clock, and two things every step shares:
 
 * **storage tickets** — a write returns a ticket; a zome call's reply waits
   until the highest ticket it wrote is durable (:meth:`Workspace.wrote`);
@@ -28,6 +28,7 @@ from ..core import json as cjson
 from ..core.crypto import AgentKey
 from ..core.dna import Dna
 from ..core.keys import AgentKeystore
+from ..core.time import Clock, system_clock
 from ..net import Network
 from ..net.dht import DhtNode
 from ..ribosome.host_api import CallHost, CallInfo, HostCore
@@ -70,6 +71,7 @@ class Workspace:
         ribosome: Ribosome,
         chain: SourceChain,
         shard: Shard,
+        clock: Clock = system_clock,
     ) -> None:
         self.instance_id = instance_id
         self.dna = dna
@@ -83,6 +85,7 @@ class Workspace:
         self.ribosome = ribosome
         self.chain = chain
         self.shard = shard
+        self.clock = clock  # "now", for headers and held facts (deterministic under test)
         self.node: DhtNode | None = None
         self.last_ticket = 0
         self.public_token: str | None = None
