@@ -8,6 +8,7 @@ keys; :mod:`.bridges` checks bridges; :mod:`.signals` shapes signal frames.
 """
 
 from .conductor import Conductor, ConductorError, load_dna_file
-from .config import ConfigError, Configuration, load_config
+from .config import ConfigError, Configuration
+from .config_file import load_config
 
 __all__ = ["Conductor", "ConductorError", "Configuration", "ConfigError", "load_config", "load_dna_file"]

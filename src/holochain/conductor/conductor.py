@@ -40,8 +40,8 @@ from .config import (
     Configuration,
     DnaConfig,
     InstanceConfig,
-    write_config_atomically,
 )
+from .config_file import write_config_atomically
 from .keystore import Keystore, KeystoreFileError
 from .passphrase import PassphraseError, PassphraseService
 from .signals import Signal, SignalKind, consistency_signal, instance_signal_frame

@@ -169,10 +169,11 @@ class SourceChain:
                     return False
                 if not isinstance(value, dict) or len(value) != 1:
                     return False
+                body: Any = value.get("CapTokenGrant" if kind == "%cap_token_grant" else "CapTokenClaim")
                 if kind == "%cap_token_grant":
-                    self.grants[row.entry_address] = value.get("CapTokenGrant")
+                    self.grants[row.entry_address] = body
                 else:
-                    self.claims.append((row.entry_address, value.get("CapTokenClaim")))
+                    self.claims.append((row.entry_address, body))
             last = row
             expected += 1
         if expected != length or self._digest.hexdigest() != digest or last is None:

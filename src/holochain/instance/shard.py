@@ -125,6 +125,7 @@ class Shard:
         entry = self.entry(address)
         if entry is None:
             return None
+        status: str | None
         if entry.variant == "ChainHeader":
             status, link = "live", None  # headers are always live
         else:

@@ -36,7 +36,7 @@ from typing import Any
 import orjson
 
 from ..conductor.conductor import Conductor, load_dna_file
-from ..conductor.config import parse_config
+from ..conductor.config_file import parse_config
 from ..core import json as cjson
 from ..core.errors import HolochainPyError
 from ..instance.instance import Instance, InstanceError
