@@ -29,7 +29,7 @@ from conductor_setup import (
 )
 from conftest import HC, JS_DIR
 from holochain.client import Client
-from holochain.conductor.config import parse_config, to_toml
+from holochain.conductor.config_file import parse_config, to_toml
 from holochain.conductor.dashboard_config import DashboardConfig
 from holochain.interfaces.dashboard import dashboard_url
 from holochain.testing.scenario import DnaSpec, PlayerConfig, Scenario

@@ -20,7 +20,8 @@ import click
 
 from .. import COMPATIBLE_VERSION, __version__
 from ..conductor.conductor import Conductor
-from ..conductor.config import Configuration, load_config
+from ..conductor.config import Configuration
+from ..conductor.config_file import load_config
 from ..core.errors import HolochainPyError
 from .hc import config_root
 from .runtime import StopSignal, boot_failed, run_async, setup_logging

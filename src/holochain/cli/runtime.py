@@ -6,7 +6,8 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 __all__ = ["setup_logging", "run_async", "StopSignal", "boot_failed", "BOOT_ERROR", "EXIT_BOOT_FAILED"]
 
@@ -48,7 +49,7 @@ def raise_open_files_limit() -> None:
         pass
 
 
-def run_async(main: Callable[[], Awaitable[int]]) -> int:
+def run_async(main: Callable[[], Coroutine[Any, Any, int]]) -> int:
     """Run ``main`` on uvloop when available (it is faster), else asyncio."""
     raise_open_files_limit()
     try:

@@ -26,9 +26,11 @@ from ..core.dna import Dna, DnaError
 from ..core.errors import HostingError, ZomeError
 from ..core.keys import AgentKeystore
 from ..core.rust_text import rust_debug_str
+from ..instance.call_zome import INSTANCE_ERROR_PREFIX
 from ..instance.instance import Instance, InstanceError
 from ..net import Network
 from ..net.config import NetworkConfigError, network_for_instance
+from ..ribosome.host_api import ZomeCallReply
 from ..storage.base import StorageError, Store
 from ..storage.memory import MemoryStore
 from ..storage.sqlite import SqliteStore
@@ -40,8 +42,8 @@ from .config import (
     Configuration,
     DnaConfig,
     InstanceConfig,
-    write_config_atomically,
 )
+from .config_file import write_config_atomically
 from .keystore import Keystore, KeystoreFileError
 from .passphrase import PassphraseError, PassphraseService
 from .signals import Signal, SignalKind, consistency_signal, instance_signal_frame
@@ -79,6 +81,10 @@ def _rpc_error_text(message: str) -> str:
 
 
 class Conductor(AdminOperations):
+    """Hosts the agents, DNAs and instances of a :class:`~.config.Configuration`: boots and shuts
+    them down, routes zome calls (from interfaces and across bridges), turns what instances emit
+    into signal frames, and carries out the admin API's configuration changes."""
+
     def __init__(
         self,
         config: Configuration,
@@ -331,9 +337,9 @@ class Conductor(AdminOperations):
         *,
         token: str | None = None,
         provenance: list[str] | None = None,
-    ) -> str | Awaitable[str]:
-        """Call a zome function of an instance: the JSON text of its result, or an
-        awaitable of it.  Raises :class:`InstanceError`.
+    ) -> ZomeCallReply:
+        """Call a zome function of an instance: the JSON text of its result, or a future or
+        an awaitable of it (a :data:`ZomeCallReply`).  Raises :class:`InstanceError`.
 
         With ``signals.consistency`` on, the call is announced with holochain-rust's
         ``SignalZomeFunctionCall`` / ``ReturnZomeFunctionResult`` pair, the return
@@ -427,7 +433,7 @@ class Conductor(AdminOperations):
         if event is not None:
             self._emit(instance_id, "Consistency", consistency_signal({"ReturnZomeFunctionResult": event}, None, []))
 
-    def bridge_call(self, caller_id: str, handle: str, zome: str, function: str, args: Any) -> str | Awaitable[str]:
+    def bridge_call(self, caller_id: str, handle: str, zome: str, function: str, args: Any) -> ZomeCallReply:
         """A call from instance ``caller_id`` through its bridge ``handle``.
 
         As in holochain-rust the callee is called with its public token (and the
@@ -442,7 +448,7 @@ class Conductor(AdminOperations):
         try:
             result = self.call_zome(bridge.callee_id, zome, function, args)
         except InstanceError as exc:
-            raise InstanceError(_rpc_error_text(f"Holochain Instance Error: {exc}")) from None
+            raise InstanceError(_rpc_error_text(INSTANCE_ERROR_PREFIX + str(exc))) from None
         if isinstance(result, str):
             return result
         return self._bridge_result(result)
@@ -451,7 +457,7 @@ class Conductor(AdminOperations):
         try:
             return await result
         except InstanceError as exc:
-            raise InstanceError(_rpc_error_text(f"Holochain Instance Error: {exc}")) from None
+            raise InstanceError(_rpc_error_text(INSTANCE_ERROR_PREFIX + str(exc))) from None
 
     # -- configuration persistence ---------------------------------------------------------
 

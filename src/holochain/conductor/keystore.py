@@ -56,6 +56,9 @@ def _unb64(text: Any, what: str, path: Path) -> bytes:
 
 @dataclass
 class Keystore:
+    """An agent's keystore file: the root seed its key is derived from, sealed with a passphrase
+    (holochain-rust's ``hc keygen`` format)."""
+
     root_seed: bytes
 
     @classmethod

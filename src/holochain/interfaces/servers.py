@@ -58,6 +58,9 @@ _JSON_TYPES = {"application/json", "application/json; charset=utf-8", "applicati
 
 @dataclass
 class Limits:
+    """What one interface lets a client use: message size, requests in flight per connection,
+    connections, unread output."""
+
     max_message_bytes: int = 5 * 1024 * 1024
     max_in_flight: int = 256  # per WebSocket connection
     max_connections: int = 1024  # per interface
@@ -244,7 +247,7 @@ class WebSocketServer(_RpcServer):
         transport = request.transport
         if transport is None:  # the client went away during the handshake
             return ws
-        conn = self.connections[ws] = _Connection(ws, transport)  # type: ignore[arg-type]
+        conn = self.connections[ws] = _Connection(ws, transport)
         protocol = request.protocol
         slots = asyncio.Semaphore(self.limits.max_in_flight)
         pending: set[asyncio.Future[Any]] = set()
@@ -345,7 +348,7 @@ class WebSocketServer(_RpcServer):
         try:
             await asyncio.wait_for(ws.close(code=WSCloseCode.GOING_AWAY, message=b"interface stopped"), 1.0)
         except (TimeoutError, ConnectionError, RuntimeError):
-            transport = ws._req.transport if ws._req is not None else None  # type: ignore[attr-defined]
+            transport = ws._req.transport if ws._req is not None else None
             if transport is not None:
                 transport.abort()
 

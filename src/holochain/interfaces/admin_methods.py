@@ -25,9 +25,9 @@ from ..conductor.conductor import ConductorError
 from ..conductor.config import InterfaceConfig, UiInterfaceConfig
 from ..core.errors import HolochainPyError
 from ..instance.instance import InstanceError
-from .api import get_bool, get_int, get_str, opt_str, params_map
-from .errors import rpc_error
+from .error_replies import rpc_error
 from .jsonrpc import INVALID_PARAMS, JsonRpcError, Method
+from .methods import get_bool, get_int, get_str, opt_str, params_map
 
 if TYPE_CHECKING:
     from .service import ConductorService
@@ -38,7 +38,7 @@ SUCCESS = {"success": True}
 
 
 def _guard(fn: Callable[[Any], Any]) -> Method:
-    """Map conductor errors of a method (sync or async) to ``-32603`` (:func:`.errors.rpc_error`)."""
+    """Map conductor errors of a method (sync or async) to ``-32603`` (:func:`.error_replies.rpc_error`)."""
 
     def method(params: Any) -> Any:
         try:
