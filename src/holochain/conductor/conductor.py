@@ -394,7 +394,7 @@ class Conductor(AdminOperations):
         outcome, detail = "error", "cancelled"
         try:
             text = await result
-            outcome, detail = ("err", text) if text.startswith('{"Err"') else ("ok", "")
+            outcome, detail = ("err", text) if isinstance(text, str) and text.startswith('{"Err"') else ("ok", "")
             return text
         except Exception as exc:
             detail = str(exc)
@@ -411,7 +411,7 @@ class Conductor(AdminOperations):
             outcome, detail = "error", str(fut.exception())
         else:
             text = fut.result()
-            outcome, detail = ("err", text) if text.startswith('{"Err"') else ("ok", "")
+            outcome, detail = ("err", text) if isinstance(text, str) and text.startswith('{"Err"') else ("ok", "")
         self._finished(instance_id, event, zome, function, started, outcome, detail)
 
     def _finished(

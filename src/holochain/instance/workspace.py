@@ -34,9 +34,9 @@ from ..net.dht import DhtNode
 from ..ribosome.host_api import CallHost, CallInfo, HostCore
 from ..ribosome.ribosome import Ribosome
 from ..storage.base import Store, WriteBatch
-from .validation_log import ValidationLog
 from .chain import SourceChain
 from .shard import Shard
+from .validation_log import ValidationLog
 
 __all__ = ["Workspace", "PUBLIC_GRANT_ID", "SignalSink"]
 

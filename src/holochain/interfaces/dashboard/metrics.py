@@ -34,7 +34,8 @@ __all__ = ["metrics_registry", "render_metrics", "CONTENT_TYPE_LATEST"]
 
 
 def _cumulative(bounds: tuple[float, ...], counts: list[int]) -> list[tuple[str, float]]:
-    out, running = [], 0
+    out: list[tuple[str, float]] = []
+    running = 0
     for bound, count in zip(bounds, counts):
         running += count
         out.append((repr(float(bound)), running))
@@ -135,7 +136,7 @@ class ConductorCollector(Collector):
                 labels=["instance"],
             ),
         }
-        relays: dict[str, tuple[str, bool]] = {}
+        relays: dict[str, tuple[str, bool]] = {}  # network name -> (switchboard kind, connected)
         for instance_id, instance in list(conductor.instances.items()):
             labels = [instance_id]
             m["running"].add_metric(labels, 1 if instance.active else 0)
@@ -162,7 +163,7 @@ class ConductorCollector(Collector):
             network = instance.network
             if not network.is_private:
                 connected = getattr(network.switchboard, "connected", True)
-                relays[network.name] = (type(network.switchboard).__name__, bool(connected))
+                relays[str(network.name)] = (type(network.switchboard).__name__, bool(connected))
         yield from m.values()
         relay = GaugeMetricFamily(
             "holochain_network_connected",

@@ -184,12 +184,12 @@ def dht_view(service: ConductorService, instance: Instance) -> dict[str, Any] | 
                 "me": agent == node.agent,
             }
         )
-    ops = []
+    shown: list[dict[str, Any]] = []
     for op_hash, loc, author in node.index.sample(MAX_OPS):
-        holders = sorted(members, key=lambda a, loc=loc: ((loc - location(a)) % RING, a))
+        holders = sorted(members, key=lambda a: ((loc - location(a)) % RING, a))
         if not full:
             holders = holders[:redundancy]
-        ops.append({"op": op_hash, "location": loc / RING, "author": author, "holders": holders})
+        shown.append({"op": op_hash, "location": loc / RING, "author": author, "holders": holders})
     return {
         "instance": instance.instance_id,
         "space": node.space,
@@ -199,7 +199,7 @@ def dht_view(service: ConductorService, instance: Instance) -> dict[str, Any] | 
         "members": len(node.members()),
         "agents": agents,
         "ops_known": known,
-        "ops": ops,
+        "ops": shown,
     }
 
 
@@ -228,10 +228,9 @@ def network_view(service: ConductorService) -> list[dict[str, Any]]:
             "gossip_interval": network.gossip_interval,
         }
         try:
-            held_entries, held_aspects = instance.store.held_counts()
+            item["held_entries"], item["held_aspects"] = instance.store.held_counts()
         except StorageError:
-            held_entries = held_aspects = None
-        item["held_entries"], item["held_aspects"] = held_entries, held_aspects
+            item["held_entries"] = item["held_aspects"] = None
         if node is None or node.closed:
             item.update(joined=False, peers=[], gossip={}, queues={}, errors=[])
         else:
