@@ -16,7 +16,6 @@ here (``add_interface_config`` …) and then restarts its servers.
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +23,7 @@ from ..core import json as cjson
 from ..core.crypto import AgentKey
 from ..core.entry import Entry, EntryShapeError
 from ..core.header import ChainHeader
+from ..core.private_files import private_dir, write_private
 from ..instance.instance import Instance, InstanceError
 from .config import (
     AgentConfig,
@@ -119,7 +119,7 @@ class AdminOperations:
             if self.persistence_dir is None:
                 raise ConfigError("persistence_dir is not set, so the DNA cannot be copied")
             target = self.persistence_dir / "dna" / f"{dna.address}.dna.json"
-            _write_atomically(target, dna.to_pretty_json())
+            write_private(target, dna.to_pretty_json())
             stored_path = str(target)
         new.dnas.append(DnaConfig(dna_id, stored_path, dna.address, uuid))
         self._check(new)
@@ -227,7 +227,7 @@ class AdminOperations:
             )
         )
         self._check(new)
-        path.mkdir(parents=True, exist_ok=True)
+        private_dir(path)
         old = self.config
         self.config = new  # instantiation reads the DNA and agent from it
         try:
@@ -416,13 +416,3 @@ class AdminOperations:
         else:
             content = entry.content
         return {"type": entry.type_name, "content": content}
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
