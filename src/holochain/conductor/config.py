@@ -20,6 +20,7 @@ from typing import Any
 
 import tomli_w
 
+from .log_rules import parse_log_rules
 from .passphrase import SERVICE_KEYS
 
 __all__ = [
@@ -300,6 +301,7 @@ class LoggerConfig:
     type: str = "debug"
     rules: dict[str, Any] = field(default_factory=dict)
     state_dump: bool = False
+    explicit: bool = False  # the file had the table: its level applies (see log_rules)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"state_dump": self.state_dump, "type": self.type}
@@ -549,7 +551,12 @@ def parse_config(data: dict[str, Any]) -> Configuration:
             type=_get(lg, "type", "logger", str),
             rules=_get(lg, "rules", "logger", dict, required=False, default={}),
             state_dump=_get(lg, "state_dump", "logger", bool, required=False, default=False),
+            explicit=True,
         )
+        try:
+            parse_log_rules(config.logger.rules)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     if "signals" in data:
         sg = _get(data, "signals", "config", dict)
         config.signals = SignalsConfig(

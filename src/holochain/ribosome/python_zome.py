@@ -26,6 +26,7 @@ import zipfile
 from pathlib import Path
 from types import ModuleType
 
+from ..core.progress import Progress
 from ..hdk.zome import Zome
 
 __all__ = [
@@ -73,12 +74,18 @@ def bundle_directory(path: Path) -> bytes:
             full = Path(root) / name
             files.append((full.relative_to(path).as_posix(), full))
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+    size = sum(full.stat().st_size for _, full in files)
+    with (
+        zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive,
+        Progress(f"Packaging {path}", size, unit="bytes") as progress,
+    ):
         for arcname, full in sorted(files):
             info = zipfile.ZipInfo(arcname, date_time=_FIXED_TIME)
             info.external_attr = 0o644 << 16
             info.create_system = 3
-            archive.writestr(info, full.read_bytes())
+            data = full.read_bytes()
+            archive.writestr(info, data)
+            progress.advance(len(data))
     return buffer.getvalue()
 
 
