@@ -77,7 +77,9 @@ def bundle_directory(path: Path) -> bytes:
     size = sum(full.stat().st_size for _, full in files)
     with (
         zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive,
-        Progress(f"Packaging {path}", size, unit="bytes") as progress,
+        Progress(
+            f"Packaging zome '{path.parent.name if path.name == 'code' else path.name}'", size, unit="bytes"
+        ) as progress,
     ):
         for arcname, full in sorted(files):
             info = zipfile.ZipInfo(arcname, date_time=_FIXED_TIME)
