@@ -10,7 +10,7 @@ import pytest
 
 from conftest import HC, HOLOCHAIN, REPO
 from holochain.client import Client
-from holochain.conductor.keystore import NULL_PASSPHRASE, Keystore, KeystoreError
+from holochain.conductor.keystore import NULL_PASSPHRASE, Keystore, KeystoreFileError
 
 
 def hc(*args: str, cwd: Path, input: str | None = None) -> subprocess.CompletedProcess:
@@ -108,7 +108,7 @@ def test_keygen_writes_an_encrypted_keystore(tmp_path):
     keystore = Keystore.load(Path(path), NULL_PASSPHRASE)
     assert keystore.public_address == address
     assert keystore.root_seed.hex() not in text
-    with pytest.raises(KeystoreError, match="wrong passphrase"):
+    with pytest.raises(KeystoreFileError, match="wrong passphrase"):
         Keystore.load(Path(path), "not the passphrase")
 
 

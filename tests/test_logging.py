@@ -157,7 +157,7 @@ def test_rule_colours_on_a_terminal(tmp_path):
         logging.getLogger("colour.test").info("shown in cyan")
         logging.getLogger("other").info("shown plain")
         stream.flush()
-        text = os.read(master, 4096).decode()
+        text = read_until(master, "shown plain")
     finally:
         setup_logging("warning")
         stream.close()

@@ -37,7 +37,7 @@ from ..core.crypto import AgentKey, PublicKeyError, encode_call_data_for_signing
 from ..core.dht_ops import DhtOp
 from ..core.dna import Dna
 from ..core.entry import Entry
-from ..core.errors import HolochainError, RibosomeError, RibosomeErrorCode
+from ..core.errors import HolochainError, RibosomeError, RibosomeErrorCode, WorkflowError
 from ..core.keys import AgentKeystore, KeystoreError
 from ..core.links import LinkOptionsError, parse_link_options
 from ..core.query import QueryPatternError, compile_type_names, parse_query_options
@@ -68,7 +68,7 @@ _RECEIVE_TIMEOUT = 60.0  # holochain-rust: the receiver waits at most 60 s to re
 _SEND_TIMEOUT_TEXT = "timeout src: crates/core/src/network/reducers/send_direct_message.rs:82"
 
 
-class InstanceError(Exception):
+class InstanceError(WorkflowError):
     """A zome call the instance refuses; shown to clients as
     ``Holochain Instance Error: <message>``."""
 
@@ -645,7 +645,7 @@ class Instance:
 _OP_ORDER = {"Content": 0, "Update": 1, "Deletion": 2, "LinkAdd": 3, "LinkRemove": 4}
 
 
-class _ParamError(ValueError):
+class _ParamError(WorkflowError, ValueError):
     pass
 
 

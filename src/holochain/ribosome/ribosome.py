@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from ..core.dna import Dna
+from ..core.errors import ZomeError
 from ..hdk.zome import InitError, ValidationError, Zome, ZomeFunction
 from . import runner
 from .python_zome import ZomeCodeError, load_zome
@@ -22,7 +23,7 @@ __all__ = ["Ribosome", "ZomeFunctionFailure", "ZomeCodeError"]
 log = logging.getLogger(__name__)
 
 
-class ZomeFunctionFailure(Exception):
+class ZomeFunctionFailure(ZomeError):
     """Zome code raised instead of returning: a bug in the zome, reported to the caller."""
 
 
