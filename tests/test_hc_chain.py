@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from conftest import HC, HOLOCHAIN
+from conftest import HC, HOLOCHAIN, one_instance_config
 from holochain.client import Client
 from holochain.storage.base import ChainRow, WriteBatch
 from holochain.storage.sqlite import SqliteStore
@@ -120,38 +120,9 @@ def test_without_a_store_it_says_what_to_do(tmp_path):
 
 
 async def test_chain_of_a_running_production_conductor_by_storage_path(spawn, blog_dna, tmp_path):
-    from holochain.core.dna import Dna
-
-    config = tmp_path / "conductor-config.toml"
-    config.write_text(f"""
-persistence_dir = "{tmp_path / "data"}"
-[[agents]]
-id = "alice"
-name = "alice::app"
-public_address = "[SHOULD BE REWRITTEN]"
-keystore_file = "[UNUSED]"
-test_agent = true
-[[dnas]]
-id = "blog"
-file = "{blog_dna}"
-hash = "{Dna.from_text(blog_dna.read_bytes()).address}"
-[[instances]]
-id = "app"
-dna = "blog"
-agent = "alice"
-[instances.storage]
-type = "lmdb"
-path = "{tmp_path / "data" / "storage" / "app"}"
-[[interfaces]]
-id = "ws"
-admin = true
-choose_free_port = true
-[interfaces.driver]
-type = "websocket"
-port = 0
-[[interfaces.instances]]
-id = "app"
-""")
+    config = one_instance_config(
+        tmp_path, blog_dna, storage=f'type = "lmdb"\npath = "{tmp_path / "data" / "storage" / "app"}"'
+    )
     conductor = spawn([HOLOCHAIN, "-c", str(config)], tmp_path, ready="*** Done. All interfaces started.")
     async with await Client.connect(conductor.url) as client:
         created = await client.call_zome("app", "blog", "create_post", {"content": "operator view"})

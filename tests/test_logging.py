@@ -7,56 +7,19 @@ import json
 import logging
 import os
 import pty
-import select
 import subprocess
-import time
 from pathlib import Path
 
-from conftest import HC, HOLOCHAIN
+from conftest import HC, HOLOCHAIN, one_instance_config, read_until
 from holochain.cli.logs import log_state_dumps, setup_logging
-from holochain.core.dna import Dna
 from holochain.testing import DnaSpec, PlayerConfig
 
 DONE = "*** Done. All interfaces started."
 
 
-def write_config(tmp_path: Path, dna: Path, logger: str = "") -> Path:
-    config = tmp_path / "conductor-config.toml"
-    config.write_text(f"""
-persistence_dir = "{tmp_path / "data"}"
-[[agents]]
-id = "alice"
-name = "alice::app"
-public_address = "[SHOULD BE REWRITTEN]"
-keystore_file = "[UNUSED]"
-test_agent = true
-[[dnas]]
-id = "blog"
-file = "{dna}"
-hash = "{Dna.from_text(dna.read_bytes()).address}"
-[[instances]]
-id = "app"
-dna = "blog"
-agent = "alice"
-[instances.storage]
-type = "memory"
-[[interfaces]]
-id = "ws"
-admin = true
-choose_free_port = true
-[interfaces.driver]
-type = "websocket"
-port = 0
-[[interfaces.instances]]
-id = "app"
-{logger}
-""")
-    return config
-
-
 def run_holochain(spawn, tmp_path: Path, dna: Path, logger: str, *args: str) -> list[str]:
     """Start the conductor, stop it once it is up; its stderr lines."""
-    config = write_config(tmp_path, dna, logger)
+    config = one_instance_config(tmp_path, dna, extra=logger)
     conductor = spawn([HOLOCHAIN, "-c", str(config), *args], tmp_path, ready=DONE)
     assert conductor.stop() == 0
     return conductor.output()[1].splitlines()
@@ -106,7 +69,7 @@ def test_the_level_comes_from_the_table_unless_the_command_line_says(spawn, tmp_
 def test_a_bad_rule_stops_the_boot_naming_it(tmp_path, blog_dna):
     logger = '[logger]\ntype = "debug"\n[[logger.rules.rules]]\npattern = "foo["\n'
     done = subprocess.run(
-        [HOLOCHAIN, "-c", str(write_config(tmp_path, blog_dna, logger))],
+        [HOLOCHAIN, "-c", str(one_instance_config(tmp_path, blog_dna, extra=logger))],
         capture_output=True,
         text=True,
         timeout=60,
@@ -133,19 +96,6 @@ def test_hc_run_logs_json_too(spawn, tmp_path, blog_dna):
     records = [json.loads(l) for l in conductor.output()[1].splitlines()]
     assert any(r["message"].startswith("instance 'test-instance': no chain found") for r in records)
     assert {r["level"] for r in records} >= {"debug", "info"}
-
-
-def read_until(fd: int, text: str, timeout: float = 10.0) -> str:
-    """What a pty's other end printed, up to and including ``text``."""
-    got = b""
-    deadline = time.monotonic() + timeout
-    while text.encode() not in got:
-        left = deadline - time.monotonic()
-        assert left > 0, f"{text!r} not printed: {got!r}"
-        ready, _, _ = select.select([fd], [], [], left)
-        if ready:
-            got += os.read(fd, 65536)
-    return got.decode()
 
 
 def test_rule_colours_on_a_terminal(tmp_path):

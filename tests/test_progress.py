@@ -5,17 +5,15 @@ from __future__ import annotations
 import asyncio
 import os
 import pty
-import select
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import HC, write_project
+from conftest import HC, read_until, write_project
 from holochain.client import Client
 from holochain.core import progress
 from holochain.core.crypto import AgentKey
@@ -23,22 +21,6 @@ from holochain.instance.chain import VERIFIED_MARK_KEY
 from holochain.testing import DnaSpec, PlayerConfig
 
 NO_DELAY = {"HC_PROGRESS_DELAY": "0"}
-
-
-def read_until(fd: int, text: str, timeout: float = 60.0) -> str:
-    got = b""
-    deadline = time.monotonic() + timeout
-    while text.encode() not in got:
-        left = deadline - time.monotonic()
-        assert left > 0, f"{text!r} not printed: {got[-2000:]!r}"
-        ready, _, _ = select.select([fd], [], [], left)
-        if ready:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:  # the other end closed
-                break
-            got += chunk
-    return got.decode(errors="replace")
 
 
 def forget_the_verified_mark(store: Path) -> None:
