@@ -95,6 +95,8 @@ def describe_change(old: Dna, new: Dna) -> str:
         if before - after:
             detail.append("functions removed: " + ", ".join(sorted(before - after)))
         parts.append(f"zome '{name}' updated" + (f" ({'; '.join(detail)})" if detail else ""))
+    if old.properties != new.properties:
+        parts.append("DNA properties changed")
     return "; ".join(parts) or "no zome changed"
 
 
