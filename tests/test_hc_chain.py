@@ -131,4 +131,8 @@ async def test_chain_of_a_running_production_conductor_by_storage_path(spawn, bl
         doc = chain_json(tmp_path, "storage/app", "--path", "data", "--limit", "1")
         assert doc["records"][0]["entry_address"] == created["Ok"]
         assert doc["records"][0]["header"]["provenances"][0][0].startswith("HcS")
+        # or named by the configuration's instance ids
+        by_config = hc("chain", "--list", "-c", str(config), cwd=tmp_path)
+        assert by_config.stdout.startswith("app  4 records  ("), by_config.stdout + by_config.stderr
+        assert chain_json(tmp_path, "app", "-c", str(config))["records"][0]["entry_address"] == created["Ok"]
     assert conductor.stop() == 0
