@@ -257,6 +257,14 @@ def keygen_cmd(path: Path | None, quiet: bool, nullpass: bool, force: bool) -> N
 )
 @click.option("--logging", "verbose", is_flag=True, help="Log what the conductor does (to stderr).")
 @click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    envvar="HOLOCHAIN_LOG_FORMAT",
+    default="text",
+    show_default=True,
+    help="Logs as text lines, or one JSON object per line for machines (no progress lines then).",
+)
+@click.option(
     "--networked",
     type=click.Choice(["nats", "sim2h"], case_sensitive=False),
     is_flag=False,
@@ -283,6 +291,7 @@ def run_cmd(
     persist: bool,
     watch: bool,
     verbose: bool,
+    log_format: str,
     networked: str | None,
     servers: tuple[str, ...],
 ) -> None:
@@ -299,6 +308,9 @@ def run_cmd(
     if servers and networked is None:
         raise _fail("--server needs --networked")
 
+    from ..core.progress import set_enabled
+
+    set_enabled(log_format != "json")
     if do_package or watch:
         from ..ribosome.packager import PackageError, package_project, write_package
 
@@ -318,6 +330,7 @@ def run_cmd(
         verbose=verbose,
         network=network_table(networked.lower() if networked else None, servers),
         watch=Path.cwd() if watch else None,
+        log_format=log_format,
     )
     sys.exit(code)
 

@@ -32,6 +32,7 @@ from .config import (
     UiBundleConfig,
     UiInterfaceConfig,
 )
+from .log_rules import parse_log_rules
 from .passphrase import SERVICE_KEYS
 
 __all__ = ["load_config", "parse_config", "to_toml", "write_config_atomically", "STORAGE_KINDS"]
@@ -223,7 +224,12 @@ def parse_config(data: dict[str, Any]) -> Configuration:
             type=_get(lg, "type", "logger", str),
             rules=_get(lg, "rules", "logger", dict, required=False, default={}),
             state_dump=_get(lg, "state_dump", "logger", bool, required=False, default=False),
+            explicit=True,
         )
+        try:
+            parse_log_rules(config.logger.rules)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     if "signals" in data:
         sg = _get(data, "signals", "config", dict)
         config.signals = SignalsConfig(
