@@ -90,9 +90,10 @@ def run_dev_conductor(
     network: dict[str, Any] | None = None,
     watch: Path | None = None,
     dashboard_port: int | None = 0,
+    log_format: str = "text",
 ) -> int:
     """Serve the DNA until stopped; with ``watch`` (the project directory), reload zome code as it changes."""
-    setup_logging("debug" if verbose else "warning")
+    setup_logging("debug" if verbose else "warning", fmt=log_format)
     from ..interfaces.service import ConductorService
 
     try:

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from ..core.errors import HostingError
 from .dashboard_config import DashboardConfig
+from .ids import id_problem
 
 __all__ = [
     "ConfigError",
@@ -197,6 +198,7 @@ class LoggerConfig(_Table):
     type: str = "debug"
     rules: dict[str, Any] = field(default_factory=dict)
     state_dump: bool = False
+    explicit: bool = False  # the file had the table: its level applies (see log_rules)
 
     TOML_KEYS = ("state_dump", "type", "rules")
 
@@ -272,7 +274,15 @@ class Configuration:
             ("dna", [d.id for d in self.dnas]),
             ("instance", [i.id for i in self.instances]),
             ("interface", [i.id for i in self.interfaces]),
+            ("UI bundle", [b.id for b in self.ui_bundles]),
+            ("UI interface", [u.id for u in self.ui_interfaces]),
+            ("bridge handle", [b.handle for b in self.bridges]),
         ):
+            problem = next(filter(None, (id_problem(kind, i) for i in ids)), None)
+            if problem is not None:
+                raise ConfigError(problem)
+            if kind.startswith(("UI", "bridge")):
+                continue  # their duplicates are reported where they are added, in holochain-rust's words
             dupes = sorted({i for i in ids if ids.count(i) > 1})
             if dupes:
                 raise ConfigError(f"Duplicate {kind} IDs detected: {', '.join(dupes)}")
