@@ -114,6 +114,7 @@ async def hot_path(dna: Path, root: Path, reps: int, secs: float, inflight: int)
                 f"ratio {cps['noted'] / cps['bare']:.3f}",
                 flush=True,
             )
+        fast = _fast_calls(conductor)
     finally:
         conductor.calls = log
         await service.stop()
@@ -129,7 +130,31 @@ async def hot_path(dna: Path, root: Path, reps: int, secs: float, inflight: int)
         "rows": rows,
         "median_ratio": statistics.median(r["ratio"] for r in rows),
         "note_us": note_us,
+        "fast_call_cost_ratio": fast,
     }
+
+
+def _fast_calls(conductor: Conductor, n: int = 3000, reps: int = 7) -> float:
+    """The worst case: ``get_greeting`` (answered at once, nothing written) in a tight loop,
+    bare and noted in alternation; prints and returns the median ratio of their costs."""
+    log = CallLog()
+    ratios = []
+    for _ in range(reps):
+        cost = {}
+        for mode in ("bare", "noted"):
+            conductor.calls = log if mode == "noted" else None
+            t0 = time.perf_counter()
+            for _ in range(n):
+                conductor.call_zome(INSTANCE_ID, "blog", "get_greeting", {})
+            cost[mode] = (time.perf_counter() - t0) / n
+        ratios.append(cost["noted"] / cost["bare"])
+    ratio = statistics.median(ratios)
+    print(
+        f"  get_greeting (no commit) in a tight loop: {1e6 * cost['bare']:.1f} µs a call bare; "
+        f"noted/bare cost ratio {ratio:.3f} (median of {reps})",
+        flush=True,
+    )
+    return ratio
 
 
 def _note_cost(n: int = 200_000) -> float:
