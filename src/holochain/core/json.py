@@ -18,12 +18,18 @@ from typing import Any
 
 import orjson
 
-__all__ = ["dumps", "dumps_bytes", "dumps_plain", "loads", "JSONDecodeError", "format_float"]
+__all__ = ["RawJson", "dumps", "dumps_bytes", "dumps_plain", "loads", "JSONDecodeError", "format_float"]
 
 JSONDecodeError = orjson.JSONDecodeError
 
 _U64_MAX = 2**64 - 1
 _I64_MIN = -(2**63)
+
+
+class RawJson(str):
+    """JSON text to be passed on exactly as it is (a WebAssembly zome's output)."""
+
+    __slots__ = ()
 
 
 def loads(data: str | bytes) -> Any:

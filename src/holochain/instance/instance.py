@@ -41,7 +41,6 @@ from ..core.errors import HolochainError, RibosomeError, RibosomeErrorCode
 from ..core.keys import AgentKeystore, KeystoreError
 from ..core.links import LinkOptionsError, parse_link_options
 from ..core.query import QueryPatternError, compile_type_names, parse_query_options
-from ..hdk.zome import to_json_value
 from ..net import DirectMessageError, Network, NetworkError, RequestTimeout
 from ..net.dht import DhtNode
 from ..ribosome import runner
@@ -191,7 +190,7 @@ class Instance:
 
     async def _run_init(self) -> None:
         failures = []
-        for zome in sorted(self.ribosome.zomes):
+        for zome in self.ribosome.zome_names:
             host = CallHost(self, zome, None)
             outcome = self.ribosome.init(zome, host)
             if isinstance(outcome, runner.Pending):
@@ -236,10 +235,9 @@ class Instance:
         self, zome: str, function: str, args: Any, token: str | None, provenance: list[str] | None
     ) -> tuple[Any, CallInfo]:
         """``validate_call``: raises :class:`HolochainError` in holochain-rust's kinds."""
-        zome_def = self.ribosome.zomes.get(zome)
-        if zome_def is None:
+        if not self.ribosome.has_zome(zome):
             raise HolochainError.generic(f"Zome '{zome}' not found")
-        fn = zome_def.functions.get(function)
+        fn = self.ribosome.function(zome, function)
         if fn is None or (zome, function) not in self._declared:
             raise HolochainError.generic(f"Zome function '{function}' not found in Zome '{zome}'")
         if token is None:
@@ -292,7 +290,7 @@ class Instance:
     def _reply(self, value: Any, call: CallInfo) -> Any:
         """The result's JSON text, or (when the call wrote) a future of it that completes once
         what the call wrote is durable."""
-        text = cjson.dumps(value)
+        text = value if isinstance(value, cjson.RawJson) else cjson.dumps(value)
         if call.wrote:
             fut = self.store.wait_durable(call.wrote, text)
             if fut is not None:
@@ -563,15 +561,11 @@ class Instance:
         return self.shard.answer_links(base, link_type, tag, options, bool(query.get("count")))
 
     async def receive_direct(self, sender: str, zome: str, payload: str) -> str:
-        definition = self.ribosome.zomes.get(zome)
-        callback = definition.receive_callback if definition is not None else None
-        if callback is None:
+        if not self.ribosome.has_receive(zome):
             raise DirectMessageError(f"Error calling receive callback: zome '{zome}' has no receive callback")
         host = CallHost(self, zome, None)
         try:
-            reply = await asyncio.wait_for(
-                runner.run_to_completion(lambda: callback(sender, payload), host), _RECEIVE_TIMEOUT
-            )
+            return await asyncio.wait_for(self.ribosome.receive(zome, sender, payload, host), _RECEIVE_TIMEOUT)
         except TimeoutError:
             raise DirectMessageError("Error calling receive callback: it did not answer within 60 s") from None
         except runner.ZomeCallTimeout as exc:
@@ -579,7 +573,6 @@ class Instance:
         except Exception as exc:
             log.warning("instance '%s': receive callback raised %s", self.instance_id, exc, exc_info=exc)
             raise DirectMessageError(f"Error calling receive callback: {type(exc).__name__}: {exc}") from None
-        return reply if isinstance(reply, str) else cjson.dumps(to_json_value(reply))
 
     def validation_package(self, header_address: str) -> dict[str, Any] | None:
         seq = self.chain.seq_of(header_address)
