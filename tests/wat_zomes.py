@@ -62,7 +62,13 @@ def _alloc(offset: int, length: int) -> int:
     return (offset << 32) | length
 
 
-def proxy_zome(*, validate: str = "accept", extra_imports: tuple[str, ...] = (), receive: bool = True) -> bytes:
+def proxy_zome(
+    *,
+    validate: str = "accept",
+    validate_link: str | None = None,
+    extra_imports: tuple[str, ...] = (),
+    receive: bool = True,
+) -> bytes:
     """The proxy zome as WASM bytes.
 
     ``validate``: ``accept`` (every validation callback answers Success),
@@ -95,9 +101,14 @@ def proxy_zome(*, validate: str = "accept", extra_imports: tuple[str, ...] = (),
         "accept": "(i64.const 0)",
         "echo": "(local.get 0)",
         "reject": f"(i64.const {_alloc(_DATA_BASE, len(reject))})",
-    }[validate]
-    for export in ("__hdk_validate_app_entry", "__hdk_validate_agent_entry", "__hdk_validate_link"):
-        body = "(i64.const 0)" if export == "__hdk_validate_agent_entry" and validate != "echo" else answers
+    }
+    modes = {
+        "__hdk_validate_app_entry": validate,
+        "__hdk_validate_agent_entry": "echo" if validate == "echo" else "accept",
+        "__hdk_validate_link": validate_link or validate,
+    }
+    for export, mode in modes.items():
+        body = answers[mode]
         lines.append(f'  (func (export "{export}") (param i64) (result i64) {body})')
     lines += [
         '  (func (export "__hdk_hdk_version") (param i64) (result i64) (i64.const 0))',

@@ -27,6 +27,7 @@ from ..core.rust_text import rust_debug_str
 from ..instance.instance import Instance, InstanceError
 from ..net import Network
 from ..net.config import NetworkConfigError, network_for_instance
+from ..ribosome.python_zome import ZomeCodeError
 from ..storage.base import StorageError, Store
 from ..storage.memory import MemoryStore
 from ..storage.sqlite import SqliteStore
@@ -264,15 +265,19 @@ class Conductor(AdminOperations):
             store = self._open_store(inst_config)
         except StorageError as exc:
             raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
-        instance = Instance(
-            inst_config.id,
-            dna,
-            key,
-            agent_config.name,
-            store,
-            network=network,
-            keystore=self._runtime_keystore(agent_config.id, key),
-        )
+        try:
+            instance = Instance(
+                inst_config.id,
+                dna,
+                key,
+                agent_config.name,
+                store,
+                network=network,
+                keystore=self._runtime_keystore(agent_config.id, key),
+            )
+        except ZomeCodeError as exc:
+            store.close()
+            raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from None
         try:
             await instance.initialize()
         except (InstanceError, StorageError) as exc:

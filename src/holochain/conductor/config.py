@@ -323,13 +323,25 @@ class LimitsConfig:
     max_message_bytes: int = 5 * 1024 * 1024  # a request (holochain-rust's ws limit)
     max_in_flight: int = 256  # requests per WebSocket connection before reading pauses
     max_connections: int = 1024  # per interface
+    wasm_fuel: int = 2_000_000_000  # WebAssembly fuel per call (published DNAs' heaviest calls use < 2 M)
+    wasm_time_ms: int = 90_000  # wall-clock deadline of one WebAssembly call, host waits included
+    wasm_memory_mb: int = 256  # linear memory of one WebAssembly instance (HDK zomes start at 1.4 MiB)
     explicit: bool = False  # written back only when the file had the table
 
     def to_dict(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in _LIMIT_KEYS}
 
 
-_LIMIT_KEYS = ("max_blocking_ms", "max_call_ms", "max_connections", "max_in_flight", "max_message_bytes")
+_LIMIT_KEYS = (
+    "max_blocking_ms",
+    "max_call_ms",
+    "max_connections",
+    "max_in_flight",
+    "max_message_bytes",
+    "wasm_fuel",
+    "wasm_time_ms",
+    "wasm_memory_mb",
+)
 
 
 @dataclass

@@ -34,6 +34,8 @@ class RawJson(str):
 
 def loads(data: str | bytes) -> Any:
     """Parse JSON text. Big integers become floats, as serde_json reads them."""
+    if type(data) is RawJson:  # orjson takes exact str only
+        data = str.__str__(data)
     return orjson.loads(data)
 
 

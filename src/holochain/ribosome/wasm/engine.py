@@ -47,7 +47,7 @@ class WasmLimits:
     """
 
     fuel: int = 2_000_000_000
-    time_ms: int = 20_000
+    time_ms: int = 90_000
     memory_mb: int = 256
 
 
@@ -112,8 +112,9 @@ def compile_module(code: bytes | str) -> tuple[wasmtime.Module, str]:
     module = None
     if path.is_file():
         try:
-            module = wasmtime.Module.deserialize_file(eng, str(path))
-        except wasmtime.WasmtimeError as exc:
+            # read, not mmapped: a cache file truncated under a running conductor must not crash it
+            module = wasmtime.Module.deserialize(eng, path.read_bytes())
+        except (wasmtime.WasmtimeError, OSError) as exc:
             log.warning("compiled-module cache entry %s could not be loaded (%s): compiling again", path.name, exc)
     if module is None:
         started = time.monotonic()
