@@ -1,0 +1,61 @@
+"""`holochain -c` with WebAssembly DNAs: boots, answers over WebSocket, refuses what cannot run."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from conductor_setup import agent, dna, instance, interface, run_holochain, start_holochain, write_config
+from wat_zomes import proxy_zome, wasm_dna
+
+from holochain.client import Client
+
+BOOT_ERROR = "Error while trying to boot from config: "
+
+
+def _write_dna(path, doc):
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+async def test_a_wasm_dna_boots_and_answers_while_a_spinning_call_computes(tmp_path, spawn):
+    dna_file = _write_dna(tmp_path / "wat.dna.json", wasm_dna(proxy_zome()))
+    config = write_config(
+        tmp_path / "c.toml",
+        tmp_path / "data",
+        agent("a"),
+        dna("d", dna_file),
+        instance("i", "d", "a", tmp_path / "data" / "i"),
+        interface("w", ["i"], admin=True),
+        extra="[limits]\nwasm_fuel = 1000000000000\nwasm_time_ms = 2000\n",
+    )
+    conductor = start_holochain(spawn, config, tmp_path, env={"HC_WASM_CACHE": str(tmp_path / "cache")})
+    url = f"ws://127.0.0.1:{conductor.ports['w']}"
+    async with await Client.connect(url) as one, await Client.connect(url) as two:
+        assert [i["id"] for i in await one.info_instances()] == ["i"]
+        committed = await one.call_zome("i", "wat", "commit", {"entry": {"App": ["note", '"hi"']}})
+        assert committed["ok"] is True and json.loads(committed["value"]).startswith("Qm")
+        spinning = asyncio.ensure_future(one.call_zome("i", "wat", "spin", {}))
+        answered = 0
+        while not spinning.done() and answered < 5000:
+            assert await two.call_zome("i", "wat", "echo", {"n": answered}) == {"n": answered}
+            answered += 1
+        assert answered > 0
+        error = None
+        try:
+            await spinning
+        except Exception as exc:
+            error = str(exc)
+        assert error is not None and "zome 'wat' function 'spin': ran past its 2000 ms deadline" in error
+
+
+def test_a_zome_importing_what_we_do_not_provide_is_a_boot_error(tmp_path):
+    dna_file = _write_dna(tmp_path / "bad.dna.json", wasm_dna(proxy_zome(extra_imports=("hc_teleport",))))
+    config = write_config(
+        tmp_path / "c.toml", tmp_path / "data", agent("a"), dna("d", dna_file), instance("i", "d", "a", None)
+    )
+    done = run_holochain(config, tmp_path, env=None)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith(BOOT_ERROR)]
+    assert lines and "zome 'wat' imports `env.hc_teleport`, which this conductor does not provide" in lines[0]
