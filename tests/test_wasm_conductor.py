@@ -6,9 +6,8 @@ import asyncio
 import json
 
 from conductor_setup import agent, dna, instance, interface, run_holochain, start_holochain, write_config
-from wat_zomes import proxy_zome, wasm_dna
-
 from holochain.client import Client
+from wat_zomes import proxy_zome, wasm_dna
 
 BOOT_ERROR = "Error while trying to boot from config: "
 
