@@ -19,26 +19,17 @@ from pathlib import Path
 import click
 
 from .. import COMPATIBLE_VERSION, __version__
-from ..conductor.conductor import Conductor, ConductorError
-from ..conductor.config import ConfigError, Configuration, load_config
-from ..instance.instance import InstanceError
-from ..storage.base import StorageError
+from ..conductor.conductor import Conductor
+from ..conductor.config import Configuration, load_config
+from ..core.errors import HolochainPyError
 from .hc import config_root
-from .runtime import StopSignal, run_async, setup_logging
+from .runtime import StopSignal, boot_failed, run_async, setup_logging
 
 __all__ = ["main"]
-
-BOOT_ERROR = "Error while trying to boot from config: "
-EXIT_BAD_CONFIG = 2
 
 
 def _out(line: str) -> None:
     print(line, flush=True)
-
-
-def _fail(message: str) -> int:
-    print(BOOT_ERROR + message, file=sys.stderr, flush=True)
-    return EXIT_BAD_CONFIG
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -82,8 +73,8 @@ def cli(config_path: Path | None, log_level: str) -> None:
     _out(f"Using config path: {path}")
     try:
         config = load_config(path)
-    except ConfigError as exc:
-        sys.exit(_fail(str(exc)))
+    except HolochainPyError as exc:
+        sys.exit(boot_failed(str(exc)))
     for key in config.unknown_keys:
         print(f"Ignoring unknown configuration table or key `{key}`", file=sys.stderr, flush=True)
     if config.persistence_dir is None:  # holochain-rust's default
@@ -105,10 +96,10 @@ async def _serve(config: Configuration) -> int:
     try:
         _out("Unlocking agent keys:")
         await service.start()
-    except (ConfigError, ConductorError, InstanceError, StorageError) as exc:
+    except HolochainPyError as exc:  # every error of the tree, from every layer
         await service.stop()
         stop.close()
-        return _fail(str(exc))
+        return boot_failed(str(exc))
     if stop.is_set:  # interrupted while starting
         await service.stop()
         stop.close()

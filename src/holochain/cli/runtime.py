@@ -8,7 +8,18 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 
-__all__ = ["setup_logging", "run_async", "StopSignal"]
+__all__ = ["setup_logging", "run_async", "StopSignal", "boot_failed", "BOOT_ERROR", "EXIT_BOOT_FAILED"]
+
+# How both commands report a configuration they cannot run (holochain-rust's words), and
+# the exit status that says so (holochain-rust exited 0 here, leaving callers to guess).
+BOOT_ERROR = "Error while trying to boot from config: "
+EXIT_BOOT_FAILED = 2
+
+
+def boot_failed(message: str) -> int:
+    """Print ``Error while trying to boot from config: <message>`` on stderr; the exit status."""
+    print(BOOT_ERROR + message, file=sys.stderr, flush=True)
+    return EXIT_BOOT_FAILED
 
 
 def setup_logging(level: str) -> None:

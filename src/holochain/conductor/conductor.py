@@ -22,12 +22,12 @@ import orjson
 
 from ..core.crypto import AgentKey
 from ..core.dna import Dna, DnaError
+from ..core.errors import HostingError, ZomeError
 from ..core.keys import AgentKeystore
 from ..core.rust_text import rust_debug_str
 from ..instance.instance import Instance, InstanceError
 from ..net import Network
 from ..net.config import NetworkConfigError, network_for_instance
-from ..ribosome.python_zome import ZomeCodeError
 from ..storage.base import StorageError, Store
 from ..storage.memory import MemoryStore
 from ..storage.sqlite import SqliteStore
@@ -40,7 +40,7 @@ from .config import (
     InstanceConfig,
     write_config_atomically,
 )
-from .keystore import Keystore, KeystoreError
+from .keystore import Keystore, KeystoreFileError
 from .passphrase import PassphraseError, PassphraseService
 from .signals import Signal, SignalKind, consistency_signal, instance_signal_frame
 
@@ -53,7 +53,7 @@ CONFIG_FILENAME = "conductor-config.toml"
 SignalListener = Callable[[str, SignalKind, bytes], None]
 
 
-class ConductorError(Exception):
+class ConductorError(HostingError):
     """A conductor operation failed; the message is shown to the operator or client."""
 
 
@@ -176,7 +176,7 @@ class Conductor(AdminOperations):
             try:
                 passphrase = await asyncio.to_thread(self.passphrases.passphrase)
                 keystore = await asyncio.to_thread(Keystore.load, path, passphrase)
-            except (PassphraseError, KeystoreError) as exc:
+            except (PassphraseError, KeystoreFileError) as exc:
                 raise ConductorError(f"agent '{agent.id}': {exc}") from None
             key = keystore.agent_key
             if key.address != agent.public_address:
@@ -263,7 +263,7 @@ class Conductor(AdminOperations):
             raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
         try:
             store = self._open_store(inst_config)
-        except StorageError as exc:
+        except (StorageError, OSError) as exc:  # OSError: its directory cannot be made
             raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
         try:
             instance = Instance(
@@ -275,9 +275,9 @@ class Conductor(AdminOperations):
                 network=network,
                 keystore=self._runtime_keystore(agent_config.id, key),
             )
-        except ZomeCodeError as exc:
+        except ZomeError as exc:  # zome code that cannot be loaded (e.g. WebAssembly)
             store.close()
-            raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from None
+            raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
         try:
             await instance.initialize()
         except (InstanceError, StorageError) as exc:

@@ -20,6 +20,7 @@ from typing import Any
 
 import tomli_w
 
+from ..core.errors import HostingError
 from .passphrase import SERVICE_KEYS
 
 __all__ = [
@@ -69,7 +70,7 @@ _TOP_KEYS = {
 }
 
 
-class ConfigError(ValueError):
+class ConfigError(HostingError, ValueError):
     """A configuration holochain-rust would refuse; the message names the key and why."""
 
 

@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import CoreError
+
 __all__ = [
     "CRUD_STATUSES",
     "strongest_status",
@@ -39,7 +41,7 @@ _PRIORITY = {"deleted": 3, "modified": 2, "live": 1}
 _MAX_VERSIONS = 10_000  # a walk never runs longer than this, whatever a peer claims
 
 
-class EntryOptionsError(ValueError):
+class EntryOptionsError(CoreError, ValueError):
     """``GetEntryOptions`` that holochain-rust's serde would not accept."""
 
 

@@ -27,6 +27,7 @@ from typing import Any
 from . import json as cjson
 from .address import address_of
 from .entry import Entry, EntryShapeError
+from .errors import CoreError
 from .header import ChainHeader
 
 __all__ = [
@@ -43,7 +44,7 @@ OP_KINDS = ("Content", "Update", "Deletion", "LinkAdd", "LinkRemove")
 NEVER_PUBLISHED = frozenset({"Dna", "CapTokenGrant", "CapTokenClaim"})
 
 
-class DhtOpError(ValueError):
+class DhtOpError(CoreError, ValueError):
     """JSON that is not a well-formed DHT op; the text says what is wrong."""
 
 

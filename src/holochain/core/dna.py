@@ -20,6 +20,7 @@ from typing import Any
 
 from . import json as cjson
 from .address import address_of
+from .errors import CoreError
 
 __all__ = ["Dna", "DnaError", "ZERO_UUID", "json_merge_patch"]
 
@@ -43,7 +44,7 @@ _SYS_ORDER = {
 }
 
 
-class DnaError(ValueError):
+class DnaError(CoreError, ValueError):
     """A DNA file that holochain-rust would refuse to load; the text says why."""
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from . import json as cjson
 from .address import address_of
+from .errors import CoreError
 
 __all__ = [
     "Entry",
@@ -45,7 +46,7 @@ _SYS_BY_NAME = {v: k for k, v in SYS_TYPE_NAMES.items()}
 _VARIANTS = frozenset(SYS_TYPE_NAMES) | {"App"}
 
 
-class EntryShapeError(ValueError):
+class EntryShapeError(CoreError, ValueError):
     """JSON that does not describe an entry; the message says what is wrong."""
 
 

@@ -34,6 +34,7 @@ import nacl.utils
 
 from . import hcid
 from .crypto import AgentKey
+from .errors import CoreError
 
 __all__ = [
     "AgentKeystore",
@@ -57,7 +58,7 @@ _NONCE = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 _MAX_RANDOM_SEED = 1024
 
 
-class KeystoreError(Exception):
+class KeystoreError(CoreError):
     """A keystore operation holochain-rust would refuse; the text is its message."""
 
 

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import CoreError
 from .rust_text import rust_debug_str
 from .time import parse_iso8601_ns
 
@@ -41,7 +42,7 @@ LINK_STATUS_REQUESTS = ("Live", "Deleted", "All")
 SORT_ORDERS = ("Ascending", "Descending")
 
 
-class LinkOptionsError(ValueError):
+class LinkOptionsError(CoreError, ValueError):
     """``GetLinksOptions`` that holochain-rust's serde would not accept."""
 
 

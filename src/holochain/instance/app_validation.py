@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..core.entry import Entry
-from ..core.errors import HolochainError
+from ..core.errors import HolochainError, WorkflowError
 from ..core.header import ChainHeader
 from ..core.links import link_debug
 from ..core.rust_text import rust_debug_str
@@ -39,7 +39,7 @@ __all__ = ["AppValidation", "Unresolved", "LinkDefinitionPath", "PackageFactory"
 PackageFactory = Callable[[Any], Mapping[str, Any]]
 
 
-class Unresolved(Exception):
+class Unresolved(WorkflowError):
     """Validation needs entries that cannot be found yet (holochain-rust's UnresolvedDependencies)."""
 
     def __init__(self, addresses: list[str], why: str = "") -> None:

@@ -37,7 +37,7 @@ from ..core.crypto import AgentKey, PublicKeyError, encode_call_data_for_signing
 from ..core.dht_ops import DhtOp
 from ..core.dna import Dna
 from ..core.entry import Entry
-from ..core.errors import HolochainError, RibosomeError, RibosomeErrorCode
+from ..core.errors import HolochainError, RibosomeError, RibosomeErrorCode, WorkflowError
 from ..core.keys import AgentKeystore, KeystoreError
 from ..core.links import LinkOptionsError, parse_link_options
 from ..core.query import QueryPatternError, compile_type_names, parse_query_options
@@ -67,7 +67,7 @@ _RECEIVE_TIMEOUT = 60.0  # holochain-rust: the receiver waits at most 60 s to re
 _SEND_TIMEOUT_TEXT = "timeout src: crates/core/src/network/reducers/send_direct_message.rs:82"
 
 
-class InstanceError(Exception):
+class InstanceError(WorkflowError):
     """A zome call the instance refuses; shown to clients as
     ``Holochain Instance Error: <message>``."""
 
@@ -204,11 +204,35 @@ class Instance:
         await self.wait_durable(self._write(WriteBatch(kv={_INITIALIZED_KEY: "1"})))
 
     def grants_changed(self) -> None:
-        for token, grant in self.chain.grants.items():
+        # the newest public grant wins (reload_code commits a new one when the public functions change)
+        for token, grant in reversed(self.chain.grants.items()):
             if grant["id"] == PUBLIC_GRANT_ID and grant["assignees"] is None:
                 self.public_token = token
                 self._public_functions = frozenset((zome, fn) for zome, fns in grant["functions"].items() for fn in fns)
                 return
+
+    async def reload_code(self, dna: Dna) -> None:
+        """Run ``dna``'s zome code from now on, keeping this instance's chain, shard and network.
+
+        For development (``hc run --watch``).  The new code is loaded first, so
+        code that does not load raises :class:`~holochain.ribosome.ZomeCodeError`
+        with the old code still in place.  The instance keeps the DNA address
+        its chain began with (its Dna entry, its network space); when the public
+        functions changed, a new public grant listing them is committed.  Calls
+        already running finish with the code they started with.
+        """
+        ribosome = Ribosome(dna)
+        self.dna = self.shard.dna = self.validation.dna = dna
+        self.ribosome = self.validation.ribosome = ribosome
+        self._declared = frozenset((zome, f["name"]) for zome, z in dna.zomes.items() for f in z["fn_declarations"])
+        self.authoring = Authoring(self)
+        public = dna.public_functions()
+        if frozenset((z, fn) for z, fns in public.items() for fn in fns) != self._public_functions:
+            grant = Entry.cap_token_grant(PUBLIC_GRANT_ID, None, public)
+            batch = WriteBatch()
+            self.authoring.append(grant, self.chain.new_header(grant), batch)
+            await self.wait_durable(self._write(batch))  # appending it made it the public grant
+            self.publisher.poke()
 
     # -- storage tickets --------------------------------------------------------------
 
@@ -614,7 +638,7 @@ class Instance:
 _OP_ORDER = {"Content": 0, "Update": 1, "Deletion": 2, "LinkAdd": 3, "LinkRemove": 4}
 
 
-class _ParamError(ValueError):
+class _ParamError(WorkflowError, ValueError):
     pass
 
 

@@ -37,6 +37,7 @@ import weakref
 from typing import Any
 
 from ..core import json as cjson
+from ..core.errors import NetworkError
 from .dht import Network
 from .memory import MemorySwitchboard
 
@@ -68,7 +69,7 @@ NETWORK_KEYS = {
 }
 
 
-class NetworkConfigError(ValueError):
+class NetworkConfigError(NetworkError, ValueError):
     """A ``[network]`` table this conductor cannot use; the text says why."""
 
 

@@ -24,11 +24,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from ..core.errors import NetworkError
+
 __all__ = ["Switchboard", "Inbox", "NetworkError", "Unreachable", "RequestTimeout"]
-
-
-class NetworkError(Exception):
-    """A network operation failed; the text says which and why."""
 
 
 class Unreachable(NetworkError):

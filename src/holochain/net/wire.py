@@ -15,6 +15,7 @@ from typing import Any
 
 from ..core import json as cjson
 from ..core.crypto import AgentKey, PublicKeyError, verify
+from ..core.errors import NetworkError
 
 __all__ = ["seal_envelope", "open_envelope", "EnvelopeError", "MAX_MESSAGE_BYTES"]
 
@@ -23,7 +24,7 @@ __all__ = ["seal_envelope", "open_envelope", "EnvelopeError", "MAX_MESSAGE_BYTES
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
 
-class EnvelopeError(ValueError):
+class EnvelopeError(NetworkError, ValueError):
     """A message that is malformed, forged or misaddressed; the text says which."""
 
 

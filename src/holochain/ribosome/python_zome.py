@@ -26,6 +26,7 @@ import zipfile
 from pathlib import Path
 from types import ModuleType
 
+from ..core.errors import ZomeError
 from ..hdk.zome import Zome
 
 __all__ = [
@@ -44,7 +45,7 @@ _SKIP_SUFFIXES = (".pyc", ".pyo")
 _PACKAGE_ROOT = "_hc_zomes"
 
 
-class ZomeCodeError(Exception):
+class ZomeCodeError(ZomeError):
     """Zome code that cannot be bundled or loaded; the message says why."""
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..core.dna import Dna
 from ..core.entry import Entry
-from ..core.errors import ZomeExecutionError
+from ..core.errors import ZomeError, ZomeExecutionError
 from ..hdk.api import EntryValidation, LinkValidation, ValidationData
 from ..hdk.zome import InitError, ValidationError, Zome, ZomeFunction, to_json_value
 from . import runner
@@ -34,7 +34,7 @@ __all__ = ["Ribosome", "ZomeFunctionFailure", "ZomeCodeError"]
 log = logging.getLogger(__name__)
 
 
-class ZomeFunctionFailure(Exception):
+class ZomeFunctionFailure(ZomeError):
     """Zome code raised (or trapped) instead of returning: a bug in the zome, reported to the caller."""
 
 

@@ -21,11 +21,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..core.errors import StorageError
+
 __all__ = ["WriteBatch", "Store", "StorageError", "ChainRow", "EavRow"]
-
-
-class StorageError(Exception):
-    """The store failed or is damaged; the message names the store and the damage."""
 
 
 @dataclass(frozen=True, slots=True)
