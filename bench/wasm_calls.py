@@ -122,7 +122,7 @@ async def main(calls: int) -> dict[str, float]:
 
         figures["commit_wasm"] = await _time(calls, lambda i: _call(wasm_instance, "wat", "commit", entry(i)))
         figures["commit_python"] = await _time(calls, lambda i: _call(py_instance, "py", "commit", entry(i + 10**6)))
-        address = json.loads(json.loads(await _call(wasm_instance, "wat", "commit", entry(-1)))["value"])
+        address = json.loads(json.loads(await _call(wasm_instance, "wat", "commit", entry(-1)))["value"])["address"]
         py_address = json.loads(await _call(py_instance, "py", "commit", entry(-1)))["Ok"]
         options = {"status_request": "Latest", "entry": True, "headers": False, "timeout": 1000}
         figures["read_wasm"] = await _time(

@@ -33,7 +33,7 @@ async def test_a_wasm_dna_boots_and_answers_while_a_spinning_call_computes(tmp_p
     async with await Client.connect(url) as one, await Client.connect(url) as two:
         assert [i["id"] for i in await one.info_instances()] == ["i"]
         committed = await one.call_zome("i", "wat", "commit", {"entry": {"App": ["note", '"hi"']}})
-        assert committed["ok"] is True and json.loads(committed["value"]).startswith("Qm")
+        assert committed["ok"] is True and json.loads(committed["value"])["address"].startswith("Qm")
         spinning = asyncio.ensure_future(one.call_zome("i", "wat", "spin", {}))
         answered = 0
         while not spinning.done() and answered < 5000:

@@ -100,7 +100,7 @@ async def test_input_and_output_pass_through_exactly():
 
 async def test_commit_get_and_address_match_the_host_hashing():
     instance = await make(wasm_dna(proxy_zome()))
-    address = value(await host(instance, "commit", {"entry": NOTE, "options": {"provenance": []}}))
+    address = value(await host(instance, "commit", {"entry": NOTE, "options": {"provenance": []}}))["address"]
     assert address == Entry.from_json(NOTE).address
     assert value(await host(instance, "address", NOTE)) == address
     single = value(await host(instance, "get", {"address": address, "options": GET_OPTIONS}))["result"]["Single"]
@@ -109,12 +109,12 @@ async def test_commit_get_and_address_match_the_host_hashing():
     assert [p[0] for p in single["headers"][0]["provenances"]] == [instance.agent.address]
     # app entry values are opaque text, not necessarily JSON
     raw_text = {"App": ["note", "course"]}
-    assert value(await host(instance, "commit", {"entry": raw_text})) == Entry.from_json(raw_text).address
+    assert value(await host(instance, "commit", {"entry": raw_text}))["address"] == Entry.from_json(raw_text).address
 
 
 async def test_update_remove_and_crud_status():
     instance = await make(wasm_dna(proxy_zome()))
-    old = value(await host(instance, "commit", {"entry": NOTE}))
+    old = value(await host(instance, "commit", {"entry": NOTE}))["address"]
     new_entry = {"App": ["note", '"hello again"']}
     new = value(await host(instance, "update", {"new_entry": new_entry, "address": old}))
     assert new == Entry.from_json(new_entry).address
@@ -127,8 +127,8 @@ async def test_update_remove_and_crud_status():
 
 async def test_links_add_get_count_remove_with_each_hdk_shape():
     instance = await make(wasm_dna(proxy_zome()))
-    base = value(await host(instance, "commit", {"entry": NOTE}))
-    target = value(await host(instance, "commit", {"entry": {"App": ["note", '"t"']}}))
+    base = value(await host(instance, "commit", {"entry": NOTE}))["address"]
+    target = value(await host(instance, "commit", {"entry": {"App": ["note", '"t"']}}))["address"]
     link = {"base": base, "target": target, "link_type": "noted", "tag": "x"}
     assert value(await host(instance, "link", link)).startswith("Qm")
     opts = {"status_request": "Live", "headers": False, "timeout": 1000}
@@ -150,7 +150,7 @@ async def test_links_add_get_count_remove_with_each_hdk_shape():
 
 async def test_query_names_and_globs():
     instance = await make(wasm_dna(proxy_zome()))
-    a = value(await host(instance, "commit", {"entry": NOTE}))
+    a = value(await host(instance, "commit", {"entry": NOTE}))["address"]
     options = {"start": 0, "limit": 0, "headers": False, "entries": False}
     assert value(await host(instance, "query", {"entry_type_names": "note", "options": options})) == {"Addresses": [a]}
     got = value(await host(instance, "query", {"entry_type_names": ["no*"], "options": dict(options, entries=True)}))
@@ -192,8 +192,8 @@ async def test_validation_callbacks_get_holochain_rusts_arguments():
 
 async def test_link_validation_arguments():
     instance = await make(wasm_dna(proxy_zome(validate_link="echo")))
-    base = value(await host(instance, "commit", {"entry": NOTE}))
-    target = value(await host(instance, "commit", {"entry": {"App": ["note", '"t"']}}))
+    base = value(await host(instance, "commit", {"entry": NOTE}))["address"]
+    target = value(await host(instance, "commit", {"entry": {"App": ["note", '"t"']}}))["address"]
     link = {"base": base, "target": target, "link_type": "noted", "tag": "x"}
     envelope = await host(instance, "link", link)
     args = json.loads(json.loads(envelope["error"])["kind"]["ValidationFailed"])

@@ -202,7 +202,7 @@ def _commit(call: WasmCall, arg: Any) -> Any:
     args = _obj(arg)
     entry = _entry(args.get("entry"))
     provenances = _provenances(args.get("options"))
-    return call.host.commit_entry(entry, provenances)
+    return {"address": call.host.commit_entry(entry, provenances)}  # CommitEntryResult
 
 
 @_host("hc_update_entry")
