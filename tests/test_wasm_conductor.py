@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 
 from conductor_setup import agent, dna, instance, interface, run_holochain, start_holochain, write_config
+from conftest import HC
 from holochain.client import Client
 from wat_zomes import proxy_zome, wasm_dna
 
@@ -58,3 +60,25 @@ def test_a_zome_importing_what_we_do_not_provide_is_a_boot_error(tmp_path):
     assert "Traceback" not in done.stderr
     lines = [line for line in done.stderr.splitlines() if line.startswith(BOOT_ERROR)]
     assert lines and "zome 'wat' imports `env.hc_teleport`, which this conductor does not provide" in lines[0]
+
+
+async def test_hc_run_serves_a_wasm_dna(tmp_path, spawn):
+    dna_file = _write_dna(tmp_path / "wat.dna.json", wasm_dna(proxy_zome()))
+    conductor = spawn(
+        [HC, "run", "--port", "0", "--dna", str(dna_file)], tmp_path, env={"HC_WASM_CACHE": str(tmp_path / "c")}
+    )
+    async with await Client.connect(f"ws://127.0.0.1:{conductor.port}") as client:
+        assert [i["id"] for i in await client.info_instances()] == ["test-instance"]
+        assert await client.call_zome("test-instance", "wat", "echo", {"hello": "wasm"}) == {"hello": "wasm"}
+
+
+def test_hc_run_refuses_a_wasm_dna_it_cannot_run(tmp_path):
+    dna_file = _write_dna(tmp_path / "bad.dna.json", wasm_dna(proxy_zome(extra_imports=("hc_start_bundle",))))
+    done = subprocess.run(
+        [HC, "run", "--port", "0", "--dna", str(dna_file)], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert BOOT_ERROR in done.stderr
+    assert "imports `env.hc_start_bundle`, which this conductor does not provide" in done.stderr
+    assert "holochain-rust never provided it either" in done.stderr
