@@ -143,12 +143,12 @@ class WasmZomeRunner:
 
     def start(self, export: str, input_text: str | None, host: Any) -> runner.Pending:
         """Run ``export`` on a worker; a Pending whose future gives the output (see :meth:`WasmCall.run`)."""
-        future = self.zome.start(export, input_text, host, globals_json(host))
+        future = self.zome.start(export, input_text, host, lambda: globals_json(host))
         return runner.Pending(future)  # type: ignore[arg-type]
 
     def run_blocking(self, export: str, input_text: str | None, host: Any) -> Any:
         """Run ``export`` from inside a zome-call greenlet, suspending it until the worker is done."""
-        return runner.wait_for(self.zome.start(export, input_text, host, globals_json(host)))
+        return runner.wait_for(self.zome.start(export, input_text, host, lambda: globals_json(host)))
 
     async def call_function(self, name: str, args: Any, host: Any) -> Any:
         output = await self.start(name, None if args is None else cjson.dumps(args), host).future

@@ -29,6 +29,7 @@ from typing import Any
 
 import wasmtime
 from wasmtime import _ffi as ffi
+from wasmtime._extern import wrap_extern
 
 __all__ = ["WasmLimits", "set_limits", "limits", "engine", "compile_module", "Sandbox", "cache_dir", "EPOCH_SECONDS"]
 
@@ -212,8 +213,6 @@ class Sandbox:
         )
         if not found:
             return None
-        from wasmtime._extern import wrap_extern
-
         return wrap_extern(item)
 
     def __enter__(self) -> Sandbox:

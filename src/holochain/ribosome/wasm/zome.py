@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import ctypes
 import logging
 import threading
 import time
@@ -61,18 +62,30 @@ class WasmCall:
     """One run of one export: the state its host functions share."""
 
     def __init__(
-        self, zome: WasmZome, fn_name: str, host: Any, globals_json: str, loop: asyncio.AbstractEventLoop | None
+        self,
+        zome: WasmZome,
+        fn_name: str,
+        host: Any,
+        globals_json: str | Callable[[], str],
+        loop: asyncio.AbstractEventLoop | None,
     ) -> None:
         self.zome = zome
         self.fn_name = fn_name
         self.host = host
-        self.globals_json = globals_json
+        self._globals = globals_json
         self.loop = loop
         self.deadline = time.monotonic() + engine.limits().time_ms / 1000
         self.stack = abi.HostStack(0)
         self.sandbox: engine.Sandbox | None = None
         self.panic: list[str] = []
         self.fatal: ZomeExecutionError | None = None
+
+    @property
+    def globals_json(self) -> str:
+        """``ZomeApiGlobals`` JSON, computed on first use (it may sign the call's provenance)."""
+        if callable(self._globals):
+            self._globals = self._globals()
+        return self._globals
 
     @property
     def label(self) -> str:
@@ -114,9 +127,9 @@ class WasmCall:
             )
         if decoded.length > _MAX_OUTPUT:
             raise self._fatal(f"{what} is {decoded.length} bytes, over the {_MAX_OUTPUT}-byte limit")
-        data = self.sandbox.memory.read(store, decoded.offset, decoded.offset + decoded.length)
+        data = ctypes.string_at(_base(self.sandbox.memory, store) + decoded.offset, decoded.length)
         try:
-            return bytes(data).decode("utf-8")
+            return data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise self._fatal(f"{what} is not valid UTF-8: {exc}") from None
 
@@ -125,7 +138,7 @@ class WasmCall:
         assert self.sandbox is not None
         self.stack.limit = self.sandbox.memory.data_len(store)
         offset = self.stack.place(len(data))
-        self.sandbox.memory.write(store, data, offset)
+        ctypes.memmove(_base(self.sandbox.memory, store) + offset, data, len(data))
         return abi.encode_allocation(offset, len(data))
 
     def _fatal(self, what: str) -> ZomeExecutionError:
@@ -204,7 +217,7 @@ class WasmCall:
                         arg = self.write(store, input_text, nul=False)
                     except abi.AllocationError as exc:
                         raise self.failure(f"its input does not fit in its memory: {exc}") from None
-                handler = sandbox.export("__install_panic_handler")
+                handler = sandbox.export("__install_panic_handler") if self.zome.panic_handler else None
                 if isinstance(handler, wasmtime.Func):
                     try:
                         handler(store)
@@ -242,6 +255,13 @@ class WasmCall:
         if code == wasmtime.TrapCode.INTERRUPT:
             return self.failure(f"ran past its {engine.limits().time_ms} ms deadline")
         return self.failure(f"trapped: {_trap_text(trap)}")
+
+
+def _base(memory: wasmtime.Memory, store: Any) -> int:
+    """The address of the memory's first byte (it moves when the memory grows: ask each time).
+
+    wasmtime-py's ``Memory.read``/``write`` build a ctypes array type per access (~60 µs)."""
+    return ctypes.cast(memory.data_ptr(store), ctypes.c_void_p).value or 0
 
 
 def _first_line(exc: BaseException) -> str:
@@ -300,6 +320,7 @@ class WasmZome:
                 raise ZomeExecutionError(name, "", f"zome '{name}' imports `{where}` with a type other than (i64)->i64")
             linker.define_func("env", item.name, _HOST_TYPE, _host_trampoline(fn), access_caller=True)
         self.exports = {item.name for item in module.exports}
+        self.panic_handler = "__install_panic_handler" in self.exports
         if "memory" not in self.exports:
             raise ZomeExecutionError(name, "", f"zome '{name}' exports no `memory`")
         try:
@@ -312,11 +333,11 @@ class WasmZome:
     def has(self, export: str) -> bool:
         return export in self.exports
 
-    def run_here(self, export: str, input_text: str | None, host: Any, globals_json: str) -> Any:
+    def run_here(self, export: str, input_text: str | None, host: Any, globals_json: Any) -> Any:
         """Run on this thread, with every host function run here too (no event loop involved)."""
         return WasmCall(self, export, host, globals_json, None).run(export, input_text)
 
-    def start(self, export: str, input_text: str | None, host: Any, globals_json: str) -> asyncio.Future[Any]:
+    def start(self, export: str, input_text: str | None, host: Any, globals_json: Any) -> asyncio.Future[Any]:
         """Run on a worker thread; host functions that need the instance run on this (the loop's) thread."""
         loop = asyncio.get_running_loop()
         call = WasmCall(self, export, host, globals_json, loop)
