@@ -323,3 +323,83 @@ async def test_receive_answers_send():
 def test_dna_code_is_base64_wasm():
     doc = wasm_dna(proxy_zome())
     assert base64.b64decode(doc["zomes"]["wat"]["code"]["code"]).startswith(b"\0asm")
+
+
+async def test_crypto_signatures_meta_and_sleep():
+    from holochain.core.crypto import verify
+
+    instance = await make(wasm_dna(proxy_zome()))
+    # hc_crypto hands back the signature's text itself (JsonString::from_json), not a JSON string
+    envelope = await host(instance, "crypto", {"payload": "text", "method": "Sign"})
+    assert envelope["ok"] is True
+    signature = envelope["value"]
+    assert verify(instance.agent.address, signature, "text")
+    args = {"provenance": [instance.agent.address, signature], "payload": "text"}
+    assert value(await host(instance, "verify", args)) is True
+    assert value(await host(instance, "verify", dict(args, payload="other"))) is False
+    one_time = value(await host(instance, "sign_one_time", {"payloads": ["a", "b"]}))
+    assert list(one_time) == ["pub_key", "signatures"] and len(one_time["signatures"]) == 2
+    assert verify(one_time["pub_key"], one_time["signatures"][1], "b")
+    secret = await host(instance, "crypto", {"payload": "secret", "method": "Encrypt"})
+    clear = await host(instance, "crypto", {"payload": secret["value"], "method": "Decrypt"})
+    assert clear["value"] == "secret"
+    assert value(await host(instance, "meta", {"method": "Version"})) == {"Version": "0.0.52-alpha2"}
+    with pytest.raises(InstanceError, match="Argument deserialization failed"):
+        await raw(instance, "meta", {"method": "Nope"})
+    assert await raw(instance, "sleep", 1000) == "null"  # Success: no envelope
+    with pytest.raises(InstanceError, match="Argument deserialization failed"):
+        await raw(instance, "sleep", -1)
+
+
+async def test_keystore_functions():
+    instance = await make(wasm_dna(proxy_zome()))
+    assert "root_seed" in value(await host(instance, "keystore_list", {}))["ids"]
+    assert value(await host(instance, "keystore_new_random", {"dst_id": "s1", "size": 32})) is None
+    assert (
+        value(
+            await host(
+                instance, "keystore_derive_seed", {"src_id": "s1", "dst_id": "s2", "context": "SOMECTXT", "index": 1}
+            )
+        )
+        is None
+    )
+    public = value(await host(instance, "keystore_derive_key", {"src_id": "s2", "dst_id": "k", "key_type": "signing"}))
+    assert public.startswith("HcS")
+    assert value(await host(instance, "keystore_get_public_key", {"src_id": "k"})) == public
+    signed = await host(instance, "keystore_sign", {"src_id": "k", "payload": "p"})
+    from holochain.core.crypto import verify
+
+    assert verify(public, signed["value"], "p")  # the text itself, as holochain-rust hands it back
+    # a failing keystore call is the bare code CallbackFailed
+    with pytest.raises(InstanceError, match="Callback failed"):
+        await raw(instance, "keystore_sign", {"src_id": "missing", "payload": "p"})
+
+
+async def test_signals_and_capabilities():
+    instance = await make(wasm_dna(proxy_zome()))
+    signals = []
+    instance.signal_sink = signals.append
+    assert await raw(instance, "signal", {"name": "ping", "arguments": '{"n":1}'}) == "null"
+    assert signals == [{"signal_type": "User", "name": "ping", "arguments": '{"n":1}'}]
+    grant = {"id": "g", "cap_type": "transferable", "assignees": None, "functions": {"wat": ["echo"]}}
+    token = value(await host(instance, "grant", grant))
+    assert token.startswith("Qm")
+    claim = value(await host(instance, "claim", {"id": "c", "grantor": instance.agent.address, "token": token}))
+    assert claim.startswith("Qm")
+
+
+async def test_send_reaches_the_other_agents_receive(scenario, tmp_path):
+    from holochain.testing import DnaSpec, PlayerConfig
+
+    path = tmp_path / "wat.dna.json"
+    path.write_text(json.dumps(wasm_dna(proxy_zome())), encoding="utf-8")
+    config = PlayerConfig({"app": DnaSpec(path)})
+    players = await scenario.players({"alice": config, "bob": config})
+    bob_address = players["bob"].instance("app").agent.address
+    alice_address = players["alice"].instance("app").agent.address
+    reply = await players["alice"].call(
+        "app", "wat", "send", {"to_agent": bob_address, "payload": "hi", "options": 5000}
+    )
+    assert reply["ok"] is True
+    # the WAT receive answers its own input: ReceiveParams {from, payload}
+    assert json.loads(reply["value"]) == {"from": alice_address, "payload": "hi"}
