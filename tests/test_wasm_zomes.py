@@ -403,3 +403,41 @@ async def test_send_reaches_the_other_agents_receive(scenario, tmp_path):
     assert reply["ok"] is True
     # the WAT receive answers its own input: ReceiveParams {from, payload}
     assert json.loads(reply["value"]) == {"from": alice_address, "payload": "hi"}
+
+
+async def test_bridges_between_wasm_and_python_instances(scenario, tmp_path):
+    from conftest import package, write_project
+    from holochain.testing import DnaSpec, PlayerConfig
+
+    python_zome = (
+        "from holochain import hdk\n"
+        "zome = hdk.Zome()\n"
+        "@zome.function(public=True)\n"
+        "def hello(name: str) -> str:\n"
+        "    return 'hello ' + name\n"
+        "@zome.function(public=True)\n"
+        "def ask_wasm(text: str):\n"
+        "    return hdk.call('to-wasm', 'wat', '', 'echo', {'text': text})\n"
+    )
+    project = write_project(tmp_path, {"py": python_zome}, name="pydna")
+    bridge = {"presence": "optional", "handle": "to-wasm", "reference": {"traits": {}}}
+    (project / "zomes" / "py" / "zome.json").write_text(json.dumps({"description": "", "bridges": [bridge]}))
+    py_dna = package(project)
+    doc = wasm_dna(proxy_zome())
+    doc["zomes"]["wat"]["bridges"] = [{"presence": "optional", "handle": "to-py", "reference": {"traits": {}}}]
+    wat_dna = tmp_path / "wat.dna.json"
+    wat_dna.write_text(json.dumps(doc), encoding="utf-8")
+    config = PlayerConfig(
+        {"wasm": DnaSpec(wat_dna), "python": DnaSpec(py_dna), "python2": DnaSpec(py_dna)},
+        bridges=[("wasm", "python", "to-py"), ("python2", "wasm", "to-wasm")],
+    )
+    player = await scenario.player("alice", config)
+    args = {
+        "instance_handle": "to-py",
+        "zome_name": "py",
+        "cap_token": "",
+        "fn_name": "hello",
+        "fn_args": '{"name":"wasm"}',
+    }
+    assert value(await player.call("wasm", "wat", "call", args)) == {"Ok": "hello wasm"}
+    assert await player.call("python2", "py", "ask_wasm", {"text": "hi"}) == {"Ok": {"text": "hi"}}
