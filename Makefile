@@ -41,7 +41,7 @@ wasm-toolchain:
 # The WebAssembly fixture DNAs, packaged by our own `hc package` (each zome's .hcbuild runs cargo
 # offline against Debian's registry): wasm/build/app_spec.dna.json and wasm/build/api_test.dna.json.
 # Cargo builds into wasm/target; both directories are ignored by git.
-WASM_PROJECTS := api_test
+WASM_PROJECTS := app_spec api_test
 wasm: $(BIN)/hc wasm-toolchain
 	@mkdir -p wasm/build
 	@for p in $(WASM_PROJECTS); do \

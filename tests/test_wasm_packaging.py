@@ -58,10 +58,13 @@ def test_hcbuild_zome_is_built_embedded_and_described_by_its_wasm(api_test_dna):
     assert zome["description"].startswith("Every host function")
     assert zome["bridges"][0]["handle"] == "test-bridge"
     assert zome["entry_types"]["note"] == {
-        "properties": "a note",
+        "properties": "a public note",
         "sharing": "public",
-        "links_to": [],
-        "linked_from": [],
+        "links_to": [{"target_type": "note", "link_type": "related"}],
+        "linked_from": [
+            {"base_type": "%agent_id", "link_type": "authored_notes"},
+            {"base_type": "%agent_id", "link_type": "any_notes"},
+        ],
     }
     commit_note = next(f for f in zome["fn_declarations"] if f["name"] == "commit_note")
     assert commit_note == {
@@ -217,3 +220,57 @@ def test_fixture_projects_are_sources_only():
         ["git", "check-ignore", "wasm/target/x", "wasm/build/x"], cwd=REPO, capture_output=True, text=True
     )
     assert ignored.stdout.split() == ["wasm/target/x", "wasm/build/x"]
+
+
+APP_SPEC = WASM / "app_spec"
+PY_APP_SPEC = REPO / "examples" / "app_spec"
+
+
+@pytest.fixture(scope="module")
+def app_spec_twins(tmp_path_factory) -> tuple[dict, dict]:
+    out = tmp_path_factory.mktemp("app_spec")
+    return package(APP_SPEC, out / "wasm.dna.json"), package(PY_APP_SPEC, out / "python.dna.json")
+
+
+def test_the_wasm_app_spec_declares_what_the_python_port_declares(app_spec_twins):
+    """Same zomes, entry and link types, functions (and parameter names) and traits."""
+    wasm, python = app_spec_twins
+    assert set(wasm["zomes"]) == set(python["zomes"]) == {"blog", "converse", "simple", "summer"}
+    for name, pz in python["zomes"].items():
+        wz = wasm["zomes"][name]
+        assert base64.b64decode(wz["code"]["code"]).startswith(b"\x00asm")
+        assert wz["entry_types"] == pz["entry_types"], name
+        assert {k: sorted(v["functions"]) for k, v in wz["traits"].items()} == {
+            k: sorted(v["functions"]) for k, v in pz["traits"].items()
+        }, name
+        params = {f["name"]: [i["name"] for i in f["inputs"]] for f in pz["fn_declarations"]}
+        assert {f["name"]: [i["name"] for i in f["inputs"]] for f in wz["fn_declarations"]} == params, name
+        assert wz["description"] == pz["description"]
+        assert wz.get("bridges") == pz.get("bridges")
+    # the Rust declarations name Rust types, as HDK-built zomes do
+    blog = {f["name"]: f for f in wasm["zomes"]["blog"]["fn_declarations"]}
+    assert blog["create_post"]["inputs"] == [
+        {"type": "String", "name": "content"},
+        {"type": "Option<Address>", "name": "in_reply_to"},
+    ]
+    assert blog["get_post"]["outputs"] == [{"type": "ZomeApiResult<Option<Entry>>", "name": "result"}]
+    for key in ("name", "description", "version", "uuid", "dna_spec_version", "properties"):
+        assert wasm[key] == python[key]
+
+
+def test_the_api_test_zome_declares_every_host_function_it_exercises(api_test_dna):
+    _, dna = api_test_dna
+    zome = dna["zomes"]["api"]
+    names = {f["name"] for f in zome["fn_declarations"]}
+    assert {
+        "commit_note", "update_note", "remove_note", "get_result", "addresses", "link", "unlink", "links",
+        "links_count", "query_result", "call", "send_message", "emit", "sleep_ms", "debug_message", "sign",
+        "sign_one_time", "verify", "encrypt", "decrypt", "keystore_list", "keystore_new_random",
+        "keystore_derive_seed", "keystore_derive_key", "keystore_sign", "keystore_get_public_key", "grant",
+        "claim", "meta", "globals", "property", "panic", "spin", "allocate", "big_output", "bad_output",
+    } <= names  # fmt: skip
+    assert set(zome["entry_types"]) == {"note", "private_note", "chain_note", "custom_note"}
+    assert zome["entry_types"]["private_note"]["sharing"] == "private"
+    assert zome["entry_types"]["note"]["links_to"] == [{"target_type": "note", "link_type": "related"}]
+    assert zome["traits"]["restricted"] == {"functions": ["whoami"]}
+    assert set(zome["traits"]["hc_public"]["functions"]) == names - {"whoami"}

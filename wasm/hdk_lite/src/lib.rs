@@ -7,6 +7,7 @@
 pub mod api;
 pub mod api_types;
 pub mod error;
+pub mod hash;
 pub mod memory;
 pub mod meta;
 pub mod types;
@@ -19,15 +20,39 @@ pub use crate::api::*;
 pub use crate::api_types::*;
 pub use crate::error::{HolochainError, ZomeApiError, ZomeApiResult};
 pub use crate::meta::{entry_to_native, from, to, EntryDefinition, LinkDefinition, ZomeDefinition};
+pub use crate::hash::{address_of, header_address, multihash_sha256};
 pub use crate::types::*;
 
-/// How a zome function's return value becomes the JSON the caller receives.
+/// How a zome function's return value becomes what its export returns.
 pub trait ZomeOutput {
+    /// The bits the export returns (by default: `to_json` written on the stack).
+    fn to_bits(&self) -> memory::RibosomeEncodingBits {
+        memory::return_text(&self.to_json())
+    }
     fn to_json(&self) -> String;
 }
 
-impl<T: serde::Serialize> ZomeOutput for Result<T, ZomeApiError> {
+/// Returned as they are: for fixtures that hand the host a bad answer on purpose.
+pub struct RawReturn(pub memory::RibosomeEncodingBits);
+
+impl ZomeOutput for RawReturn {
+    fn to_bits(&self) -> memory::RibosomeEncodingBits {
+        self.0
+    }
     fn to_json(&self) -> String {
+        String::new()
+    }
+}
+
+/// `Ok(v)` / `Err(e)` as `{"Ok":…}` / `{"Err":…}`; a `JsonString` value is embedded as the raw
+/// JSON it holds (holochain_json_api's `Result` conversion does the same).
+impl<T: serde::Serialize + 'static> ZomeOutput for Result<T, ZomeApiError> {
+    fn to_json(&self) -> String {
+        if let Ok(value) = self {
+            if let Some(raw) = (value as &dyn std::any::Any).downcast_ref::<JsonString>() {
+                return format!("{{\"Ok\":{}}}", raw.0);
+            }
+        }
         meta::result_json(self)
     }
 }
@@ -175,8 +200,8 @@ macro_rules! define_zome {
             /// `receive`: `{"from","payload"}` in, the reply text out as it is.
             #[no_mangle]
             pub extern "C" fn receive(bits: u64) -> u64 {
-                $crate::meta::zome_function(bits, |p: $crate::api_types::ReceiveParams| -> String {
-                    $receive(p.from, p.payload)
+                $crate::meta::zome_function(bits, |p: $crate::api_types::ReceiveParams| {
+                    $crate::memory::return_text(&$receive(p.from, p.payload))
                 })
             }
         )?
@@ -191,7 +216,7 @@ macro_rules! define_zome {
                 $crate::meta::zome_function(bits, |input: InputStruct| {
                     let InputStruct { $($pname),* } = input;
                     let result: $otype = $handler($($pname),*);
-                    $crate::ZomeOutput::to_json(&result)
+                    $crate::ZomeOutput::to_bits(&result)
                 })
             }
         )*

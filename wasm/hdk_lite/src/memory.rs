@@ -243,3 +243,11 @@ pub fn return_text(text: &str) -> RibosomeEncodingBits {
         Err(error) => error.bits(),
     }
 }
+
+/// Like `return_text`, for bytes that need not be UTF-8 (fixtures of bad answers).
+pub fn return_bytes(bytes: &[u8]) -> RibosomeEncodingBits {
+    match global_stack().and_then(|mut stack| stack.write_bytes(bytes)) {
+        Ok(allocation) => allocation.bits(),
+        Err(error) => error.bits(),
+    }
+}

@@ -277,8 +277,11 @@ pub fn with_input_text(bits: RibosomeEncodingBits, run: impl FnOnce(String) -> R
 }
 
 /// A zome function's body: set up memory, parse the named args into `I` (or return the
-/// HDK's `{"SerializationError":"…"}`), run, and return the result's JSON.
-pub fn zome_function<I: DeserializeOwned>(bits: RibosomeEncodingBits, run: impl FnOnce(I) -> String) -> RibosomeEncodingBits {
+/// HDK's `{"SerializationError":"…"}`), run, and return what `run` returns.
+pub fn zome_function<I: DeserializeOwned>(
+    bits: RibosomeEncodingBits,
+    run: impl FnOnce(I) -> RibosomeEncodingBits,
+) -> RibosomeEncodingBits {
     let allocation = match memory::init_global_memory(bits) {
         Ok(a) => a,
         Err(e) => return e.bits(),
@@ -287,7 +290,7 @@ pub fn zome_function<I: DeserializeOwned>(bits: RibosomeEncodingBits, run: impl 
         Ok(input) => input,
         Err(e) => return memory::return_text(&serde_json::to_string(&HolochainError::serialization(e)).unwrap()),
     };
-    memory::return_text(&run(input))
+    run(input)
 }
 
 /// `ZomeApiResult<T>` as the HDK's JsonString conversion renders it: `{"Ok":…}` / `{"Err":…}`.

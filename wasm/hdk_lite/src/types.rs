@@ -8,6 +8,9 @@ use std::collections::BTreeMap;
 /// `Address` / `HashString`: serialized as a plain JSON string.
 pub type Address = String;
 
+/// A signature (base64 text).
+pub type Signature = String;
+
 /// Raw JSON text that serializes as a JSON *string* holding it, as `JsonString` does inside
 /// structs and as a zome function's `ZomeApiResult<JsonString>` renders it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -317,4 +320,29 @@ pub enum CapabilityType {
     Transferable,
     #[serde(rename = "assigned")]
     Assigned,
+}
+
+/// `Iso8601::new(secs, 0).to_string()`: chrono's `to_rfc3339()` of a UTC time, `+00:00` offset.
+pub fn iso8601_from_seconds(secs: i64) -> String {
+    let days = secs.div_euclid(86400);
+    let rem = secs.rem_euclid(86400);
+    // civil_from_days (Howard Hinnant)
+    let z = days + 719468;
+    let era = z.div_euclid(146097);
+    let doe = z.rem_euclid(146097);
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + if month <= 2 { 1 } else { 0 };
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00",
+        year,
+        month,
+        day,
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
