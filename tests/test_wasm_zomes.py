@@ -441,3 +441,18 @@ async def test_bridges_between_wasm_and_python_instances(scenario, tmp_path):
     }
     assert value(await player.call("wasm", "wat", "call", args)) == {"Ok": "hello wasm"}
     assert await player.call("python2", "py", "ask_wasm", {"text": "hi"}) == {"Ok": {"text": "hi"}}
+
+
+async def test_a_validation_callback_that_runs_long_moves_off_the_loop_and_is_stopped():
+    wasm.set_limits(wasm.WasmLimits(fuel=10**15, time_ms=1000))
+    instance = await make(wasm_dna(proxy_zome(validate="spin")))
+    committing = asyncio.ensure_future(host(instance, "commit", {"entry": NOTE}))
+    served = 0
+    while not committing.done() and served < 10_000:
+        assert await raw(instance, "echo", {"n": served}) == cjson.dumps({"n": served})
+        served += 1
+    # the whole call is bounded by its deadline, the validation it waits for included
+    with pytest.raises(InstanceError, match="zome 'wat' function 'commit': ran past its 1000 ms deadline"):
+        await committing
+    assert served > 0
+    assert instance.chain.length == 3  # nothing was committed

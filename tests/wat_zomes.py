@@ -73,7 +73,7 @@ def proxy_zome(
 
     ``validate``: ``accept`` (every validation callback answers Success),
     ``echo`` (each fails with its own input as the reason, so a test can read
-    the arguments the host sent) or ``reject`` (fails with a fixed reason).
+    the arguments the host sent), ``reject`` (fails with a fixed reason) or ``spin`` (never ends).
     """
     reject = b"rejected by the wat zome"
     bad_utf8 = b"\xff\xfe\xfd"
@@ -101,6 +101,7 @@ def proxy_zome(
         "accept": "(i64.const 0)",
         "echo": "(local.get 0)",
         "reject": f"(i64.const {_alloc(_DATA_BASE, len(reject))})",
+        "spin": "(loop $l (br $l)) (i64.const 0)",
     }
     modes = {
         "__hdk_validate_app_entry": validate,

@@ -18,12 +18,13 @@ from ...core import json as cjson
 from ...core.dna import Dna
 from ...core.errors import RibosomeErrorCode, ZomeExecutionError
 from .. import runner
-from .zome import HDK_VERSION, WasmZome
+from .zome import HDK_VERSION, SliceExpired, WasmZome
 
 __all__ = ["WasmZomeRunner", "load", "package_json"]
 
 log = logging.getLogger(__name__)
 
+INLINE_SLICE_MS = 20  # the longest a validation callback may hold the event loop before moving to a worker
 _PACKAGE_KEYS = ("chain_header", "source_chain_entries", "source_chain_headers", "custom")
 _loaded: dict[tuple[str, str], WasmZomeRunner] = {}
 _lock = threading.Lock()
@@ -181,12 +182,28 @@ class WasmZomeRunner:
             return None
         return output.text if isinstance(output, RibosomeErrorCode) else output
 
+    def run_pure(self, export: str, input_text: str | None, host: Any) -> Any:
+        """Run a callback without side effects from inside a zome-call greenlet.
+
+        It runs right here on the event-loop thread (no thread hand-offs: a
+        validation costs one instantiation) for at most INLINE_SLICE_MS; if it
+        takes longer, or a host call it makes would have to wait (the network),
+        it is abandoned and run again on a worker, which is safe because it
+        changed nothing."""
+        with runner.no_suspending() as in_greenlet:
+            if in_greenlet:
+                try:
+                    return self.zome.run_here(export, input_text, host, lambda: globals_json(host), INLINE_SLICE_MS)
+                except (runner.WouldSuspend, SliceExpired):
+                    pass
+        return self.run_blocking(export, input_text, host)
+
     def validate(self, export: str, args: dict[str, Any], host: Any) -> str | None:
         """Run a validation callback: None if valid, else the reason."""
         if not self.zome.has(export):
             return None
         try:
-            output = self.run_blocking(export, cjson.dumps(args), host)
+            output = self.run_pure(export, cjson.dumps(args), host)
         except ZomeExecutionError as exc:
             return f"validation callback failed: {exc}"
         if output is None:

@@ -186,11 +186,12 @@ class Sandbox:
 
     __slots__ = ("store", "instance", "memory", "limits", "_entered")
 
-    def __init__(self, pre: wasmtime.InstancePre) -> None:
+    def __init__(self, pre: wasmtime.InstancePre, time_ms: int | None = None) -> None:
         self.limits = _limits
         store = wasmtime.Store(engine())
         store.set_fuel(self.limits.fuel)
-        store.set_epoch_deadline(max(1, int(self.limits.time_ms / 1000 / EPOCH_SECONDS)))
+        ms = self.limits.time_ms if time_ms is None else min(time_ms, self.limits.time_ms)
+        store.set_epoch_deadline(max(1, int(ms / 1000 / EPOCH_SECONDS)))
         store.set_limits(memory_size=self.limits.memory_mb * 1024 * 1024)
         self.store = store
         self._entered = False

@@ -34,7 +34,7 @@ from ...core.errors import RibosomeErrorCode, ZomeExecutionError
 from .. import runner
 from . import abi, engine, imports
 
-__all__ = ["WasmZome", "WasmFunction", "WasmCall", "HDK_VERSION"]
+__all__ = ["WasmZome", "WasmFunction", "WasmCall", "HDK_VERSION", "SliceExpired"]
 
 log = logging.getLogger(__name__)
 zome_log = logging.getLogger("holochain.zome")
@@ -46,6 +46,10 @@ _HOST_TYPE = wasmtime.FuncType([_I64], [_I64])
 _ABORT_TYPE = wasmtime.FuncType([_I64, _I64, _I64, _I64], [])
 _pool = concurrent.futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="wasm")
 _current = threading.local()
+
+
+class SliceExpired(Exception):
+    """A run on the event-loop thread took longer than its slice (it is run again on a worker)."""
 
 
 class WasmFunction:
@@ -68,6 +72,7 @@ class WasmCall:
         host: Any,
         globals_json: str | Callable[[], str],
         loop: asyncio.AbstractEventLoop | None,
+        slice_ms: int | None = None,
     ) -> None:
         self.zome = zome
         self.fn_name = fn_name
@@ -79,6 +84,7 @@ class WasmCall:
         self.sandbox: engine.Sandbox | None = None
         self.panic: list[str] = []
         self.fatal: ZomeExecutionError | None = None
+        self.slice_ms = slice_ms
 
     @property
     def globals_json(self) -> str:
@@ -174,20 +180,31 @@ class WasmCall:
             return abi.encode_code(RibosomeErrorCode.Unspecified)
 
     def _on_loop(self, fn: Callable[[], Any]) -> Any:
-        """Run ``fn`` on the event loop in a zome-call greenlet; wait for its result here."""
+        """Run ``fn`` on the event loop in a zome-call greenlet; wait for its result here.
+
+        If the call's deadline passes first, what ``fn`` is still waiting for is cancelled,
+        so nothing it would have done happens after the caller got its error."""
         done: concurrent.futures.Future[Any] = concurrent.futures.Future()
         host = self.host
+        waiting: list[asyncio.Future[Any]] = []
 
         def start() -> None:
+            if done.cancelled():
+                return
             try:
                 result = runner.start(fn, host)
             except BaseException as exc:
                 done.set_exception(exc)
                 return
             if isinstance(result, runner.Pending):
+                waiting.append(result.future)
                 result.future.add_done_callback(lambda f: _transfer(f, done))
             else:
                 done.set_result(result)
+
+        def cancel() -> None:
+            for future in waiting:
+                future.cancel()
 
         assert self.loop is not None
         self.loop.call_soon_threadsafe(start)
@@ -195,6 +212,8 @@ class WasmCall:
         try:
             return done.result(timeout=max(remaining, 0.001))
         except concurrent.futures.TimeoutError:
+            done.cancel()
+            self.loop.call_soon_threadsafe(cancel)
             raise self._fatal(f"ran past its {engine.limits().time_ms} ms deadline waiting for the host") from None
 
     # -- running ----------------------------------------------------------------------------
@@ -202,7 +221,7 @@ class WasmCall:
     def run(self, export: str, input_text: str | None) -> str | RibosomeErrorCode | None:
         """Call ``export`` in a fresh sandbox: its output text, None (Success) or an error code."""
         try:
-            sandbox = engine.Sandbox(self.zome.pre)
+            sandbox = engine.Sandbox(self.zome.pre, self.slice_ms)
         except wasmtime.WasmtimeError as exc:
             raise self.failure(f"could not be instantiated: {_first_line(exc)}") from None
         previous = getattr(_current, "call", None)
@@ -252,6 +271,8 @@ class WasmCall:
         code = trap.trap_code
         if code == wasmtime.TrapCode.OUT_OF_FUEL:
             return self.failure(f"ran out of fuel (the limit is {engine.limits().fuel} per call)")
+        if code == wasmtime.TrapCode.INTERRUPT and self.slice_ms is not None:
+            raise SliceExpired()
         if code == wasmtime.TrapCode.INTERRUPT:
             return self.failure(f"ran past its {engine.limits().time_ms} ms deadline")
         return self.failure(f"trapped: {_trap_text(trap)}")
@@ -279,6 +300,8 @@ def _trap_text(trap: wasmtime.Trap) -> str:
 
 
 def _transfer(source: asyncio.Future[Any], target: concurrent.futures.Future[Any]) -> None:
+    if target.done():
+        return
     if source.cancelled():
         target.set_exception(concurrent.futures.CancelledError())
     elif source.exception() is not None:
@@ -333,9 +356,13 @@ class WasmZome:
     def has(self, export: str) -> bool:
         return export in self.exports
 
-    def run_here(self, export: str, input_text: str | None, host: Any, globals_json: Any) -> Any:
-        """Run on this thread, with every host function run here too (no event loop involved)."""
-        return WasmCall(self, export, host, globals_json, None).run(export, input_text)
+    def run_here(
+        self, export: str, input_text: str | None, host: Any, globals_json: Any, slice_ms: int | None = None
+    ) -> Any:
+        """Run on this thread, with every host function run here too (no event loop involved).
+
+        With ``slice_ms``, a run past that time raises :class:`SliceExpired`."""
+        return WasmCall(self, export, host, globals_json, None, slice_ms).run(export, input_text)
 
     def start(self, export: str, input_text: str | None, host: Any, globals_json: Any) -> asyncio.Future[Any]:
         """Run on a worker thread; host functions that need the instance run on this (the loop's) thread."""
