@@ -27,18 +27,28 @@ BOB = "HcSCJCqoIY3uwiw34acyvNmJMyzkk4y9groHdYKBekqp7y48mvwfVTQQkzcjnfz"  # bob::
 WASM_APP_SPEC = REPO / "wasm" / "build" / "app_spec.dna.json"
 
 
-@pytest.fixture(scope="session", params=["python", "wasm"])
-def app_spec_dna(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """app_spec, in both engines: ``examples/app_spec`` (Python zomes) packaged by ``hc package``
-    into a temporary copy, and its Rust twin under ``wasm/app_spec`` built to WebAssembly by
+def _python_app_spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = tmp_path_factory.mktemp("app_spec") / "app_spec"
+    shutil.copytree(REPO / "examples" / "app_spec", project, ignore=shutil.ignore_patterns("dist", ".hc"))
+    return package_dna(project)
+
+
+@pytest.fixture(scope="session")
+def app_spec_dna(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``examples/app_spec`` packaged by ``hc package`` (into a temporary copy)."""
+    return _python_app_spec(tmp_path_factory)
+
+
+@pytest.fixture(scope="session", params=["python", "wasm"], name="app_spec_dna")
+def app_spec_dna_both(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """app_spec in both engines, for the modules that import this one (the app_spec scenarios):
+    the Python port, and its Rust twin under ``wasm/app_spec`` built to WebAssembly by
     ``make wasm`` (which ``make test`` runs first; built here if it has not been)."""
     if request.param == "wasm":
         if not WASM_APP_SPEC.is_file():
             subprocess.run(["make", "wasm"], cwd=REPO, check=True, timeout=900)
         return WASM_APP_SPEC
-    project = tmp_path_factory.mktemp("app_spec") / "app_spec"
-    shutil.copytree(REPO / "examples" / "app_spec", project, ignore=shutil.ignore_patterns("dist", ".hc"))
-    return package_dna(project)
+    return _python_app_spec(tmp_path_factory)
 
 
 @pytest.fixture
