@@ -345,7 +345,7 @@ class WasmZome:
         self.exports = {item.name for item in module.exports}
         self.panic_handler = "__install_panic_handler" in self.exports
         if "memory" not in self.exports:
-            raise ZomeExecutionError(name, "", f"zome '{name}' exports no `memory`")
+            raise ZomeExecutionError(name, "", f"zome '{name}': its WebAssembly module exports no `memory`")
         try:
             self.pre = linker.instantiate_pre(module)
         except wasmtime.WasmtimeError as exc:
