@@ -456,3 +456,18 @@ async def test_a_validation_callback_that_runs_long_moves_off_the_loop_and_is_st
         await committing
     assert served > 0
     assert instance.chain.length == 3  # nothing was committed
+
+
+async def test_an_untidy_package_loads_as_holochain_rust_loaded_it():
+    doc = wasm_dna(proxy_zome())
+    zome = doc["zomes"]["wat"]
+    for key in ("description", "config", "bridges"):
+        del zome[key]
+    zome["unknown_zome_key"] = 1
+    doc["agent.keystore"] = "left in the folder by hc package"
+    doc["notes"] = {"pdf": "…"}
+    for key in ("description", "version", "dna_spec_version", "properties", "uuid"):
+        del doc[key]
+    instance = await make(doc)
+    assert instance.dna.uuid == "00000000-0000-0000-0000-000000000000" and instance.dna.properties == {}
+    assert value(await host(instance, "globals"))["properties"] == "{}"

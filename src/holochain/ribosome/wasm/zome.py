@@ -44,7 +44,7 @@ _MAX_OUTPUT = 64 * 1024 * 1024
 _I64 = wasmtime.ValType.i64()
 _HOST_TYPE = wasmtime.FuncType([_I64], [_I64])
 _ABORT_TYPE = wasmtime.FuncType([_I64, _I64, _I64, _I64], [])
-_pool = concurrent.futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="wasm")
+_pool = concurrent.futures.ThreadPoolExecutor(max_workers=256, thread_name_prefix="wasm")
 _current = threading.local()
 
 
