@@ -27,7 +27,7 @@ from . import runner
 from .python_zome import ZomeCodeError, code_kind, load_zome
 from .wasm import callbacks as wasm_callbacks
 from .wasm.callbacks import WasmZomeRunner, validation_data
-from .wasm.zome import WasmFunction
+from .wasm.zome import WasmFunction, may_run_on_loop
 
 __all__ = ["Ribosome", "ZomeFunctionFailure", "ZomeCodeError"]
 
@@ -73,7 +73,18 @@ class Ribosome:
         name = "/".join(label) if isinstance(label, tuple) else label
         if isinstance(fn, WasmFunction):
             zome = self.wasm[fn.zome.name]
-            pending = zome.start(fn.name, None if args is None else _dumps(args), host)
+            text = None if args is None else _dumps(args)
+            if may_run_on_loop():
+
+                def run_wasm() -> Any:
+                    try:
+                        return zome.function_result(fn.name, zome.run(fn.name, text, host))
+                    except ZomeExecutionError as exc:
+                        log.warning("zome function %s failed: %s", name, exc)
+                        raise ZomeFunctionFailure(str(exc)) from None
+
+                return runner.start(run_wasm, host)
+            pending = zome.start(fn.name, text, host)
             return runner.Pending(asyncio.ensure_future(_finish_wasm(zome, fn.name, pending, name)))
 
         def run() -> Any:

@@ -250,6 +250,11 @@ def wait_for(awaitable: Awaitable[Any]) -> Any:
     return current.parent.switch(_Await(awaitable))
 
 
+def in_zome_call() -> bool:
+    """True inside a zome-call greenlet (where :func:`wait_for` may suspend)."""
+    return isinstance(greenlet.getcurrent(), _Worker)
+
+
 class WouldSuspend(Exception):
     """:func:`wait_for` was asked to suspend a greenlet that must not be (see :func:`no_suspending`)."""
 

@@ -18,13 +18,12 @@ from ...core import json as cjson
 from ...core.dna import Dna
 from ...core.errors import RibosomeErrorCode, ZomeExecutionError
 from .. import runner
-from .zome import HDK_VERSION, SliceExpired, WasmZome
+from .zome import HDK_VERSION, WasmZome, may_run_on_loop
 
 __all__ = ["WasmZomeRunner", "load", "package_json"]
 
 log = logging.getLogger(__name__)
 
-INLINE_SLICE_MS = 20  # the longest a validation callback may hold the event loop before moving to a worker
 _PACKAGE_KEYS = ("chain_header", "source_chain_entries", "source_chain_headers", "custom")
 _loaded: dict[tuple[str, str], WasmZomeRunner] = {}
 _lock = threading.Lock()
@@ -175,27 +174,19 @@ class WasmZomeRunner:
         if export is None:
             return None
         try:
-            output = self.run_blocking(export, '"Init"', host)
+            output = self.run(export, '"Init"', host)
         except ZomeExecutionError as exc:
             return str(exc)
         if output is None:
             return None
         return output.text if isinstance(output, RibosomeErrorCode) else output
 
-    def run_pure(self, export: str, input_text: str | None, host: Any) -> Any:
-        """Run a callback without side effects from inside a zome-call greenlet.
-
-        It runs right here on the event-loop thread (no thread hand-offs: a
-        validation costs one instantiation) for at most INLINE_SLICE_MS; if it
-        takes longer, or a host call it makes would have to wait (the network),
-        it is abandoned and run again on a worker, which is safe because it
-        changed nothing."""
-        with runner.no_suspending() as in_greenlet:
-            if in_greenlet:
-                try:
-                    return self.zome.run_here(export, input_text, host, lambda: globals_json(host), INLINE_SLICE_MS)
-                except (runner.WouldSuspend, SliceExpired):
-                    pass
+    def run(self, export: str, input_text: str | None, host: Any) -> Any:
+        """Run ``export`` from inside a zome-call greenlet: on the event-loop thread when it is
+        free of other WebAssembly (no thread hand-offs; the call yields to the loop at every
+        epoch tick), else on a worker while this greenlet waits."""
+        if may_run_on_loop():
+            return self.zome.run_on_loop(export, input_text, host, lambda: globals_json(host))
         return self.run_blocking(export, input_text, host)
 
     def validate(self, export: str, args: dict[str, Any], host: Any) -> str | None:
@@ -203,7 +194,7 @@ class WasmZomeRunner:
         if not self.zome.has(export):
             return None
         try:
-            output = self.run_pure(export, cjson.dumps(args), host)
+            output = self.run(export, cjson.dumps(args), host)
         except ZomeExecutionError as exc:
             return f"validation callback failed: {exc}"
         if output is None:
@@ -215,7 +206,8 @@ class WasmZomeRunner:
         return output
 
     async def receive(self, sender: str, payload: str, host: Any) -> str:
-        output = await self.start("receive", cjson.dumps({"from": sender, "payload": payload}), host).future
+        text = cjson.dumps({"from": sender, "payload": payload})
+        output = await runner.run_to_completion(lambda: self.run("receive", text, host), host)
         if isinstance(output, RibosomeErrorCode):
             raise ZomeExecutionError(self.name, "receive", output.text)
         return "null" if output is None else output

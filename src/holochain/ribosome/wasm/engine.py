@@ -35,7 +35,7 @@ __all__ = ["WasmLimits", "set_limits", "limits", "engine", "compile_module", "Sa
 
 log = logging.getLogger(__name__)
 
-EPOCH_SECONDS = 0.01
+EPOCH_SECONDS = 0.005  # the epoch tick: a call on the event loop lets others run at least this often
 _ARTIFACT_TAG = "fuel-epoch-v1"
 
 

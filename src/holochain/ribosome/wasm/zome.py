@@ -22,19 +22,22 @@ import asyncio
 import concurrent.futures
 import ctypes
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+import greenlet
 import wasmtime
+from wasmtime import _ffi as ffi
 
 from ...core import json as cjson
 from ...core.errors import RibosomeErrorCode, ZomeExecutionError
 from .. import runner
 from . import abi, engine, imports
 
-__all__ = ["WasmZome", "WasmFunction", "WasmCall", "HDK_VERSION", "SliceExpired"]
+__all__ = ["WasmZome", "WasmFunction", "WasmCall", "HDK_VERSION", "SliceExpired", "may_run_on_loop"]
 
 log = logging.getLogger(__name__)
 zome_log = logging.getLogger("holochain.zome")
@@ -46,6 +49,24 @@ _HOST_TYPE = wasmtime.FuncType([_I64], [_I64])
 _ABORT_TYPE = wasmtime.FuncType([_I64, _I64, _I64, _I64], [])
 _pool = concurrent.futures.ThreadPoolExecutor(max_workers=256, thread_name_prefix="wasm")
 _current = threading.local()
+
+# WebAssembly suspended on the event-loop thread must be resumed before any other runs
+# there (wasmtime keeps the running activations of a thread in a stack): the greenlet
+# holding such frames owns the loop; calls from other greenlets meanwhile use workers.
+ON_LOOP = os.environ.get("HC_WASM_ON_LOOP", "1") != "0"
+_loop_owner: Any = None
+_loop_depth = 0
+
+
+def may_run_on_loop() -> bool:
+    """Whether a call may run on the event-loop thread now (from the current greenlet)."""
+    if not ON_LOOP:
+        return False
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # a worker thread
+        return False
+    return _loop_owner is None or _loop_owner is greenlet.getcurrent()
 
 
 class SliceExpired(Exception):
@@ -73,6 +94,7 @@ class WasmCall:
         globals_json: str | Callable[[], str],
         loop: asyncio.AbstractEventLoop | None,
         slice_ms: int | None = None,
+        on_loop: bool = False,
     ) -> None:
         self.zome = zome
         self.fn_name = fn_name
@@ -85,6 +107,9 @@ class WasmCall:
         self.panic: list[str] = []
         self.fatal: ZomeExecutionError | None = None
         self.slice_ms = slice_ms
+        self.on_loop = on_loop
+        self.stopped: BaseException | None = None
+        self._epoch_callback: Any = None
 
     @property
     def globals_json(self) -> str:
@@ -224,6 +249,8 @@ class WasmCall:
             sandbox = engine.Sandbox(self.zome.pre, self.slice_ms)
         except wasmtime.WasmtimeError as exc:
             raise self.failure(f"could not be instantiated: {_first_line(exc)}") from None
+        if self.on_loop:
+            self._slice(sandbox)
         previous = getattr(_current, "call", None)
         _current.call = self
         self.sandbox = sandbox
@@ -251,7 +278,11 @@ class WasmCall:
                     raise self._trap(trap) from None
                 except ZomeExecutionError:
                     raise
-                except wasmtime.WasmtimeError as exc:
+                except wasmtime.WasmtimeError as exc:  # e.g. the epoch callback's error
+                    if self.stopped is not None:
+                        raise self.stopped from None
+                    if self.fatal is not None:
+                        raise self.fatal from None
                     raise self.failure(f"failed: {_first_line(exc)}") from None
                 if not isinstance(value, int):
                     raise self.failure("returned no i64 value")
@@ -265,7 +296,30 @@ class WasmCall:
             _current.call = previous
             self.sandbox = None
 
-    def _trap(self, trap: wasmtime.Trap) -> ZomeExecutionError:
+    def _slice(self, sandbox: engine.Sandbox) -> None:
+        """On the event loop: at every epoch tick, let the loop run (and check the deadline)."""
+        sandbox.store.set_epoch_deadline(1)
+        self._epoch_callback = _EPOCH_CALLBACK(self._on_epoch)
+        ffi.wasmtime_store_epoch_deadline_callback(sandbox.store.ptr(), self._epoch_callback, None, _NO_FINALIZER)
+
+    def _on_epoch(self, context: Any, data: Any, delta: Any, kind: Any) -> int:
+        delta[0] = 1
+        kind[0] = 0  # continue
+        if time.monotonic() > self.deadline:
+            self.fatal = self.failure(f"ran past its {engine.limits().time_ms} ms deadline")
+            return _error("deadline")
+        try:
+            runner.wait_for(asyncio.sleep(0))  # a greenlet switch: the loop serves others meanwhile
+        except runner.WouldSuspend:
+            pass
+        except BaseException as exc:  # cancelled, or stopped by the conductor
+            self.stopped = exc
+            return _error("stopped")
+        return 0
+
+    def _trap(self, trap: wasmtime.Trap) -> BaseException:
+        if self.stopped is not None:
+            return self.stopped
         if self.fatal is not None:
             return self.fatal
         code = trap.trap_code
@@ -276,6 +330,20 @@ class WasmCall:
         if code == wasmtime.TrapCode.INTERRUPT:
             return self.failure(f"ran past its {engine.limits().time_ms} ms deadline")
         return self.failure(f"trapped: {_trap_text(trap)}")
+
+
+_EPOCH_CALLBACK = ctypes.CFUNCTYPE(
+    ctypes.c_size_t,
+    ctypes.POINTER(ffi.wasmtime_context_t),
+    ctypes.c_void_p,
+    ctypes.POINTER(ctypes.c_uint64),
+    ctypes.POINTER(ctypes.c_uint8),
+)
+_NO_FINALIZER = ctypes.cast(0, ctypes.CFUNCTYPE(None, ctypes.c_void_p))
+
+
+def _error(text: str) -> int:
+    return ctypes.cast(ffi.wasmtime_error_new(text.encode()), ctypes.c_void_p).value or 0
 
 
 def _base(memory: wasmtime.Memory, store: Any) -> int:
@@ -363,6 +431,21 @@ class WasmZome:
 
         With ``slice_ms``, a run past that time raises :class:`SliceExpired`."""
         return WasmCall(self, export, host, globals_json, None, slice_ms).run(export, input_text)
+
+    def run_on_loop(self, export: str, input_text: str | None, host: Any, globals_json: Any) -> Any:
+        """Run on the event-loop thread, in the current zome-call greenlet (see :func:`may_run_on_loop`).
+
+        Host functions run right here; the call yields to the loop at every epoch
+        tick and whenever a host call waits, so other connections are served."""
+        global _loop_owner, _loop_depth
+        _loop_owner = greenlet.getcurrent()
+        _loop_depth += 1
+        try:
+            return WasmCall(self, export, host, globals_json, None, on_loop=True).run(export, input_text)
+        finally:
+            _loop_depth -= 1
+            if _loop_depth == 0:
+                _loop_owner = None
 
     def start(self, export: str, input_text: str | None, host: Any, globals_json: Any) -> asyncio.Future[Any]:
         """Run on a worker thread; host functions that need the instance run on this (the loop's) thread."""
