@@ -471,3 +471,13 @@ async def test_an_untidy_package_loads_as_holochain_rust_loaded_it():
     instance = await make(doc)
     assert instance.dna.uuid == "00000000-0000-0000-0000-000000000000" and instance.dna.properties == {}
     assert value(await host(instance, "globals"))["properties"] == "{}"
+
+
+async def test_a_sleeping_zome_does_not_hold_the_loop():
+    instance = await make(wasm_dna(proxy_zome()))
+    sleeping = asyncio.ensure_future(raw(instance, "sleep", 300_000_000))  # 0.3 s in nanoseconds
+    served = 0
+    while not sleeping.done() and served < 10_000:
+        assert await raw(instance, "echo", {"n": served}) == cjson.dumps({"n": served})
+        served += 1
+    assert await sleeping == "null" and served > 0

@@ -138,7 +138,10 @@ class WasmCall:
         zome_log.debug("dna: '%s'", text, extra={"instance_id": instance_id})
 
     def sleep(self, seconds: float) -> None:
-        imports.sleep_bounded(seconds, self.deadline)
+        if self.on_loop:  # never block the event loop: suspend this call instead
+            runner.wait_for(asyncio.sleep(max(0.0, min(seconds, self.deadline - time.monotonic()))))
+        else:
+            imports.sleep_bounded(seconds, self.deadline)
 
     # -- memory --------------------------------------------------------------------------
 
