@@ -41,7 +41,7 @@ from .config import (
     InstanceConfig,
     write_config_atomically,
 )
-from .keystore import Keystore, KeystoreError
+from .keystore import Keystore, KeystoreError, store_key
 from .passphrase import PassphraseError, PassphraseService
 from .signals import Signal, SignalKind, consistency_signal, instance_signal_frame
 
@@ -270,13 +270,16 @@ class Conductor(AdminOperations):
 
     # -- instances ----------------------------------------------------------------------
 
-    def _open_store(self, inst_config: InstanceConfig) -> Store:
+    def _open_store(self, inst_config: InstanceConfig, key: AgentKey) -> Store:
         storage = inst_config.storage
         if not storage.persistent:
             return MemoryStore()
         assert storage.path is not None
         return SqliteStore(
-            self.resolve(storage.path), synchronous=self.synchronous, label=f"instance '{inst_config.id}'"
+            self.resolve(storage.path),
+            synchronous=self.synchronous,
+            label=f"instance '{inst_config.id}'",
+            key=store_key(key) if storage.encrypted else None,
         )
 
     async def _create_instance(self, inst_config: InstanceConfig) -> bool:
@@ -292,7 +295,7 @@ class Conductor(AdminOperations):
         except NetworkConfigError as exc:
             raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
         try:
-            store = self._open_store(inst_config)
+            store = self._open_store(inst_config, key)
         except StorageError as exc:
             raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
         instance = Instance(

@@ -174,6 +174,7 @@ class StorageConfig:
     type: str
     path: str | None = None
     initial_mmap_bytes: int | None = None
+    encrypted: bool = False  # our extension: SQLCipher, keyed from the agent's keystore
 
     @property
     def persistent(self) -> bool:
@@ -185,6 +186,8 @@ class StorageConfig:
             out["path"] = self.path
         if self.initial_mmap_bytes is not None:
             out["initial_mmap_bytes"] = self.initial_mmap_bytes
+        if self.encrypted:
+            out["encrypted"] = True
         return out
 
 
@@ -454,7 +457,10 @@ def _parse_storage(value: Any, where: str) -> StorageConfig:
     if kind != "memory":
         path = _get(value, "path", f"{where}.storage", str)
     mmap = _get(value, "initial_mmap_bytes", f"{where}.storage", int, required=False)
-    return StorageConfig(kind, path, mmap)
+    encrypted = _get(value, "encrypted", f"{where}.storage", bool, required=False, default=False)
+    if encrypted and kind == "memory":
+        raise ConfigError(f"{where}.storage: `encrypted` is for stores on disk; a memory store has no file")
+    return StorageConfig(kind, path, mmap, encrypted)
 
 
 def _parse_interface(value: dict[str, Any], where: str) -> InterfaceConfig:
