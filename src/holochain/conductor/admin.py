@@ -9,7 +9,7 @@ and only then swap the copy in and save it atomically to
 running conductor and the saved file as they were.
 
 Interfaces are started and stopped by the interface layer
-(:mod:`holochain.interfaces.admin_api`), which calls the configuration parts
+(:mod:`holochain.interfaces.admin_methods`), which calls the configuration parts
 here (``add_interface_config`` …) and then restarts its servers.
 """
 

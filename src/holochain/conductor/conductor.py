@@ -24,11 +24,14 @@ import orjson
 
 from ..core.crypto import AgentKey
 from ..core.dna import Dna, DnaError
+from ..core.errors import HostingError, ZomeError
 from ..core.keys import AgentKeystore
 from ..core.rust_text import rust_debug_str
+from ..instance.call_zome import INSTANCE_ERROR_PREFIX
 from ..instance.instance import Instance, InstanceError
 from ..net import Network
 from ..net.config import NetworkConfigError, network_for_instance
+from ..ribosome.host_api import ZomeCallReply
 from ..storage.base import StorageError, Store
 from ..storage.memory import MemoryStore
 from ..storage.sqlite import SqliteStore
@@ -39,9 +42,9 @@ from .config import (
     Configuration,
     DnaConfig,
     InstanceConfig,
-    write_config_atomically,
 )
-from .keystore import Keystore, KeystoreError, store_key
+from .config_file import write_config_atomically
+from .keystore import Keystore, KeystoreFileError, store_key
 from .passphrase import PassphraseError, PassphraseService
 from .signals import Signal, SignalKind, consistency_signal, instance_signal_frame
 
@@ -54,7 +57,7 @@ CONFIG_FILENAME = "conductor-config.toml"
 SignalListener = Callable[[str, SignalKind, bytes], None]
 
 
-class ConductorError(Exception):
+class ConductorError(HostingError):
     """A conductor operation failed; the message is shown to the operator or client."""
 
 
@@ -107,6 +110,10 @@ def _rpc_error_text(message: str) -> str:
 
 
 class Conductor(AdminOperations):
+    """Hosts the agents, DNAs and instances of a :class:`~.config.Configuration`: boots and shuts
+    them down, routes zome calls (from interfaces and across bridges), turns what instances emit
+    into signal frames, and carries out the admin API's configuration changes."""
+
     def __init__(
         self,
         config: Configuration,
@@ -206,7 +213,7 @@ class Conductor(AdminOperations):
             try:
                 passphrase = await asyncio.to_thread(self.passphrases.passphrase)
                 keystore = await asyncio.to_thread(Keystore.load, path, passphrase)
-            except (PassphraseError, KeystoreError) as exc:
+            except (PassphraseError, KeystoreFileError) as exc:
                 raise ConductorError(f"agent '{agent.id}': {exc}") from None
             key = keystore.agent_key
             if key.address != agent.public_address:
@@ -296,17 +303,21 @@ class Conductor(AdminOperations):
             raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
         try:
             store = self._open_store(inst_config, key)
-        except StorageError as exc:
+        except (StorageError, OSError) as exc:  # OSError: its directory cannot be made
             raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
-        instance = Instance(
-            inst_config.id,
-            dna,
-            key,
-            agent_config.name,
-            store,
-            network=network,
-            keystore=self._runtime_keystore(agent_config.id, key),
-        )
+        try:
+            instance = Instance(
+                inst_config.id,
+                dna,
+                key,
+                agent_config.name,
+                store,
+                network=network,
+                keystore=self._runtime_keystore(agent_config.id, key),
+            )
+        except ZomeError as exc:  # zome code that cannot be loaded (e.g. WebAssembly)
+            store.close()
+            raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
         try:
             await instance.initialize()
         except (InstanceError, StorageError) as exc:
@@ -356,9 +367,9 @@ class Conductor(AdminOperations):
         *,
         token: str | None = None,
         provenance: list[str] | None = None,
-    ) -> str | Awaitable[str]:
-        """Call a zome function of an instance: the JSON text of its result, or an
-        awaitable of it.  Raises :class:`InstanceError`.
+    ) -> ZomeCallReply:
+        """Call a zome function of an instance: the JSON text of its result, or a future or
+        an awaitable of it (a :data:`ZomeCallReply`).  Raises :class:`InstanceError`.
 
         With ``signals.consistency`` on, the call is announced with holochain-rust's
         ``SignalZomeFunctionCall`` / ``ReturnZomeFunctionResult`` pair, the return
@@ -403,7 +414,7 @@ class Conductor(AdminOperations):
         if event is not None:
             self._emit(instance_id, "Consistency", consistency_signal({"ReturnZomeFunctionResult": event}, None, []))
 
-    def bridge_call(self, caller_id: str, handle: str, zome: str, function: str, args: Any) -> str | Awaitable[str]:
+    def bridge_call(self, caller_id: str, handle: str, zome: str, function: str, args: Any) -> ZomeCallReply:
         """A call from instance ``caller_id`` through its bridge ``handle``.
 
         As in holochain-rust the callee is called with its public token (and the
@@ -418,7 +429,7 @@ class Conductor(AdminOperations):
         try:
             result = self.call_zome(bridge.callee_id, zome, function, args)
         except InstanceError as exc:
-            raise InstanceError(_rpc_error_text(f"Holochain Instance Error: {exc}")) from None
+            raise InstanceError(_rpc_error_text(INSTANCE_ERROR_PREFIX + str(exc))) from None
         if isinstance(result, str):
             return result
         return self._bridge_result(result)
@@ -427,7 +438,7 @@ class Conductor(AdminOperations):
         try:
             return await result
         except InstanceError as exc:
-            raise InstanceError(_rpc_error_text(f"Holochain Instance Error: {exc}")) from None
+            raise InstanceError(_rpc_error_text(INSTANCE_ERROR_PREFIX + str(exc))) from None
 
     # -- configuration persistence ---------------------------------------------------------
 

@@ -36,10 +36,12 @@ from typing import Any
 
 import orjson
 
+from ..core.errors import InterfaceError
+
 __all__ = [
     "Dispatcher",
     "Batch",
-    "RpcError",
+    "JsonRpcError",
     "PARSE_ERROR",
     "INVALID_REQUEST",
     "METHOD_NOT_FOUND",
@@ -62,7 +64,7 @@ _NO_ID = object()
 Method = Callable[[Any], Any]
 
 
-class RpcError(Exception):
+class JsonRpcError(InterfaceError):
     """A JSON-RPC error reply: ``{"code": code, "message": message}``."""
 
     def __init__(self, code: int, message: str) -> None:
@@ -141,7 +143,7 @@ class Dispatcher:
             return None if notification else _error(METHOD_NOT_FOUND, "Method not found", id_)
         try:
             result = method(params)
-        except RpcError as exc:
+        except JsonRpcError as exc:
             return None if notification else _error(exc.code, exc.message, id_)
         except Exception as exc:  # a bug in a method: answer, log, keep serving
             log.exception("JSON-RPC method %s failed", message["method"])
@@ -169,7 +171,7 @@ def _finish_future(
     exc = result.exception()
     if exc is None:
         reply: dict[str, Any] | None = {"jsonrpc": "2.0", "result": result.result(), "id": id_}
-    elif isinstance(exc, RpcError):
+    elif isinstance(exc, JsonRpcError):
         reply = _error(exc.code, exc.message, id_)
     elif isinstance(exc, Exception):
         log.error("JSON-RPC method %s failed", name, exc_info=exc)
@@ -183,7 +185,7 @@ def _finish_future(
 async def _finish(result: Awaitable[Any], id_: Any, notification: bool, name: str) -> dict[str, Any] | None:
     try:
         value = await result
-    except RpcError as exc:
+    except JsonRpcError as exc:
         return None if notification else _error(exc.code, exc.message, id_)
     except asyncio.CancelledError:
         raise

@@ -395,6 +395,9 @@ class _Cache:
 
 
 class SqliteStore:
+    """A store in one SQLite file per instance: reads in this process, writes in groups through the
+    conductor's writer process, durable (and their tickets completed) once the group commits."""
+
     def __init__(
         self, directory: str | Path, *, synchronous: str = "full", label: str = "", key: str | None = None
     ) -> None:

@@ -190,10 +190,15 @@ class _StoreWriter:
         try:
             try:
                 self.errors = db_errors(self.key is not None)
+            except ImportError as exc:
+                _answer(self.sock, {"error": f"the SQLCipher binding is not installed: {exc}"})
+                return
+            opening: tuple[type[Exception], ...] = (*self.errors, ValueError)
+            try:
                 conn = connect(self.path, self.synchronous, self.key)
                 conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer thread does them
                 conn.executescript(WRITER_SETUP)
-            except (*self.errors, ImportError, ValueError) as exc:
+            except opening as exc:
                 _answer(self.sock, {"error": str(exc)})
                 return
             _answer(self.sock, {"ok": True})
@@ -230,6 +235,7 @@ class _StoreWriter:
         nothing more is written (the store is broken): groups are read and dropped until the close."""
         transactions = 0
         failed = False
+        writing: tuple[type[Exception], ...] = (*self.errors, UnicodeDecodeError)
         while True:
             group = self._next_group()
             if isinstance(group, bool):
@@ -243,7 +249,7 @@ class _StoreWriter:
                     self.rewind = False
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 conn.execute(WRITE, (data.decode("utf-8"),))
-            except (*self.errors, UnicodeDecodeError) as exc:
+            except writing as exc:
                 _answer(self.sock, {"error": str(exc)})
                 failed = True
                 continue

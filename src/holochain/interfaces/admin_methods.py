@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ..conductor.conductor import ConductorError
-from ..conductor.config import ConfigError, InterfaceConfig, UiInterfaceConfig
+from ..conductor.config import InterfaceConfig, UiInterfaceConfig
 from ..conductor.ids import id_problem
+from ..core.errors import HolochainPyError
 from ..instance.instance import InstanceError
-from ..storage.base import StorageError
-from .api import get_bool, get_int, get_str, opt_str, params_map
-from .jsonrpc import INTERNAL_ERROR, INVALID_PARAMS, Method, RpcError
+from .error_replies import rpc_error
+from .jsonrpc import INVALID_PARAMS, JsonRpcError, Method
+from .methods import get_bool, get_int, get_str, opt_str, params_map
 
 if TYPE_CHECKING:
     from .service import ConductorService
@@ -37,23 +38,14 @@ __all__ = ["admin_methods"]
 SUCCESS = {"success": True}
 
 
-def _fail(exc: Exception) -> RpcError:
-    if isinstance(exc, InstanceError):
-        return RpcError(INTERNAL_ERROR, f"Holochain Instance Error: {exc}")
-    return RpcError(INTERNAL_ERROR, str(exc))
-
-
-_ERRORS = (ConfigError, ConductorError, InstanceError, StorageError)
-
-
 def _guard(fn: Callable[[Any], Any]) -> Method:
-    """Map conductor errors of a method (sync or async) to ``-32603``."""
+    """Map conductor errors of a method (sync or async) to ``-32603`` (:func:`.error_replies.rpc_error`)."""
 
     def method(params: Any) -> Any:
         try:
             result = fn(params)
-        except _ERRORS as exc:
-            raise _fail(exc) from None
+        except HolochainPyError as exc:
+            raise rpc_error(exc) from None
         if inspect.isawaitable(result):
             return _guard_async(result)
         return result
@@ -64,8 +56,8 @@ def _guard(fn: Callable[[Any], Any]) -> Method:
 async def _guard_async(result: Awaitable[Any]) -> Any:
     try:
         return await result
-    except _ERRORS as exc:
-        raise _fail(exc) from None
+    except HolochainPyError as exc:
+        raise rpc_error(exc) from None
 
 
 def _serialized(fn: Callable[[Any], Any], lock: asyncio.Lock) -> Callable[[Any], Any]:
@@ -87,14 +79,14 @@ def get_id(p: dict[str, Any], key: str, kind: str) -> str:
     value = get_str(p, key)
     problem = id_problem(kind, value)
     if problem is not None:
-        raise RpcError(INVALID_PARAMS, f"`{key}`: {problem}")
+        raise JsonRpcError(INVALID_PARAMS, f"`{key}`: {problem}")
     return value
 
 
 def _port(p: dict[str, Any]) -> int:
     port = get_int(p, "port")
     if not 0 <= port <= 65535:
-        raise RpcError(INVALID_PARAMS, "`port` has to be a 16bit integer")
+        raise JsonRpcError(INVALID_PARAMS, "`port` has to be a 16bit integer")
     return port
 
 
@@ -115,7 +107,7 @@ def admin_methods(service: ConductorService) -> dict[str, Method]:
         copy = p.get("copy") is True
         expected = p.get("expected_hash")
         if expected is not None and not isinstance(expected, str):
-            raise RpcError(INVALID_PARAMS, f"`{orjson.dumps(expected).decode()}` is not a valid json string")
+            raise JsonRpcError(INVALID_PARAMS, f"`{orjson.dumps(expected).decode()}` is not a valid json string")
         dna_hash = await conductor.install_dna_from_file(
             dna_id, path, copy=copy, expected_hash=expected, properties=p.get("properties"), uuid=opt_str(p, "uuid")
         )
@@ -171,7 +163,7 @@ def admin_methods(service: ConductorService) -> dict[str, Method]:
         admin = get_bool(p, "admin")
         kind = get_str(p, "type")
         if kind not in ("websocket", "http"):
-            raise RpcError(INVALID_PARAMS, "`type` has to be either `websocket` or `http`")
+            raise JsonRpcError(INVALID_PARAMS, "`type` has to be either `websocket` or `http`")
         port = _port(p)
         iface = InterfaceConfig(interface_id, {"type": kind, "port": port}, admin=admin)
         conductor.add_interface_config(iface)
@@ -211,7 +203,7 @@ def admin_methods(service: ConductorService) -> dict[str, Method]:
         agent_id, name = get_id(p, "id", "agent"), get_str(p, "name")
         remote = p.get("holo_remote_key")
         if remote is not None and not isinstance(remote, str):
-            raise RpcError(INVALID_PARAMS, "holo_remote_key must be a string")
+            raise JsonRpcError(INVALID_PARAMS, "holo_remote_key must be a string")
         await conductor.add_agent(agent_id, name, remote)
         return changed()
 
