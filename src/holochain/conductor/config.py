@@ -102,12 +102,13 @@ class StorageConfig(_Table):
     type: str
     path: str | None = None
     initial_mmap_bytes: int | None = None
+    encrypted: bool | None = None  # our extension: SQLCipher, keyed from the agent's keystore
 
     @property
     def persistent(self) -> bool:
         return self.type != "memory"
 
-    TOML_KEYS = ("type", "path", "initial_mmap_bytes")
+    TOML_KEYS = ("type", "path", "initial_mmap_bytes", "encrypted")
 
 
 @dataclass
