@@ -46,7 +46,8 @@ def _stores(path: Path) -> dict[str, Path]:
 def _configured_stores(config_path: Path) -> dict[str, Path]:
     """The persistent instances of a conductor configuration: instance id to its storage directory
     (relative paths taken from the current directory, as the conductor does)."""
-    from ..conductor.config import ConfigError, load_config
+    from ..conductor.config import ConfigError
+    from ..conductor.config_file import load_config
 
     try:
         config = load_config(config_path)

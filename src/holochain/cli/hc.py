@@ -170,10 +170,28 @@ def hash_cmd(path: Path | None, props: tuple[str, ...], uuid: str | None) -> Non
     is_flag=True,
     help="Use the well-known insecure passphrase (for tests and throwaway agents only).",
 )
-def keygen_cmd(path: Path | None, quiet: bool, nullpass: bool) -> None:
-    """Create a new agent key and save it in a passphrase-encrypted keystore file."""
+@click.option(
+    "-f",
+    "--force",
+    is_flag=True,
+    help="Overwrite the file at --path if there is one (the agent identity it holds is lost).",
+)
+def keygen_cmd(path: Path | None, quiet: bool, nullpass: bool, force: bool) -> None:
+    """Create a new agent key and save it in a passphrase-encrypted keystore file (mode 0600).
+
+    An existing file at --path is never replaced unless --force is given: it
+    may be the only copy of an agent's identity.
+    """
     from ..conductor.keystore import NULL_PASSPHRASE, Keystore
 
+    def refuse_existing() -> None:
+        if path is not None and not force and (path.exists() or path.is_symlink()):
+            raise _fail(
+                f"{path} already exists (it may hold an agent's only key); "
+                "choose another --path, or add --force to overwrite it"
+            )
+
+    refuse_existing()
     if nullpass:
         passphrase = NULL_PASSPHRASE
     else:
@@ -185,6 +203,7 @@ def keygen_cmd(path: Path | None, quiet: bool, nullpass: bool) -> None:
         click.echo("Generating keystore (this will take a few moments)...", err=True)
     keystore = Keystore.generate()
     target = path or config_root() / "keys" / keystore.public_address
+    refuse_existing()  # again: the passphrase prompt may have taken a while
     keystore.save(target, passphrase)
     if quiet:
         click.echo(keystore.public_address)

@@ -21,7 +21,8 @@ import click
 
 from .. import COMPATIBLE_VERSION, __version__
 from ..conductor.conductor import Conductor
-from ..conductor.config import Configuration, load_config
+from ..conductor.config import Configuration
+from ..conductor.config_file import load_config
 from ..core.errors import HolochainPyError
 from .hc import config_root
 from .logs import LOG_FORMATS, log_state_dumps, logger_level

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from .logs import setup_logging  # logging set-up lives in .logs; kept importable from here
 
@@ -37,7 +38,7 @@ def raise_open_files_limit() -> None:
         pass
 
 
-def run_async(main: Callable[[], Awaitable[int]]) -> int:
+def run_async(main: Callable[[], Coroutine[Any, Any, int]]) -> int:
     """Run ``main`` on uvloop when available (it is faster), else asyncio."""
     raise_open_files_limit()
     try:

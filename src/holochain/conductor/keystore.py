@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ import nacl.utils
 
 from ..core.crypto import AgentKey
 from ..core.errors import HostingError
+from ..core.private_files import write_private
 
 __all__ = ["KeystoreFileError", "Keystore", "NULL_PASSPHRASE", "KDF_LEVELS"]
 
@@ -56,6 +56,9 @@ def _unb64(text: Any, what: str, path: Path) -> bytes:
 
 @dataclass
 class Keystore:
+    """An agent's keystore file: the root seed its key is derived from, sealed with a passphrase
+    (holochain-rust's ``hc keygen`` format)."""
+
     root_seed: bytes
 
     @classmethod
@@ -86,15 +89,7 @@ class Keystore:
             "kdf": {"algorithm": "argon2id13", "opslimit": opslimit, "memlimit": memlimit, "salt": _b64(salt)},
             "secrets": {"root_seed": _b64(bytes(sealed))},
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(document, fh, indent=2)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        write_private(path, json.dumps(document, indent=2) + "\n")
 
     @classmethod
     def read_public_address(cls, path: Path) -> str:

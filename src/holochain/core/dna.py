@@ -269,11 +269,13 @@ class Dna:
 
     @property
     def name(self) -> str:
-        return self.canonical["name"]
+        name: str = self.canonical["name"]
+        return name
 
     @property
     def uuid(self) -> str:
-        return self.canonical["uuid"]
+        uuid: str = self.canonical["uuid"]
+        return uuid
 
     @property
     def properties(self) -> Any:
@@ -281,7 +283,8 @@ class Dna:
 
     @property
     def zomes(self) -> dict[str, Any]:
-        return self.canonical["zomes"]
+        zomes: dict[str, Any] = self.canonical["zomes"]
+        return zomes
 
     def with_uuid(self, uuid: str) -> Dna:
         canonical = dict(self.canonical)

@@ -35,7 +35,7 @@ from ..core.crypto import AgentKey, PublicKeyError, verify
 from ..core.entry import Entry, EntryShapeError
 from ..core.header import ChainHeader
 from ..core.progress import Progress
-from ..core.time import format_ns, now_ns, parse_iso8601_ns
+from ..core.time import Clock, format_ns, parse_iso8601_ns, system_clock
 from ..storage.base import ChainRow, StorageError, Store, WriteBatch
 
 __all__ = ["SourceChain", "ChainRecord", "VERIFIED_MARK_KEY"]
@@ -64,8 +64,14 @@ class ChainRecord:
 
 
 class SourceChain:
-    def __init__(self, store: Store, agent: AgentKey, label: str) -> None:
+    """This agent's source chain: the append-only, hash-linked records of everything it authored,
+    read from and appended to its store.  It is verified when loaded (or trusted up to a stored
+    mark) and keeps what calls read often: the head, the last header of each type, the agent
+    entries, the grants and claims."""
+
+    def __init__(self, store: Store, agent: AgentKey, label: str, clock: Clock = system_clock) -> None:
         self.store = store
+        self.clock = clock  # what new headers are stamped with
         self.agent = agent
         self.label = label
         self.length = 0
@@ -169,10 +175,11 @@ class SourceChain:
                     return False
                 if not isinstance(value, dict) or len(value) != 1:
                     return False
+                body: Any = value.get("CapTokenGrant" if kind == "%cap_token_grant" else "CapTokenClaim")
                 if kind == "%cap_token_grant":
-                    self.grants[row.entry_address] = value.get("CapTokenGrant")
+                    self.grants[row.entry_address] = body
                 else:
-                    self.claims.append((row.entry_address, value.get("CapTokenClaim")))
+                    self.claims.append((row.entry_address, body))
             last = row
             expected += 1
         progress.finish()
@@ -257,7 +264,7 @@ class SourceChain:
 
     def next_timestamp_ns(self) -> int:
         """Now, but always after the head, so headers order by time too."""
-        ns = now_ns()
+        ns = self.clock()
         return ns if ns > self.head_ns else self.head_ns + 1
 
     def new_header(

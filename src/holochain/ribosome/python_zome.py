@@ -23,6 +23,7 @@ import os
 import sys
 import threading
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -98,7 +99,9 @@ class _MemoryFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def __init__(self) -> None:
         self.sources: dict[str, tuple[bytes, bool, str]] = {}  # module -> (source, is_pkg, origin)
 
-    def find_spec(self, fullname, path=None, target=None):  # type: ignore[override]
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
         found = self.sources.get(fullname)
         if found is None:
             return None
@@ -109,10 +112,10 @@ class _MemoryFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         spec.has_location = False
         return spec
 
-    def create_module(self, spec):  # type: ignore[override]
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> None:
         return None
 
-    def exec_module(self, module: ModuleType) -> None:  # type: ignore[override]
+    def exec_module(self, module: ModuleType) -> None:
         source, _, origin = self.sources[module.__name__]
         code = compile(source, origin, "exec", dont_inherit=True)
         exec(code, module.__dict__)
@@ -144,7 +147,7 @@ def load_zome(code: bytes, zome_name: str) -> Zome:
             raise ZomeCodeError(f"zome '{zome_name}' bundle has no __init__.py")
         if _PACKAGE_ROOT not in sys.modules:
             root = ModuleType(_PACKAGE_ROOT)
-            root.__path__ = []  # type: ignore[attr-defined]
+            root.__path__ = []
             sys.modules[_PACKAGE_ROOT] = root
         if _finder not in sys.meta_path:
             sys.meta_path.append(_finder)
