@@ -198,7 +198,7 @@ class LoggerConfig(_Table):
     type: str = "debug"
     rules: dict[str, Any] = field(default_factory=dict)
     state_dump: bool = False
-    explicit: bool = False  # the file had the table: its level applies (see log_rules)
+    explicit: bool = False  # the file had the table: its level applies (see cli/logs.py)
 
     TOML_KEYS = ("state_dump", "type", "rules")
 
