@@ -37,6 +37,8 @@ __all__ = ["ConductorService", "bound_line", "DONE_LINE", "STATS_INTERVAL"]
 log = logging.getLogger(__name__)
 
 DONE_LINE = "*** Done. All interfaces started."
+# the interface drivers this conductor implements, and their servers
+_SERVER_TYPES: dict[str, type[WebSocketServer] | type[HttpServer]] = {"websocket": WebSocketServer, "http": HttpServer}
 STATS_INTERVAL = 0.5
 
 
@@ -133,28 +135,19 @@ class ConductorService:
         port = 0 if iface.choose_free_port else (iface.port or 0)
         hosts = bind_hosts(iface.bind_address)
         kind = iface.kind
-        if kind == "websocket":
-            server: WebSocketServer | HttpServer = WebSocketServer(
-                f"interface '{iface.id}'",
-                port,
-                hosts,
-                dispatcher,
-                limits=self.limits,
-                origin_allowed=self._origin_check(iface),
-            )
-        elif kind == "http":
-            server = HttpServer(
-                f"interface '{iface.id}'",
-                port,
-                hosts,
-                dispatcher,
-                limits=self.limits,
-                origin_allowed=self._origin_check(iface),
-            )
-        else:
+        server_type = _SERVER_TYPES.get(kind)
+        if server_type is None:
             raise ConductorError(
                 f"interface '{iface.id}': driver type `{kind}` is not implemented; use websocket or http"
             )
+        server = server_type(
+            f"interface '{iface.id}'",
+            port,
+            hosts,
+            dispatcher,
+            limits=self.limits,
+            origin_allowed=self._origin_check(iface),
+        )
         try:
             bound = await server.start()
         except OSError as exc:
