@@ -17,7 +17,7 @@ def hc(*args: str, cwd: Path, input: str | None = None) -> subprocess.CompletedP
     return subprocess.run([HC, *args], cwd=cwd, capture_output=True, text=True, timeout=60, input=input)
 
 
-@pytest.mark.parametrize("command", ["init", "generate", "package", "hash", "keygen", "run"])
+@pytest.mark.parametrize("command", ["init", "generate", "package", "hash", "keygen", "run", "test", "chain"])
 def test_every_command_explains_itself(command, tmp_path):
     done = hc(command, "--help", cwd=tmp_path)
     assert done.returncode == 0

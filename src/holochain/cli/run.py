@@ -6,6 +6,7 @@ it: ``Error while trying to boot from config: <what and why>``, exit status 2.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,9 @@ def run_dev_conductor(
     persist: bool,
     verbose: bool,
     network: dict[str, Any] | None = None,
+    watch: Path | None = None,
 ) -> int:
+    """Serve the DNA until stopped; with ``watch`` (the project directory), reload zome code as it changes."""
     setup_logging("debug" if verbose else "warning")
     from ..interfaces.service import ConductorService
 
@@ -112,12 +115,22 @@ def run_dev_conductor(
             return boot_failed(f"cannot listen on port {port}: {exc.strerror}")
         bound = service.port_of(INTERFACE_ID)
         print(f"Holochain development conductor started. Running {interface} server on port {bound}", flush=True)
+        watcher = None
+        if watch is not None:
+            from .watch import ZomeWatcher
+
+            conductor = service.conductor
+            watching = ZomeWatcher(watch, dna_path, lambda: conductor.instances.get(INSTANCE_ID))
+            watcher = asyncio.ensure_future(watching.run())
+            print(f"Watching {watch / 'zomes'} for changes: zome code is repackaged and reloaded", flush=True)
         interactive = sys.stdin is not None and sys.stdin.isatty()
         if interactive:
             print("Type 'exit' to stop the conductor and exit the program", flush=True)
         try:
             await stop.wait(prompt=interactive)
         finally:
+            if watcher is not None:
+                watcher.cancel()
             await service.stop()
             stop.close()
         return 0

@@ -65,7 +65,12 @@ class Authoring:
         self.validation = validation
         self.cascade = cascade
         self.chain = ws.chain
-        self._app_types = frozenset(t for z in ws.dna.zomes.values() for t in z["entry_types"] if not t.startswith("%"))
+        self.dna_changed()
+
+    def dna_changed(self) -> None:
+        """Re-read the DNA's app entry types (its zome code was reloaded)."""
+        zomes = self.ws.dna.zomes.values()
+        self._app_types = frozenset(t for z in zomes for t in z["entry_types"] if not t.startswith("%"))
 
     # -- the commit workflow --------------------------------------------------------------------
 

@@ -41,8 +41,12 @@ class CallZome:
 
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
+        self.dna_changed()
+
+    def dna_changed(self) -> None:
+        """Re-read what the DNA declares (its zome code was reloaded)."""
         # (zome, function) pairs the DNA declares
-        dna = ws.dna
+        dna = self.ws.dna
         self._declared = frozenset((zome, f["name"]) for zome, z in dna.zomes.items() for f in z["fn_declarations"])
 
     def check(

@@ -15,7 +15,7 @@ from .authoring import Authoring
 from .call_zome import InstanceError
 from .workspace import PUBLIC_GRANT_ID, Workspace
 
-__all__ = ["genesis"]
+__all__ = ["commit_public_grant", "genesis"]
 
 
 async def genesis(ws: Workspace, authoring: Authoring) -> None:
@@ -30,6 +30,17 @@ async def genesis(ws: Workspace, authoring: Authoring) -> None:
         authoring.append(entry, ws.chain.new_header(entry), batch)
     public = ws.dna.public_functions()
     if public:
-        grant = Entry.cap_token_grant(PUBLIC_GRANT_ID, None, public)
-        authoring.append(grant, ws.chain.new_header(grant), batch)
+        _append_public_grant(ws, authoring, public, batch)
     await ws.wait_durable(ws.write(batch))
+
+
+async def commit_public_grant(ws: Workspace, authoring: Authoring, public: dict[str, list[str]]) -> None:
+    """Append a new public grant listing ``public`` (zome code reloaded with other public functions)."""
+    batch = WriteBatch()
+    _append_public_grant(ws, authoring, public, batch)
+    await ws.wait_durable(ws.write(batch))
+
+
+def _append_public_grant(ws: Workspace, authoring: Authoring, public: dict[str, list[str]], batch: WriteBatch) -> None:
+    grant = Entry.cap_token_grant(PUBLIC_GRANT_ID, None, public)
+    authoring.append(grant, ws.chain.new_header(grant), batch)

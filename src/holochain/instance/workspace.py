@@ -106,7 +106,8 @@ class Workspace:
     # -- capabilities ------------------------------------------------------------------------
 
     def grants_changed(self) -> None:
-        for token, grant in self.chain.grants.items():
+        # the newest public grant wins (reloaded zome code commits a new one when the public functions change)
+        for token, grant in reversed(self.chain.grants.items()):
             if grant["id"] == PUBLIC_GRANT_ID and grant["assignees"] is None:
                 self.public_token = token
                 self.public_functions = frozenset((zome, fn) for zome, fns in grant["functions"].items() for fn in fns)
