@@ -42,8 +42,11 @@ wasm-toolchain:
 # offline against Debian's registry): wasm/build/app_spec.dna.json and wasm/build/api_test.dna.json.
 # Cargo builds into wasm/target; both directories are ignored by git.
 WASM_PROJECTS := app_spec api_test
+WASM_CARGO := RUSTC=/usr/bin/rustc /usr/bin/cargo
 wasm: $(BIN)/hc wasm-toolchain
 	@mkdir -p wasm/build
+	@# one cargo run for the whole workspace first, so the zomes compile in parallel
+	cd wasm && $(WASM_CARGO) build --quiet --release --target=wasm32-unknown-unknown --workspace
 	@for p in $(WASM_PROJECTS); do \
 		(cd wasm/$$p && ../../$(BIN)/hc package --output ../build/$$p.dna.json) || exit 1; \
 	done
