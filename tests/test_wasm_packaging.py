@@ -276,7 +276,7 @@ def test_the_api_test_zome_declares_every_host_function_it_exercises(api_test_dn
     names = {f["name"] for f in zome["fn_declarations"]}
     assert {
         "commit_note", "update_note", "remove_note", "get_result", "addresses", "link", "unlink", "links",
-        "links_count", "query_result", "call", "send_message", "emit", "sleep_ms", "debug_message", "sign",
+        "links_count", "links_v42", "links_count_v42", "query_result", "call", "send_message", "emit", "sleep_ms", "debug_message", "sign",
         "sign_one_time", "verify", "encrypt", "decrypt", "keystore_list", "keystore_new_random",
         "keystore_derive_seed", "keystore_derive_key", "keystore_sign", "keystore_get_public_key", "grant",
         "claim", "meta", "globals", "property", "panic", "spin", "allocate", "big_output", "bad_output",
