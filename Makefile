@@ -39,11 +39,14 @@ wasm-toolchain:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(WASM_DEBS); }
 
 # The WebAssembly fixture DNAs, packaged by our own `hc package` (each zome's .hcbuild runs cargo
-# offline against Debian's registry): wasm/build/app_spec.dna.json and wasm/build/api_test.dna.json.
+# offline against Debian's registry): wasm/build/{app_spec,api_test,blog}.dna.json.
 # Cargo builds into wasm/target; both directories are ignored by git.
-WASM_PROJECTS := app_spec api_test
+WASM_PROJECTS := app_spec api_test blog
+WASM_CARGO := RUSTC=/usr/bin/rustc /usr/bin/cargo
 wasm: $(BIN)/hc wasm-toolchain
 	@mkdir -p wasm/build
+	@# one cargo run for the whole workspace first, so the zomes compile in parallel
+	cd wasm && $(WASM_CARGO) build --quiet --release --target=wasm32-unknown-unknown --workspace
 	@for p in $(WASM_PROJECTS); do \
 		(cd wasm/$$p && ../../$(BIN)/hc package --output ../build/$$p.dna.json) || exit 1; \
 	done
@@ -53,10 +56,13 @@ setup: $(BIN)/hc $(NODE_MODULES) chromium wasm
 run: $(BIN)/hc
 	cd examples/blog && ../../$(BIN)/hc run --package
 
-# The linters first (ruff: lint and format, configured in pyproject.toml), then the suite.
+# The linters first, then the suite; all configured in pyproject.toml: ruff (lint and format),
+# mypy (strict on core/), import-linter (imports point down only: the layers of docs/architecture.md).
 lint: $(BIN)/hc
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: setup lint
 	$(BIN)/python -m pytest

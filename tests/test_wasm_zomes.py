@@ -236,7 +236,7 @@ async def test_zome_to_zome_call_between_wasm_and_python(tmp_path):
 async def test_init_and_version_callbacks_run():
     instance = await make(wasm_dna(proxy_zome()))
     assert instance.initialized
-    assert instance.ribosome.wasm["wat"].hdk_version is None  # Success: no version text (warned, not refused)
+    assert instance.ws.ribosome.wasm["wat"].hdk_version is None  # Success: no version text (warned, not refused)
 
 
 async def test_a_zome_importing_an_unknown_name_fails_to_load_naming_it():
@@ -316,7 +316,7 @@ async def test_compiled_modules_are_cached_on_disk_by_sha256(tmp_path):
 
 async def test_receive_answers_send():
     instance = await make(wasm_dna(proxy_zome()))
-    reply = await instance.receive_direct("HcSsender", "wat", "ping")
+    reply = await instance.peers.receive_direct("HcSsender", "wat", "ping")
     assert json.loads(reply) == {"from": "HcSsender", "payload": "ping"}
 
 

@@ -44,6 +44,9 @@ class RpcError(HolochainPyError):
 
 
 class Client:
+    """A JSON-RPC client of one conductor interface over WebSocket (``await Client.connect(url)``):
+    calls, admin methods, and the signals the conductor pushes (:attr:`signals`)."""
+
     def __init__(
         self, session: aiohttp.ClientSession, ws: aiohttp.ClientWebSocketResponse, timeout: float | None
     ) -> None:

@@ -105,7 +105,7 @@ def _item(record: VersionRecord, with_headers: bool) -> dict[str, Any]:
     }
 
 
-_EMPTY_SINGLE = {"meta": None, "entry": None, "headers": []}
+_EMPTY_SINGLE: dict[str, Any] = {"meta": None, "entry": None, "headers": []}
 
 
 def walk_versions(
@@ -140,6 +140,7 @@ def latest_entry(result: dict[str, Any]) -> dict[str, Any] | None:
     """``GetEntryResult::latest``: the entry of the newest version found, if any."""
     body = result["result"]
     if "Single" in body:
-        return body["Single"].get("entry")
+        entry: dict[str, Any] | None = body["Single"].get("entry")
+        return entry
     items = body["All"]["items"]
     return items[-1]["entry"] if items else None

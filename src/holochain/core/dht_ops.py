@@ -127,11 +127,13 @@ class DhtOp:
     @property
     def link_data(self) -> dict[str, Any]:
         value = self.entry.value
-        return value["LinkAdd"] if self.entry.variant == "LinkAdd" else value["LinkRemove"][0]
+        data: dict[str, Any] = value["LinkAdd"] if self.entry.variant == "LinkAdd" else value["LinkRemove"][0]
+        return data
 
     @property
     def link(self) -> dict[str, str]:
-        return self.link_data["link"]
+        link: dict[str, str] = self.link_data["link"]
+        return link
 
     @property
     def author(self) -> str:

@@ -64,7 +64,8 @@ def type_json_to_name(value: Any) -> str:
         except KeyError:
             raise EntryShapeError(f"unknown entry type {value!r}") from None
     if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("App"), str):
-        return value["App"]
+        app_type: str = value["App"]
+        return app_type
     raise EntryShapeError(f"invalid entry type {cjson.dumps(value)}")
 
 
@@ -177,7 +178,8 @@ class Entry:
     def type_name(self) -> str:
         """The string form of the type: ``post`` or ``%agent_id``."""
         if self.variant == "App":
-            return self.value["App"][0]
+            name: str = self.value["App"][0]
+            return name
         return SYS_TYPE_NAMES[self.variant]
 
     @property
@@ -187,7 +189,8 @@ class Entry:
     @property
     def app_value_json(self) -> str:
         """The JSON text of an app entry's value."""
-        return self.value["App"][1]
+        text: str = self.value["App"][1]
+        return text
 
     def to_json(self) -> dict[str, Any]:
         return self.value

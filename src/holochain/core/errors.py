@@ -16,7 +16,7 @@ in one subtree per layer (the leaves live beside the code that raises them):
 * :class:`InterfaceError` — interfaces: a JSON-RPC error reply (``JsonRpcError``).
 
 Errors become wire shapes in one place each: JSON-RPC errors at the
-interfaces (:mod:`holochain.interfaces.errors`), a zome's ``{"Err": …}``
+interfaces (:mod:`holochain.interfaces.error_replies`), a zome's ``{"Err": …}``
 through ``to_zome_api_error`` below, boot errors in the CLIs
 (``Error while trying to boot from config: …``).  The one exception outside
 the tree is the ribosome's ``ZomeCallTimeout``: a :class:`BaseException` on

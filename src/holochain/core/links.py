@@ -115,7 +115,7 @@ def parse_link_options(options: Any) -> dict[str, Any]:
         ((kind, body),) = pagination.items()
         if kind == "Size":
             if not isinstance(body, dict) or not all(
-                isinstance(body.get(k), int) and not isinstance(body.get(k), bool) and body.get(k) >= 0
+                isinstance(body.get(k), int) and not isinstance(body.get(k), bool) and body[k] >= 0
                 for k in ("page_number", "page_size")
             ):
                 raise LinkOptionsError("Size pagination needs non-negative page_number and page_size")

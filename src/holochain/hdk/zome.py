@@ -108,6 +108,9 @@ class LinkDefinition:
 
 @dataclasses.dataclass
 class EntryTypeDefinition:
+    """One entry type a zome defines: its sharing, its validation package, its validator and the
+    links from and to it."""
+
     name: str
     description: str
     sharing: str

@@ -21,7 +21,7 @@ leaves the op pending.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..core.entry import Entry
 from ..core.errors import HolochainError, WorkflowError
@@ -29,10 +29,8 @@ from ..core.header import ChainHeader
 from ..core.links import link_debug
 from ..core.rust_text import rust_debug_str
 from ..core.validation import SYSTEM_PACKAGE_DEFINITIONS
-from ..ribosome.host_api import CallHost
-
-if TYPE_CHECKING:
-    from .instance import Instance
+from .cascade import Cascade
+from .workspace import Workspace
 
 __all__ = ["AppValidation", "Unresolved", "LinkDefinitionPath", "PackageFactory"]
 
@@ -64,10 +62,13 @@ class LinkDefinitionPath:
 
 
 class AppValidation:
-    def __init__(self, instance: Instance) -> None:
-        self.instance = instance
-        self.dna = instance.dna
-        self.ribosome = instance.ribosome
+    """The ``app_validation`` workflow: the DNA's validation callbacks on an entry."""
+
+    def __init__(self, ws: Workspace, cascade: Cascade) -> None:
+        self.ws = ws
+        self.cascade = cascade
+        self.dna = ws.dna
+        self.ribosome = ws.ribosome
 
     # -- definitions ---------------------------------------------------------------------------
 
@@ -127,7 +128,7 @@ class AppValidation:
         return found[0]
 
     def _old_version(self, address: str, holding: bool, missing: str) -> tuple[Entry, dict[str, Any] | None]:
-        record = self.instance.cascade.lookup(address, with_network=True)
+        record = self.cascade.lookup(address, with_network=True)
         if record is None:
             if holding:
                 raise Unresolved([address])
@@ -138,7 +139,7 @@ class AppValidation:
     def _run_entry_validator(self, zome: str, type_name: str, action: str, entry: Entry | None, *rest: Any) -> None:
         package, lifecycle, old, old_header = rest
         reason = self.ribosome.validate_entry(
-            zome, type_name, action, entry, package, lifecycle, CallHost(self.instance, zome, None), old, old_header
+            zome, type_name, action, entry, package, lifecycle, self.ws.zome_host(zome), old, old_header
         )
         if reason is not None:
             raise HolochainError.validation_failed(reason)
@@ -172,7 +173,7 @@ class AppValidation:
 
     def link_entries(self, link: dict[str, str], holding: bool) -> tuple[Entry, Entry]:
         """Base and target, latest versions (holochain-rust's ``get_link_entries``)."""
-        cascade = self.instance.cascade
+        cascade = self.cascade
         base = cascade.latest_entry(link["base"])
         if base is None:
             if holding:
@@ -190,7 +191,7 @@ class AppValidation:
         link_data = entry.value["LinkAdd"] if is_add else entry.value["LinkRemove"][0]
         link = link_data["link"]
         if holding and not is_add:
-            missing = [a for a in entry.value["LinkRemove"][1] if self.instance.shard.entry(a) is None]
+            missing = [a for a in entry.value["LinkRemove"][1] if self.ws.shard.entry(a) is None]
             if missing:
                 raise Unresolved(missing)
         base, target = self.link_entries(link, holding)
@@ -218,16 +219,14 @@ class AppValidation:
             lifecycle,
             path.entry_type,
             path.direction,
-            CallHost(self.instance, path.zome, None),
+            self.ws.zome_host(path.zome),
         )
         if reason is not None:
             raise HolochainError.validation_failed(reason)
 
     def _agent(self, entry: Entry, lifecycle: str, package: PackageFactory) -> None:
         agent = dict(entry.value["AgentId"])
-        failures = self.ribosome.validate_agent(
-            agent, package("Entry"), lifecycle, lambda zome: CallHost(self.instance, zome, None)
-        )
+        failures = self.ribosome.validate_agent(agent, package("Entry"), lifecycle, self.ws.zome_host)
         if failures:
             errors = ", ".join(f"Fail({rust_debug_str(reason)})" for _, reason in failures)
             raise HolochainError.generic(f"Failed to validate agent ID on a zome, [{errors}]")

@@ -33,7 +33,7 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from .jsonrpc import Dispatcher
+from .jsonrpc import Batch, Dispatcher
 from .web_security import (
     HostPolicy,
     OriginPolicy,
@@ -58,6 +58,9 @@ _JSON_TYPES = {"application/json", "application/json; charset=utf-8", "applicati
 
 @dataclass
 class Limits:
+    """What one interface lets a client use: message size, requests in flight per connection,
+    connections, unread output."""
+
     max_message_bytes: int = 5 * 1024 * 1024
     max_in_flight: int = 256  # per WebSocket connection
     max_connections: int = 1024  # per interface
@@ -244,14 +247,17 @@ class WebSocketServer(_RpcServer):
         transport = request.transport
         if transport is None:  # the client went away during the handshake
             return ws
-        conn = self.connections[ws] = _Connection(ws, transport)  # type: ignore[arg-type]
+        conn = self.connections[ws] = _Connection(ws, transport)
         protocol = request.protocol
         slots = asyncio.Semaphore(self.limits.max_in_flight)
         pending: set[asyncio.Future[Any]] = set()
 
         def later(fut: asyncio.Future[Any]) -> None:
-            pending.discard(fut)
             slots.release()
+            answered(fut)
+
+        def answered(fut: asyncio.Future[Any]) -> None:
+            pending.discard(fut)
             if fut.cancelled():
                 return
             exc = fut.exception()
@@ -284,6 +290,10 @@ class WebSocketServer(_RpcServer):
                     pass
                 elif isinstance(out, bytes):
                     conn.send(out)
+                elif isinstance(out, Batch):  # each member takes its own place among the in-flight
+                    batch = asyncio.ensure_future(out.answer(await out.admit(slots)))
+                    pending.add(batch)
+                    batch.add_done_callback(answered)  # its members gave their places back
                 else:
                     await slots.acquire()  # back-pressure: stop reading while too many wait
                     fut = out if isinstance(out, asyncio.Future) else asyncio.ensure_future(out)
@@ -345,7 +355,7 @@ class WebSocketServer(_RpcServer):
         try:
             await asyncio.wait_for(ws.close(code=WSCloseCode.GOING_AWAY, message=b"interface stopped"), 1.0)
         except (TimeoutError, ConnectionError, RuntimeError):
-            transport = ws._req.transport if ws._req is not None else None  # type: ignore[attr-defined]
+            transport = ws._req.transport if ws._req is not None else None
             if transport is not None:
                 transport.abort()
 

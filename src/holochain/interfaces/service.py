@@ -27,9 +27,9 @@ from ..conductor.conductor import Conductor, ConductorError
 from ..conductor.config import InterfaceConfig, UiInterfaceConfig
 from ..conductor.signals import SignalKind, stats_frame
 from ..ribosome import runner, wasm
-from .admin_api import admin_methods
-from .api import interface_methods
+from .admin_methods import admin_methods
 from .jsonrpc import Dispatcher, Method
+from .methods import interface_methods
 from .servers import HttpServer, Limits, StaticUiServer, WebSocketServer, bind_hosts
 from .web_security import HostPolicy, Origin, OriginPolicy
 
@@ -54,6 +54,10 @@ def _announce(line: str) -> None:
 
 
 class ConductorService:
+    """A conductor on the wire: boots it, starts the interfaces and UI servers its configuration
+    lists (and those the admin API adds), routes signals to connected clients, and stops it all
+    cleanly."""
+
     def __init__(
         self,
         conductor: Conductor,

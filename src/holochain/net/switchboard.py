@@ -54,6 +54,9 @@ class Inbox(Protocol):
 
 
 class Switchboard(Protocol):
+    """What the DHT node needs of a transport: join and leave a space, see its members, and send a
+    request to one of them."""
+
     name: str
     max_message_bytes: int
 

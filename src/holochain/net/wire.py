@@ -50,7 +50,7 @@ def open_envelope(data: bytes, *, space: str, to: str, sender: str | None = None
         raise EnvelopeError("message is not JSON") from None
     if not isinstance(value, dict):
         raise EnvelopeError("message is not a JSON object")
-    fields = {k: value.get(k) for k in ("space", "from", "to", "kind", "sig")}
+    fields: dict[str, Any] = {k: value.get(k) for k in ("space", "from", "to", "kind", "sig")}
     if not all(isinstance(v, str) for v in fields.values()) or "body" not in value:
         raise EnvelopeError("message lacks space, from, to, kind, body or sig")
     if fields["space"] != space:

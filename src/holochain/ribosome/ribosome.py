@@ -21,7 +21,7 @@ from typing import Any
 from ..core.dna import Dna
 from ..core.entry import Entry
 from ..core.errors import ZomeError, ZomeExecutionError
-from ..hdk.api import EntryValidation, LinkValidation, ValidationData
+from ..hdk.functions import EntryValidation, LinkValidation, ValidationData
 from ..hdk.zome import InitError, ValidationError, Zome, ZomeFunction, to_json_value
 from . import runner
 from .python_zome import ZomeCodeError, code_kind, load_zome
@@ -29,7 +29,9 @@ from .wasm import callbacks as wasm_callbacks
 from .wasm.callbacks import WasmZomeRunner, validation_data
 from .wasm.zome import WasmFunction, may_run_on_loop
 
-__all__ = ["Ribosome", "ZomeFunctionFailure", "ZomeCodeError"]
+__all__ = ["Ribosome", "ZomeFunctionFailure", "ZomeCodeError", "FunctionRef"]
+
+FunctionRef = ZomeFunction | WasmFunction  # what Ribosome.function hands out, for call_function
 
 log = logging.getLogger(__name__)
 

@@ -23,28 +23,19 @@ A call that waits (network, timers) may take ``max_call`` seconds in all.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import inspect
 import logging
 import os
 import signal
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import greenlet
 
-__all__ = [
-    "start",
-    "wait_for",
-    "WouldSuspend",
-    "no_suspending",
-    "Pending",
-    "run_to_completion",
-    "ZomeCallTimeout",
-    "set_limits",
-]
+from ..hdk.host import ZomeHost
+
+__all__ = ["start", "wait_for", "Pending", "run_to_completion", "ZomeCallTimeout", "set_limits"]
 
 log = logging.getLogger(__name__)
 
@@ -125,13 +116,12 @@ _MAX_IDLE = 64
 class _Worker(greenlet.greenlet):
     """A reusable greenlet; ``hc_host`` is the running call's host (or None)."""
 
-    __slots__ = ("hc_host", "deadline", "no_wait")
+    __slots__ = ("hc_host", "deadline")
 
     def __init__(self) -> None:
         super().__init__(self._loop)
-        self.hc_host: Any = None
+        self.hc_host: ZomeHost | None = None
         self.deadline: float | None = None
-        self.no_wait = False  # set while WebAssembly runs on this thread (see no_suspending)
 
     def _loop(self, fn: Callable[[], Any]) -> None:
         while True:
@@ -183,7 +173,7 @@ def _settle(worker: _Worker, outcome: Any) -> Any:
     return value
 
 
-def start(fn: Callable[[], Any], host: Any) -> Any:
+def start(fn: Callable[[], Any], host: ZomeHost | None) -> Any:
     """Run ``fn`` in a worker greenlet with ``host`` as the HDK's host.
 
     Returns the result if ``fn`` finished without waiting, a :class:`Pending`
@@ -243,42 +233,10 @@ def wait_for(awaitable: Awaitable[Any]) -> Any:
     current = greenlet.getcurrent()
     if not isinstance(current, _Worker):
         raise RuntimeError("wait_for() is only usable inside a running zome call")
-    if current.no_wait:
-        if inspect.iscoroutine(awaitable):
-            awaitable.close()
-        raise WouldSuspend()
     return current.parent.switch(_Await(awaitable))
 
 
-def in_zome_call() -> bool:
-    """True inside a zome-call greenlet (where :func:`wait_for` may suspend)."""
-    return isinstance(greenlet.getcurrent(), _Worker)
-
-
-class WouldSuspend(Exception):
-    """:func:`wait_for` was asked to suspend a greenlet that must not be (see :func:`no_suspending`)."""
-
-
-@contextlib.contextmanager
-def no_suspending() -> Iterator[bool]:
-    """While this holds, :func:`wait_for` in the current zome-call greenlet raises
-    :class:`WouldSuspend` instead of switching away.  WebAssembly running on the
-    event-loop thread needs this: switching greenlets with its frames on the stack
-    would interleave two wasmtime activations on one thread.  Yields whether the
-    caller is in a zome-call greenlet at all (if not, nothing can suspend anyway)."""
-    current = greenlet.getcurrent()
-    if not isinstance(current, _Worker):
-        yield False
-        return
-    saved = current.no_wait
-    current.no_wait = True
-    try:
-        yield True
-    finally:
-        current.no_wait = saved
-
-
-async def run_to_completion(fn: Callable[[], Any], host: Any) -> Any:
+async def run_to_completion(fn: Callable[[], Any], host: ZomeHost | None) -> Any:
     """Run ``fn`` like :func:`start` and await it if it suspends."""
     result = start(fn, host)
     if isinstance(result, Pending):

@@ -28,6 +28,9 @@ __all__ = ["WriteBatch", "Store", "StorageError", "ChainRow", "EavRow"]
 
 @dataclass(frozen=True, slots=True)
 class ChainRow:
+    """One source-chain record as stored: its position, its header (address and JSON text), and its
+    entry's address and type."""
+
     seq: int
     header_address: str
     header: str  # header JSON text

@@ -36,7 +36,7 @@ from typing import Any
 import orjson
 
 from ..conductor.conductor import Conductor, load_dna_file
-from ..conductor.config import parse_config
+from ..conductor.config_file import parse_config
 from ..core import json as cjson
 from ..core.errors import HolochainPyError
 from ..instance.instance import Instance, InstanceError
@@ -86,6 +86,8 @@ class PlayerConfig:
 
 @dataclass(frozen=True)
 class InstanceInfo:
+    """An instance of a player as ``info/instances`` lists it."""
+
     id: str
     agent_address: str
     dna_address: str

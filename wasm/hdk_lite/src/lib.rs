@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod api_types;
+pub mod compat;
 pub mod error;
 pub mod hash;
 pub mod memory;

@@ -313,8 +313,6 @@ class WasmCall:
             return _error("deadline")
         try:
             runner.wait_for(asyncio.sleep(0))  # a greenlet switch: the loop serves others meanwhile
-        except runner.WouldSuspend:
-            pass
         except BaseException as exc:  # cancelled, or stopped by the conductor
             self.stopped = exc
             return _error("stopped")

@@ -164,6 +164,37 @@ fn handle_links_time_page(base: Address, link_type: String, from_seconds: i64, l
     get_links_with_options(&base, LinkMatch::Exactly(&link_type), LinkMatch::Any, options)
 }
 
+/// `get_links` with HDK 0.0.42's argument shape: `link_type` / `tag` as regexes, built from
+/// plain names as that HDK built them (`^escaped$`, `.*` for any) unless `regex` says they are
+/// regexes already.
+fn handle_links_v42(
+    base: Address,
+    link_type: Option<String>,
+    tag: Option<String>,
+    regex: bool,
+    status_request: Option<LinksStatusRequestKind>,
+) -> ZomeApiResult<GetLinksResult> {
+    let (link_type, tag) = v42_patterns(link_type, tag, regex);
+    let status = status_request.unwrap_or(LinksStatusRequestKind::Live);
+    hdk_lite::compat::get_links_v42(&base, link_type, tag, status, false)
+}
+
+fn handle_links_count_v42(base: Address, link_type: Option<String>, tag: Option<String>, regex: bool) -> ZomeApiResult<GetLinksResultCount> {
+    let (link_type, tag) = v42_patterns(link_type, tag, regex);
+    hdk_lite::compat::get_links_count_v42(&base, link_type, tag, LinksStatusRequestKind::Live)
+}
+
+fn v42_patterns(link_type: Option<String>, tag: Option<String>, regex: bool) -> (String, String) {
+    if regex {
+        (link_type.unwrap_or_else(|| ".*".to_string()), tag.unwrap_or_else(|| ".*".to_string()))
+    } else {
+        (
+            hdk_lite::compat::link_match_regex(link_type.as_deref()),
+            hdk_lite::compat::link_match_regex(tag.as_deref()),
+        )
+    }
+}
+
 // -- query --------------------------------------------------------------------------------
 
 fn handle_query(entry_type_names: QueryArgsNames, start: usize, limit: usize) -> ZomeApiResult<Vec<Address>> {
@@ -353,6 +384,8 @@ define_zome! {
         links_count(base: Address, link_type: Option<String>, tag: Option<String>, options: Option<GetLinksOptions>) -> ZomeApiResult<GetLinksResultCount> = handle_links_count;
         links_and_load(base: Address, link_type: Option<String>) -> ZomeApiResult<Vec<ZomeApiResult<Entry>>> = handle_links_and_load;
         links_time_page(base: Address, link_type: String, from_seconds: i64, limit: usize) -> ZomeApiResult<GetLinksResult> = handle_links_time_page;
+        links_v42(base: Address, link_type: Option<String>, tag: Option<String>, regex: bool, status_request: Option<LinksStatusRequestKind>) -> ZomeApiResult<GetLinksResult> = handle_links_v42;
+        links_count_v42(base: Address, link_type: Option<String>, tag: Option<String>, regex: bool) -> ZomeApiResult<GetLinksResultCount> = handle_links_count_v42;
         query(entry_type_names: QueryArgsNames, start: usize, limit: usize) -> ZomeApiResult<Vec<Address>> = handle_query;
         query_result(entry_type_names: QueryArgsNames, options: QueryArgsOptions) -> ZomeApiResult<QueryResult> = handle_query_result;
         call(instance_handle: String, zome: String, function: String, args: Value, cap_token: Option<Address>) -> ZomeApiResult<JsonString> = handle_call;
@@ -386,7 +419,8 @@ define_zome! {
     traits: {
         hc_public [commit_note, commit_typed, commit_raw, commit_with_provenance, update_note, remove_note,
             get, get_initial, get_history, get_result, note_address, addresses, header_addresses,
-            link, unlink, links, links_count, links_and_load, links_time_page, query, query_result,
+            link, unlink, links, links_count, links_and_load, links_time_page, links_v42, links_count_v42,
+            query, query_result,
             call, send_message, emit, sleep_ms, debug_message, sign, sign_one_time, verify, encrypt,
             decrypt, keystore_list, keystore_new_random, keystore_derive_seed, keystore_derive_key,
             keystore_sign, keystore_get_public_key, grant, claim, meta, globals, property, panic,

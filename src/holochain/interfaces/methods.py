@@ -16,7 +16,8 @@ from ..conductor.conductor import Conductor
 from ..conductor.config import InterfaceConfig
 from ..core.rust_text import rust_debug_str
 from ..instance.instance import InstanceError
-from .errors import rpc_error
+from ..ribosome.host_api import ZomeCallReply
+from .error_replies import rpc_error
 from .jsonrpc import INVALID_PARAMS, JsonRpcError, Method
 
 __all__ = ["interface_methods", "params_map", "get_str", "get_bool", "get_int", "opt_str"]
@@ -85,7 +86,7 @@ def _provenance(value: Any) -> list[str]:
 def make_call_method(conductor: Conductor, exposed: dict[str, str]) -> Method:
     """``call``: checks in holochain-rust's order, errors in its words."""
 
-    def call(params: Any) -> Any:
+    def call(params: Any) -> ZomeCallReply:
         p = params_map(params)
         name = get_str(p, "instance_id")
         zome = get_str(p, "zome")

@@ -18,12 +18,10 @@ What is not a ``HolochainPyError`` is a bug: the dispatcher answers it with
 from __future__ import annotations
 
 from ..core.errors import HolochainPyError
-from ..instance.instance import InstanceError
+from ..instance.call_zome import INSTANCE_ERROR_PREFIX, InstanceError
 from .jsonrpc import INTERNAL_ERROR, JsonRpcError
 
-__all__ = ["rpc_error", "INSTANCE_ERROR_PREFIX"]
-
-INSTANCE_ERROR_PREFIX = "Holochain Instance Error: "
+__all__ = ["rpc_error"]
 
 
 def rpc_error(exc: HolochainPyError, code: int = INTERNAL_ERROR) -> JsonRpcError:
