@@ -132,19 +132,24 @@ async def test_links_add_get_count_remove_with_each_hdk_shape():
     link = {"base": base, "target": target, "link_type": "noted", "tag": "x"}
     assert value(await host(instance, "link", link)).startswith("Qm")
     opts = {"status_request": "Live", "headers": False, "timeout": 1000}
+    new_opts = dict(opts, pagination=None, sort_order=None)  # 0.0.47+ always send both keys
     shapes = [
-        {"link_type": "noted", "tag": None},  # 0.0.47+: the plain type, tag null
-        {"link_type": "^noted$", "tag": ".*"},  # 0.0.25-0.0.42: regexes
-        {"link_type": None, "tag": "x"},
+        ({"link_type": "noted", "tag": None}, new_opts),  # 0.0.47+: the plain type, tag null
+        ({"link_type": None, "tag": "x"}, new_opts),
+        ({"link_type": "^noted$", "tag": ".*"}, opts),  # 0.0.25-0.0.42: LinkMatch regexes
+        ({"link_type": "not.*", "tag": "^x$"}, opts),  # LinkMatch::Regex: the declared types it matches
+        ({"link_type": ".*", "tag": "[xy]"}, opts),
     ]
-    for shape in shapes:
-        got = value(await host(instance, "links", {"entry_address": base, **shape, "options": opts}))
+    for shape, options in shapes:
+        got = value(await host(instance, "links", {"entry_address": base, **shape, "options": options}))
         assert [l["address"] for l in got["links"]] == [target], shape
-    assert value(await host(instance, "links_count", {"entry_address": base, **shapes[0], "options": opts})) == {
-        "count": 1
-    }
+        count = value(await host(instance, "links_count", {"entry_address": base, **shape, "options": options}))
+        assert count == {"count": 1}, shape
+    # a 0.0.47+ tag is a name, never a regex
+    plain = {"entry_address": base, "link_type": "noted", "tag": ".*", "options": new_opts}
+    assert value(await host(instance, "links", plain)) == {"links": []}
     assert value(await host(instance, "unlink", link)) is None
-    got = value(await host(instance, "links", {"entry_address": base, **shapes[0], "options": opts}))
+    got = value(await host(instance, "links", {"entry_address": base, **shapes[0][0], "options": new_opts}))
     assert got["links"] == []
 
 

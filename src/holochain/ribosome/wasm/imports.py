@@ -171,16 +171,46 @@ def _provenances(options: Any) -> list[list[str]]:
 
 
 _LITERAL = re.compile(r"\^((?:[^\\.^$*+?()\[\]{}|]|\\.)*)\$")
+_META = set("\\.^$*+?()[]{}|")
 
 
-def _link_match(pattern: str | None) -> str | None:
-    """HDKs up to 0.0.42 sent regexes (``"^course_list$"``, ``".*"``); later ones the plain name or null."""
-    if pattern is None or pattern in (".*", "^.*$", ""):
-        return None if pattern != "" else ""
-    found = _LITERAL.fullmatch(pattern)
-    if found is not None:
-        return re.sub(r"\\(.)", r"\1", found.group(1))
-    return pattern
+class _Pattern:
+    """A get_links ``link_type`` or ``tag`` as an HDK sent it.
+
+    HDKs up to 0.0.42 sent regexes, built by ``LinkMatch::to_regex_string``:
+    ``".*"`` for any, ``"^<escaped>$"`` for exactly, or the app's own regex;
+    later ones send the plain name, or null for any."""
+
+    __slots__ = ("exact", "regex")
+
+    def __init__(self, value: str | None) -> None:
+        self.exact: str | None = value
+        self.regex: re.Pattern[str] | None = None
+        if value is None or value in (".*", "^.*$"):
+            self.exact = None
+            return
+        found = _LITERAL.fullmatch(value)
+        if found is not None:
+            self.exact = re.sub(r"\\(.)", r"\1", found.group(1))
+        elif any(c in _META for c in value):
+            try:
+                self.regex = re.compile(value)
+                self.exact = None
+            except re.error:
+                pass  # not a regex after all: the name itself
+
+    def matches(self, text: str) -> bool:
+        return self.regex is None or self.regex.search(text) is not None
+
+
+def _declared_link_types(call: WasmCall) -> list[str]:
+    names: list[str] = []
+    for zome in call.host.core.dna.zomes.values():
+        for definition in zome.get("entry_types", {}).values():
+            for link in [*definition.get("links_to", []), *definition.get("linked_from", [])]:
+                if link["link_type"] not in names:
+                    names.append(link["link_type"])
+    return names
 
 
 # -- the functions --------------------------------------------------------------------------------
@@ -250,24 +280,34 @@ def _remove_link(call: WasmCall, arg: Any) -> Any:
     return None
 
 
-def _get_links_args(arg: Any) -> tuple[str, str | None, str | None, dict[str, Any]]:
+def _links(call: WasmCall, arg: Any, count: bool) -> Any:
     args = _obj(arg)
-    return (
-        _field(args, "entry_address", str),
-        _link_match(_opt_str(args, "link_type")),
-        _link_match(_opt_str(args, "tag")),
-        _field(args, "options", dict, {}),
-    )
+    base = _field(args, "entry_address", str)
+    raw_type, raw_tag = _opt_str(args, "link_type"), _opt_str(args, "tag")
+    options = _field(args, "options", dict, {})
+    get = call.host.get_links_count if count else call.host.get_links
+    if "pagination" in options or "sort_order" in options:  # HDK 0.0.47+: plain names, null for any
+        return get(base, raw_type, raw_tag, options)
+    link_type, tag = _Pattern(raw_type), _Pattern(raw_tag)  # up to 0.0.42: regexes
+    if link_type.regex is None and tag.regex is None:
+        return get(base, link_type.exact, tag.exact, options)
+    # a regex: ask for each declared link type it matches, then filter the tags
+    types = [t for t in _declared_link_types(call) if link_type.matches(t)] if link_type.regex else [link_type.exact]
+    links = []
+    for name in types:
+        links += call.host.get_links(base, name, tag.exact, options)["links"]
+    links = [link for link in links if tag.matches(link["tag"])]
+    return {"count": len(links)} if count else {"links": links}
 
 
 @_host("hc_get_links")
 def _get_links(call: WasmCall, arg: Any) -> Any:
-    return call.host.get_links(*_get_links_args(arg))
+    return _links(call, arg, count=False)
 
 
 @_host("hc_get_links_count")
 def _get_links_count(call: WasmCall, arg: Any) -> Any:
-    return call.host.get_links_count(*_get_links_args(arg))
+    return _links(call, arg, count=True)
 
 
 @_host("hc_query")
