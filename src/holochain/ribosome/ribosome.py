@@ -249,6 +249,7 @@ class Ribosome:
             except ZomeExecutionError as exc:
                 raise ZomeFunctionFailure(str(exc)) from None
         callback = self.zomes[zome].receive_callback
+        assert callback is not None  # has_receive said so
         reply = await runner.run_to_completion(lambda: callback(sender, payload), host)
         return reply if isinstance(reply, str) else _dumps(to_json_value(reply))
 

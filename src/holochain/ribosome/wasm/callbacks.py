@@ -144,7 +144,7 @@ class WasmZomeRunner:
     def start(self, export: str, input_text: str | None, host: Any) -> runner.Pending:
         """Run ``export`` on a worker; a Pending whose future gives the output (see :meth:`WasmCall.run`)."""
         future = self.zome.start(export, input_text, host, lambda: globals_json(host))
-        return runner.Pending(future)  # type: ignore[arg-type]
+        return runner.Pending(future)
 
     def run_blocking(self, export: str, input_text: str | None, host: Any) -> Any:
         """Run ``export`` from inside a zome-call greenlet, suspending it until the worker is done."""

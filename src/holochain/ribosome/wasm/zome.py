@@ -151,7 +151,8 @@ class WasmCall:
         if decoded.kind == "success":
             return None
         if decoded.kind == "failure":
-            raise self._fatal(f"{what} is the error code {decoded.code.name} instead of an allocation")
+            code = decoded.code.name if decoded.code is not None else "?"
+            raise self._fatal(f"{what} is the error code {code} instead of an allocation")
         assert self.sandbox is not None
         size = self.sandbox.memory.data_len(store)
         if decoded.offset + decoded.length > size:
@@ -374,7 +375,7 @@ def _transfer(source: asyncio.Future[Any], target: concurrent.futures.Future[Any
     if source.cancelled():
         target.set_exception(concurrent.futures.CancelledError())
     elif source.exception() is not None:
-        target.set_exception(source.exception())  # type: ignore[arg-type]
+        target.set_exception(source.exception())
     else:
         target.set_result(source.result())
 
@@ -398,19 +399,20 @@ class WasmZome:
             raise ZomeExecutionError(name, "", f"zome '{name}' is not valid WebAssembly: {_first_line(exc)}") from None
         linker = wasmtime.Linker(engine.engine())
         for item in module.imports:
-            where = f"{item.module}.{item.name}"
-            if item.module == "env" and item.name == "abort" and _same_type(item.type, _ABORT_TYPE):
+            item_name = item.name or ""
+            where = f"{item.module}.{item_name}"
+            if item.module == "env" and item_name == "abort" and _same_type(item.type, _ABORT_TYPE):
                 linker.define_func("env", "abort", _ABORT_TYPE, lambda *a: None)
                 continue
-            fn = imports.HOST_FUNCTIONS.get(item.name) if item.module == "env" else None
+            fn = imports.HOST_FUNCTIONS.get(item_name) if item.module == "env" else None
             if fn is None:
-                why = " (holochain-rust never provided it either)" if item.name in imports.NOT_PROVIDED else ""
+                why = " (holochain-rust never provided it either)" if item_name in imports.NOT_PROVIDED else ""
                 raise ZomeExecutionError(
                     name, "", f"zome '{name}' imports `{where}`, which this conductor does not provide{why}"
                 )
             if not _same_type(item.type, _HOST_TYPE):
                 raise ZomeExecutionError(name, "", f"zome '{name}' imports `{where}` with a type other than (i64)->i64")
-            linker.define_func("env", item.name, _HOST_TYPE, _host_trampoline(fn), access_caller=True)
+            linker.define_func("env", item_name, _HOST_TYPE, _host_trampoline(fn), access_caller=True)
         self.exports = {item.name for item in module.exports}
         self.panic_handler = "__install_panic_handler" in self.exports
         if "memory" not in self.exports:
