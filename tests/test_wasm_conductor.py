@@ -7,7 +7,7 @@ import json
 import subprocess
 
 from conductor_setup import agent, dna, instance, interface, run_holochain, start_holochain, write_config
-from conftest import HC
+from conftest import HC, REPO
 from holochain.client import Client
 from wat_zomes import proxy_zome, wasm_dna
 
@@ -82,3 +82,26 @@ def test_hc_run_refuses_a_wasm_dna_it_cannot_run(tmp_path):
     assert BOOT_ERROR in done.stderr
     assert "imports `env.hc_start_bundle`, which this conductor does not provide" in done.stderr
     assert "holochain-rust never provided it either" in done.stderr
+
+
+async def test_the_wasm_blog_twin_answers_as_the_python_blog(tmp_path, spawn):
+    from conductor_setup import blog_copy
+
+    wasm_blog = REPO / "wasm" / "build" / "blog.dna.json"
+    if not wasm_blog.is_file():
+        subprocess.run(["make", "wasm"], cwd=REPO, check=True, timeout=900)
+    answers = []
+    for dna_file in (wasm_blog, blog_copy(tmp_path)):
+        conductor = spawn(
+            [HC, "run", "--port", "0", "--dna", str(dna_file)], tmp_path, env={"HC_WASM_CACHE": str(tmp_path / "c")}
+        )
+        async with await Client.connect(f"ws://127.0.0.1:{conductor.port}") as client:
+            created = await client.call_zome(
+                "test-instance", "blog", "create_post", {"content": "Holo world", "in_reply_to": None}
+            )
+            got = await client.call_zome("test-instance", "blog", "get_post", {"post_address": created["Ok"]})
+            greeting = await client.call_zome("test-instance", "blog", "get_greeting", {})
+            answers.append((created, got, greeting))
+        conductor.stop()
+    assert answers[0] == answers[1]
+    assert answers[0][1] == {"Ok": {"App": ["post", '{"content":"Holo world","date_created":"now"}']}}
