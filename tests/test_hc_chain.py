@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from conftest import HC
+from conftest import HC, HOLOCHAIN, one_instance_config
 from holochain.client import Client
 from holochain.storage.base import ChainRow, WriteBatch
 from holochain.storage.sqlite import SqliteStore
@@ -117,3 +117,22 @@ def test_without_a_store_it_says_what_to_do(tmp_path):
     assert "run `hc run --persist` first" in done.stderr
     (tmp_path / "empty").mkdir()
     assert "no instance stores under empty" in hc("chain", "-p", "empty", cwd=tmp_path).stderr
+
+
+async def test_chain_of_a_running_production_conductor_by_storage_path(spawn, blog_dna, tmp_path):
+    config = one_instance_config(
+        tmp_path, blog_dna, storage=f'type = "lmdb"\npath = "{tmp_path / "data" / "storage" / "app"}"'
+    )
+    conductor = spawn([HOLOCHAIN, "-c", str(config)], tmp_path, ready="*** Done. All interfaces started.")
+    async with await Client.connect(conductor.url) as client:
+        created = await client.call_zome("app", "blog", "create_post", {"content": "operator view"})
+        listed = hc("chain", "--list", "--path", "data", cwd=tmp_path)
+        assert listed.stdout.startswith("storage/app  4 records  ("), listed.stdout + listed.stderr
+        doc = chain_json(tmp_path, "storage/app", "--path", "data", "--limit", "1")
+        assert doc["records"][0]["entry_address"] == created["Ok"]
+        assert doc["records"][0]["header"]["provenances"][0][0].startswith("HcS")
+        # or named by the configuration's instance ids
+        by_config = hc("chain", "--list", "-c", str(config), cwd=tmp_path)
+        assert by_config.stdout.startswith("app  4 records  ("), by_config.stdout + by_config.stderr
+        assert chain_json(tmp_path, "app", "-c", str(config))["records"][0]["entry_address"] == created["Ok"]
+    assert conductor.stop() == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import threading
 import time
@@ -9,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HC
+from conftest import HC, write_project
+from holochain.cli.watch import describe_change
 from holochain.client import Client, RpcError
 from holochain.core.dna import Dna
 from holochain.ribosome.packager import package_project
@@ -105,3 +107,19 @@ async def test_watch_reloads_an_edit_keeps_the_chain_and_survives_a_broken_edit(
             got = await client.call_zome("test-instance", "notes", "get_my_entry", {"address": address})
             assert got == {"Ok": {"App": ["my_entry", f'{{"content":"{content}"}}']}}
         assert await client.call_zome("test-instance", "notes", "hello", {}) == {"Ok": "hi again"}
+
+
+def test_what_changed_is_said_in_words(tmp_path):
+    zome = "from holochain import hdk\nzome = hdk.Zome()\n\n@zome.function(public=True)\ndef {name}() -> int:\n    return 1\n"
+    project = write_project(tmp_path, {"a": zome.format(name="one"), "b": zome.format(name="two")})
+    before = package_project(project)[1]
+    (project / "zomes" / "a" / "code" / "__init__.py").write_text(zome.format(name="three"))
+    write_project(tmp_path, {"c": zome.format(name="four")})
+    shutil.rmtree(project / "zomes" / "b")
+    after = package_project(project)[1]
+    assert describe_change(before, after) == (
+        "zome 'c' added; zome 'b' removed; zome 'a' updated (functions added: three; functions removed: one)"
+    )
+    assert describe_change(after, after) == "no zome changed"
+    write_project(tmp_path, {}, properties={"greeting": "hello"})
+    assert describe_change(after, package_project(project)[1]) == "DNA properties changed"

@@ -43,6 +43,23 @@ def _stores(path: Path) -> dict[str, Path]:
     return named
 
 
+def _configured_stores(config_path: Path) -> dict[str, Path]:
+    """The persistent instances of a conductor configuration: instance id to its storage directory
+    (relative paths taken from the current directory, as the conductor does)."""
+    from ..conductor.config import ConfigError
+    from ..conductor.config_file import load_config
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        raise click.ClickException(f"{config_path}: {exc}")
+    return {
+        inst.id: Path(inst.storage.path).expanduser()
+        for inst in config.instances
+        if inst.storage.persistent and inst.storage.path
+    }
+
+
 def _print_record(record: ChainRecord) -> None:
     header = record.header
     click.echo(f"#{record.seq}  {header.get('timestamp', '')}  {record.entry_type}")
@@ -67,6 +84,13 @@ def _print_record(record: ChainRecord) -> None:
     help="Where the stores are: `hc run --persist`'s .hc, or a conductor's storage path "
     "(searched for instance stores).",
 )
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A conductor configuration: its persistent instances, by id (instead of --path).",
+)
 @click.option("-l", "--list", "list_only", is_flag=True, help="List the instances found and their chain lengths.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one object) instead of text.")
 @click.option(
@@ -80,7 +104,14 @@ def _print_record(record: ChainRecord) -> None:
 @click.option("-s", "--skip", type=click.IntRange(min=0), default=0, help="Skip this many of the newest records first.")
 @click.option("-a", "--all", "show_all", is_flag=True, help="Print every record (ignores --limit).")
 def chain_cmd(
-    instance: str | None, path: Path, list_only: bool, as_json: bool, limit: int, skip: int, show_all: bool
+    instance: str | None,
+    path: Path,
+    config_path: Path | None,
+    list_only: bool,
+    as_json: bool,
+    limit: int,
+    skip: int,
+    show_all: bool,
 ) -> None:
     """Print an instance's source chain as stored: newest record first, each
     header with its entry.
@@ -90,10 +121,17 @@ def chain_cmd(
     the conductor has committed is shown.  Examples:
       hc chain                          # after `hc run --persist`
       hc chain --list --path ~/.holochain/storage
+      hc chain my-instance -c conductor-config.toml
       hc chain my-instance --path storage --skip 20     # the next page
       hc chain --json --all > chain.json
     """
-    stores = _stores(path)
+    if config_path is not None:
+        stores = _configured_stores(config_path)
+        if not stores:
+            raise click.ClickException(f"no instance in {config_path} has persistent storage")
+        path = config_path
+    else:
+        stores = _stores(path)
     if list_only:
         _list(stores, as_json)
         return

@@ -99,7 +99,17 @@ def generate_cmd(zome_path: Path) -> None:
 )
 @click.option("-p", "--properties", help="DNA properties as a JSON object (app.json's own win).")
 def package_cmd(output: Path | None, properties: str | None) -> None:
-    """Build the DNA file from this project: app.json plus every zome's code."""
+    """Build the DNA file from this project: app.json plus every zome's code.
+
+    \b
+    A zome is zomes/<name>/ with its zome.json and its code:
+      code/__init__.py   a Python zome (bundled as it is)
+      code/.hcbuild      a WebAssembly zome: its build steps run in code/
+                         (bash, as holochain-rust ran them), the artifact
+                         is embedded, and entry types, traits and functions
+                         come from the wasm's __hdk_get_json_definition
+      <name>.wasm or code/<name>.wasm   a ready WebAssembly zome
+    """
     from ..ribosome.packager import PackageError, package_project, write_package
 
     props = None
@@ -170,10 +180,28 @@ def hash_cmd(path: Path | None, props: tuple[str, ...], uuid: str | None) -> Non
     is_flag=True,
     help="Use the well-known insecure passphrase (for tests and throwaway agents only).",
 )
-def keygen_cmd(path: Path | None, quiet: bool, nullpass: bool) -> None:
-    """Create a new agent key and save it in a passphrase-encrypted keystore file."""
+@click.option(
+    "-f",
+    "--force",
+    is_flag=True,
+    help="Overwrite the file at --path if there is one (the agent identity it holds is lost).",
+)
+def keygen_cmd(path: Path | None, quiet: bool, nullpass: bool, force: bool) -> None:
+    """Create a new agent key and save it in a passphrase-encrypted keystore file (mode 0600).
+
+    An existing file at --path is never replaced unless --force is given: it
+    may be the only copy of an agent's identity.
+    """
     from ..conductor.keystore import NULL_PASSPHRASE, Keystore
 
+    def refuse_existing() -> None:
+        if path is not None and not force and (path.exists() or path.is_symlink()):
+            raise _fail(
+                f"{path} already exists (it may hold an agent's only key); "
+                "choose another --path, or add --force to overwrite it"
+            )
+
+    refuse_existing()
     if nullpass:
         passphrase = NULL_PASSPHRASE
     else:
@@ -185,6 +213,7 @@ def keygen_cmd(path: Path | None, quiet: bool, nullpass: bool) -> None:
         click.echo("Generating keystore (this will take a few moments)...", err=True)
     keystore = Keystore.generate()
     target = path or config_root() / "keys" / keystore.public_address
+    refuse_existing()  # again: the passphrase prompt may have taken a while
     keystore.save(target, passphrase)
     if quiet:
         click.echo(keystore.public_address)
@@ -238,6 +267,14 @@ def keygen_cmd(path: Path | None, quiet: bool, nullpass: bool) -> None:
 )
 @click.option("--logging", "verbose", is_flag=True, help="Log what the conductor does (to stderr).")
 @click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    envvar="HOLOCHAIN_LOG_FORMAT",
+    default="text",
+    show_default=True,
+    help="Logs as text lines, or one JSON object per line for machines (no progress lines then).",
+)
+@click.option(
     "--networked",
     type=click.Choice(["nats", "sim2h"], case_sensitive=False),
     is_flag=False,
@@ -264,6 +301,7 @@ def run_cmd(
     persist: bool,
     watch: bool,
     verbose: bool,
+    log_format: str,
     networked: str | None,
     servers: tuple[str, ...],
 ) -> None:
@@ -280,6 +318,9 @@ def run_cmd(
     if servers and networked is None:
         raise _fail("--server needs --networked")
 
+    from ..core.progress import set_enabled
+
+    set_enabled(log_format != "json")
     if do_package or watch:
         from ..ribosome.packager import PackageError, package_project, write_package
 
@@ -299,6 +340,7 @@ def run_cmd(
         verbose=verbose,
         network=network_table(networked.lower() if networked else None, servers),
         watch=Path.cwd() if watch else None,
+        log_format=log_format,
     )
     sys.exit(code)
 

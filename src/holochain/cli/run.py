@@ -88,9 +88,10 @@ def run_dev_conductor(
     verbose: bool,
     network: dict[str, Any] | None = None,
     watch: Path | None = None,
+    log_format: str = "text",
 ) -> int:
     """Serve the DNA until stopped; with ``watch`` (the project directory), reload zome code as it changes."""
-    setup_logging("debug" if verbose else "warning")
+    setup_logging("debug" if verbose else "warning", fmt=log_format)
     from ..interfaces.service import ConductorService
 
     try:

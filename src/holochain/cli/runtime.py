@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
+
+from .logs import setup_logging  # logging set-up lives in .logs; kept importable from here
 
 __all__ = ["setup_logging", "run_async", "StopSignal", "boot_failed", "BOOT_ERROR", "EXIT_BOOT_FAILED"]
 
@@ -21,18 +22,6 @@ def boot_failed(message: str) -> int:
     """Print ``Error while trying to boot from config: <message>`` on stderr; the exit status."""
     print(BOOT_ERROR + message, file=sys.stderr, flush=True)
     return EXIT_BOOT_FAILED
-
-
-def setup_logging(level: str) -> None:
-    """Log to stderr (stdout carries the readiness markers clients parse)."""
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-        stream=sys.stderr,
-    )
-    for noisy in ("aiohttp.access", "asyncio"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def raise_open_files_limit() -> None:

@@ -6,7 +6,7 @@ hidden files and ``__pycache__``), compared by modification time and size.
 A change waits for one quiet poll (an editor's save is often several
 writes), then the project is packaged again (in a thread: the conductor
 keeps serving), ``dist/`` rewritten, and the instance reloads its zome code
-(:meth:`~holochain.instance.instance.Instance.reload_code`).
+(:func:`~holochain.instance.code_reload.reload_code`).
 
 **The chain is kept.**  New code gives a new DNA hash, and a new hash would
 mean a new chain, so the instance keeps the DNA address its chain began
@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..core.dna import Dna
+from ..instance.code_reload import reload_code
 from ..instance.instance import Instance
 from ..ribosome.packager import PackageError, package_project, write_package
 from ..ribosome.python_zome import ZomeCodeError
@@ -94,6 +95,8 @@ def describe_change(old: Dna, new: Dna) -> str:
         if before - after:
             detail.append("functions removed: " + ", ".join(sorted(before - after)))
         parts.append(f"zome '{name}' updated" + (f" ({'; '.join(detail)})" if detail else ""))
+    if old.properties != new.properties:
+        parts.append("DNA properties changed")
     return "; ".join(parts) or "no zome changed"
 
 
@@ -149,7 +152,7 @@ class ZomeWatcher:
             return False
         old = instance.dna
         try:
-            await instance.reload_code(dna)
+            await reload_code(instance, dna)
         except ZomeCodeError as exc:
             self.err(f"Zome code changed ({what}) but was not reloaded, the previous code keeps running: {exc}")
             return False

@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import os
+import stat
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -42,7 +44,7 @@ from .config import (
     InstanceConfig,
 )
 from .config_file import write_config_atomically
-from .keystore import Keystore, KeystoreFileError
+from .keystore import Keystore, KeystoreFileError, store_key
 from .passphrase import PassphraseError, PassphraseService
 from .signals import Signal, SignalKind, consistency_signal, instance_signal_frame
 
@@ -59,14 +61,43 @@ class ConductorError(HostingError):
     """A conductor operation failed; the message is shown to the operator or client."""
 
 
-def load_dna_file(path: Path) -> Dna:
-    """Read and parse a ``.dna.json`` file (raises :class:`ConductorError`)."""
+MAX_DNA_BYTES = 64 * 1024 * 1024
+
+
+def _read_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes (OSError or ValueError otherwise).
+
+    Opened without blocking and checked before reading: a FIFO would wait for a writer forever,
+    and ``/dev/zero`` never ends.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
-        text = path.read_bytes()
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("not a regular file")
+        if info.st_size > limit:
+            raise ValueError(f"larger than {limit // (1024 * 1024)} MiB")
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:  # it grew while we read
+        raise ValueError(f"larger than {limit // (1024 * 1024)} MiB")
+    return data
+
+
+def load_dna_file(path: Path) -> Dna:
+    """Read and parse a ``.dna.json`` file: a regular file of at most :data:`MAX_DNA_BYTES`
+    (raises :class:`ConductorError`)."""
+    try:
+        text = _read_regular_file(path, MAX_DNA_BYTES)
     except FileNotFoundError:
         raise ConductorError(f'Could not load DNA file "{path}": no such file') from None
     except OSError as exc:
         raise ConductorError(f'Could not load DNA file "{path}": {exc.strerror}') from None
+    except ValueError as exc:
+        raise ConductorError(f'Could not load DNA file "{path}": {exc}') from None
     try:
         return Dna.from_text(text)
     except DnaError as exc:
@@ -246,13 +277,16 @@ class Conductor(AdminOperations):
 
     # -- instances ----------------------------------------------------------------------
 
-    def _open_store(self, inst_config: InstanceConfig) -> Store:
+    def _open_store(self, inst_config: InstanceConfig, key: AgentKey) -> Store:
         storage = inst_config.storage
         if not storage.persistent:
             return MemoryStore()
         assert storage.path is not None
         return SqliteStore(
-            self.resolve(storage.path), synchronous=self.synchronous, label=f"instance '{inst_config.id}'"
+            self.resolve(storage.path),
+            synchronous=self.synchronous,
+            label=f"instance '{inst_config.id}'",
+            key=store_key(key) if storage.encrypted else None,
         )
 
     async def _create_instance(self, inst_config: InstanceConfig) -> bool:
@@ -268,7 +302,7 @@ class Conductor(AdminOperations):
         except NetworkConfigError as exc:
             raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
         try:
-            store = self._open_store(inst_config)
+            store = self._open_store(inst_config, key)
         except (StorageError, OSError) as exc:  # OSError: its directory cannot be made
             raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
         try:

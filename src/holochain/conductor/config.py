@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..core.errors import HostingError
+from .ids import id_problem
 
 __all__ = [
     "ConfigError",
@@ -110,12 +111,13 @@ class StorageConfig(_Table):
     type: str
     path: str | None = None
     initial_mmap_bytes: int | None = None
+    encrypted: bool | None = None  # our extension: SQLCipher, keyed from the agent's keystore
 
     @property
     def persistent(self) -> bool:
         return self.type != "memory"
 
-    TOML_KEYS = ("type", "path", "initial_mmap_bytes")
+    TOML_KEYS = ("type", "path", "initial_mmap_bytes", "encrypted")
 
 
 @dataclass
@@ -221,6 +223,7 @@ class LoggerConfig(_Table):
     type: str = "debug"
     rules: dict[str, Any] = field(default_factory=dict)
     state_dump: bool = False
+    explicit: bool = False  # the file had the table: its level applies (see cli/logs.py)
 
     TOML_KEYS = ("state_dump", "type", "rules")
 
@@ -298,7 +301,15 @@ class Configuration:
             ("dna", [d.id for d in self.dnas]),
             ("instance", [i.id for i in self.instances]),
             ("interface", [i.id for i in self.interfaces]),
+            ("UI bundle", [b.id for b in self.ui_bundles]),
+            ("UI interface", [u.id for u in self.ui_interfaces]),
+            ("bridge handle", [b.handle for b in self.bridges]),
         ):
+            problem = next(filter(None, (id_problem(kind, i) for i in ids)), None)
+            if problem is not None:
+                raise ConfigError(problem)
+            if kind.startswith(("UI", "bridge")):
+                continue  # their duplicates are reported where they are added, in holochain-rust's words
             dupes = sorted({i for i in ids if ids.count(i) > 1})
             if dupes:
                 raise ConfigError(f"Duplicate {kind} IDs detected: {', '.join(dupes)}")

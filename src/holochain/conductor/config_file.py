@@ -9,13 +9,13 @@ changes), :func:`write_config_atomically` so that a crash never leaves half a fi
 
 from __future__ import annotations
 
-import os
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import tomli_w
 
+from ..core.private_files import write_private
 from .config import (
     AgentConfig,
     BridgeConfig,
@@ -32,6 +32,7 @@ from .config import (
     UiBundleConfig,
     UiInterfaceConfig,
 )
+from .log_rules import parse_log_rules
 from .passphrase import SERVICE_KEYS
 
 __all__ = ["load_config", "parse_config", "to_toml", "write_config_atomically", "STORAGE_KINDS"]
@@ -119,7 +120,10 @@ def _parse_storage(value: Any, where: str) -> StorageConfig:
     if kind != "memory":
         path = _get(value, "path", f"{where}.storage", str)
     mmap = _get(value, "initial_mmap_bytes", f"{where}.storage", int, required=False)
-    return StorageConfig(kind, path, mmap)
+    encrypted = _get(value, "encrypted", f"{where}.storage", bool, required=False)
+    if encrypted and kind == "memory":
+        raise ConfigError(f"{where}.storage: `encrypted` is for stores on disk; a memory store has no file")
+    return StorageConfig(kind, path, mmap, encrypted)
 
 
 def _parse_interface(value: dict[str, Any], where: str) -> InterfaceConfig:
@@ -223,7 +227,12 @@ def parse_config(data: dict[str, Any]) -> Configuration:
             type=_get(lg, "type", "logger", str),
             rules=_get(lg, "rules", "logger", dict, required=False, default={}),
             state_dump=_get(lg, "state_dump", "logger", bool, required=False, default=False),
+            explicit=True,
         )
+        try:
+            parse_log_rules(config.logger.rules)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     if "signals" in data:
         sg = _get(data, "signals", "config", dict)
         config.signals = SignalsConfig(
@@ -286,6 +295,8 @@ def load_config(path: Path) -> Configuration:
         raise ConfigError(f"config file {path} does not exist") from None
     except OSError as exc:
         raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 text (byte {exc.start} is not)") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -334,15 +345,4 @@ def _drop_none(value: Any) -> Any:
 
 def write_config_atomically(config: Configuration, path: Path) -> None:
     """Write ``config`` to ``path`` so a crash leaves the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(to_toml(config))
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    write_private(path, to_toml(config))  # it can hold passphrases and NATS credentials: 0600

@@ -13,8 +13,8 @@ the signing key pair (the agent's address) and the encryption key pair, named
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,8 +26,9 @@ import nacl.utils
 
 from ..core.crypto import AgentKey
 from ..core.errors import HostingError
+from ..core.private_files import write_private
 
-__all__ = ["KeystoreFileError", "Keystore", "NULL_PASSPHRASE", "KDF_LEVELS"]
+__all__ = ["KeystoreFileError", "Keystore", "NULL_PASSPHRASE", "KDF_LEVELS", "store_key"]
 
 FORMAT = "holochain-py keystore"
 VERSION = 1
@@ -37,6 +38,19 @@ KDF_LEVELS = {
     "moderate": (nacl.pwhash.argon2id.OPSLIMIT_MODERATE, nacl.pwhash.argon2id.MEMLIMIT_MODERATE),
     "sensitive": (nacl.pwhash.argon2id.OPSLIMIT_SENSITIVE, nacl.pwhash.argon2id.MEMLIMIT_SENSITIVE),
 }
+
+
+def store_key(agent_key: AgentKey) -> str:
+    """The SQLCipher key (64 hex digits) of the encrypted stores of an agent.
+
+    Derived (keyed BLAKE2b) from the agent's root seed, which only its keystore passphrase
+    unlocks: whoever cannot unlock the keystore cannot open the stores, a passphrase change
+    (the keystore saved again) leaves them readable, and the key itself is never stored.
+    A test agent's seed follows from its name, so its "encrypted" stores protect nothing.
+    """
+    return hashlib.blake2b(
+        b"SQLCipher key of an instance store", key=agent_key.seed, person=b"holochain-py v1", digest_size=32
+    ).hexdigest()
 
 
 class KeystoreFileError(HostingError):
@@ -89,15 +103,7 @@ class Keystore:
             "kdf": {"algorithm": "argon2id13", "opslimit": opslimit, "memlimit": memlimit, "salt": _b64(salt)},
             "secrets": {"root_seed": _b64(bytes(sealed))},
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(document, fh, indent=2)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        write_private(path, json.dumps(document, indent=2) + "\n")
 
     @classmethod
     def read_public_address(cls, path: Path) -> str:

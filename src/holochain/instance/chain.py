@@ -34,6 +34,7 @@ from ..core import json as cjson
 from ..core.crypto import AgentKey, PublicKeyError, verify
 from ..core.entry import Entry, EntryShapeError
 from ..core.header import ChainHeader
+from ..core.progress import Progress
 from ..core.time import Clock, format_ns, parse_iso8601_ns, system_clock
 from ..storage.base import ChainRow, StorageError, Store, WriteBatch
 
@@ -101,15 +102,18 @@ class SourceChain:
                 self._reset()
         previous = self.head
         count = self.length
-        for row, content in self.store.chain_records(count):
-            if row.seq != count:
-                raise self._damage(row.seq, f"missing record {count}")
-            header = self._check_row(row, previous, verify_signatures)
-            entry = self._load_entry(row, header, content)
-            self._advance(header, entry, row.entry_type)
-            self._digest.update(_record_bytes(row, content))  # type: ignore[arg-type]
-            previous = header
-            count += 1
+        with Progress(f"{self.label}: verifying the chain", self.store.chain_length(), unit="records") as progress:
+            progress.advance(count)
+            for row, content in self.store.chain_records(count):
+                if row.seq != count:
+                    raise self._damage(row.seq, f"missing record {count}")
+                header = self._check_row(row, previous, verify_signatures)
+                entry = self._load_entry(row, header, content)
+                self._advance(header, entry, row.entry_type)
+                self._digest.update(_record_bytes(row, content))  # type: ignore[arg-type]
+                previous = header
+                count += 1
+                progress.advance()
         if count < self.store.chain_length():
             raise self._damage(count, "missing record")
         self.length = count
@@ -154,7 +158,9 @@ class SourceChain:
         """Re-hash records ``0..length-1`` and rebuild the state from them; True if they match the mark."""
         last: ChainRow | None = None
         expected = 0
+        progress = Progress(f"{self.label}: re-hashing the verified chain", length, unit="records")
         for row, content in self.store.chain_records(0, length):
+            progress.advance()
             if row.seq != expected or content is None:
                 return False
             self._digest.update(_record_bytes(row, content))
@@ -176,6 +182,7 @@ class SourceChain:
                     self.claims.append((row.entry_address, body))
             last = row
             expected += 1
+        progress.finish()
         if expected != length or self._digest.hexdigest() != digest or last is None:
             return False
         try:

@@ -44,7 +44,7 @@ from .authoring import Authoring
 from .call_zome import CallZome, InstanceError
 from .cascade import Cascade
 from .chain import SourceChain
-from .genesis import commit_public_grant, genesis
+from .genesis import genesis
 from .incoming_dht_ops import Incoming
 from .initialize_zomes import initialize_zomes, zomes_initialized
 from .peer_requests import PeerRequests
@@ -187,27 +187,6 @@ class Instance:
         except StorageError as exc:
             log.error("instance '%s': %s", self.instance_id, exc)
         self.store.close()
-
-    async def reload_code(self, dna: Dna) -> None:
-        """Run ``dna``'s zome code from now on, keeping this instance's chain, shard and network.
-
-        For development (``hc run --watch``).  The new code is loaded first, so
-        code that does not load raises :class:`~holochain.ribosome.ZomeCodeError`
-        with the old code still in place.  The instance keeps the DNA address
-        its chain began with (its Dna entry, its network space); when the public
-        functions changed, a new public grant listing them is committed.  Calls
-        already running finish with the code they started with.
-        """
-        ribosome = Ribosome(dna)
-        ws = self.ws
-        self.dna = ws.dna = self.shard.dna = self.validation.dna = dna
-        ws.ribosome = self.validation.ribosome = ribosome
-        self.calls.dna_changed()
-        self.authoring.dna_changed()
-        public = dna.public_functions()
-        if frozenset((z, fn) for z, fns in public.items() for fn in fns) != ws.public_functions:
-            await commit_public_grant(ws, self.authoring, public)  # appending it made it the public grant
-            self.publisher.poke()
 
     async def _join_network(self) -> None:
         try:

@@ -33,7 +33,7 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from .jsonrpc import Dispatcher
+from .jsonrpc import Batch, Dispatcher
 from .web_security import (
     HostPolicy,
     OriginPolicy,
@@ -253,8 +253,11 @@ class WebSocketServer(_RpcServer):
         pending: set[asyncio.Future[Any]] = set()
 
         def later(fut: asyncio.Future[Any]) -> None:
-            pending.discard(fut)
             slots.release()
+            answered(fut)
+
+        def answered(fut: asyncio.Future[Any]) -> None:
+            pending.discard(fut)
             if fut.cancelled():
                 return
             exc = fut.exception()
@@ -287,6 +290,10 @@ class WebSocketServer(_RpcServer):
                     pass
                 elif isinstance(out, bytes):
                     conn.send(out)
+                elif isinstance(out, Batch):  # each member takes its own place among the in-flight
+                    batch = asyncio.ensure_future(out.answer(await out.admit(slots)))
+                    pending.add(batch)
+                    batch.add_done_callback(answered)  # its members gave their places back
                 else:
                     await slots.acquire()  # back-pressure: stop reading while too many wait
                     fut = out if isinstance(out, asyncio.Future) else asyncio.ensure_future(out)

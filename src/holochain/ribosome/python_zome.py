@@ -28,6 +28,7 @@ from pathlib import Path
 from types import ModuleType
 
 from ..core.errors import ZomeError
+from ..core.progress import Progress
 from ..hdk.zome import Zome
 
 __all__ = [
@@ -75,12 +76,20 @@ def bundle_directory(path: Path) -> bytes:
             full = Path(root) / name
             files.append((full.relative_to(path).as_posix(), full))
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+    size = sum(full.stat().st_size for _, full in files)
+    with (
+        zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive,
+        Progress(
+            f"Packaging zome '{path.parent.name if path.name == 'code' else path.name}'", size, unit="bytes"
+        ) as progress,
+    ):
         for arcname, full in sorted(files):
             info = zipfile.ZipInfo(arcname, date_time=_FIXED_TIME)
             info.external_attr = 0o644 << 16
             info.create_system = 3
-            archive.writestr(info, full.read_bytes())
+            data = full.read_bytes()
+            archive.writestr(info, data)
+            progress.advance(len(data))
     return buffer.getvalue()
 
 
