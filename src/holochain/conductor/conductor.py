@@ -44,7 +44,7 @@ from .config import (
     InstanceConfig,
 )
 from .config_file import write_config_atomically
-from .keystore import Keystore, KeystoreFileError
+from .keystore import Keystore, KeystoreFileError, store_key
 from .passphrase import PassphraseError, PassphraseService
 from .signals import Signal, SignalKind, consistency_signal, instance_signal_frame
 
@@ -277,13 +277,16 @@ class Conductor(AdminOperations):
 
     # -- instances ----------------------------------------------------------------------
 
-    def _open_store(self, inst_config: InstanceConfig) -> Store:
+    def _open_store(self, inst_config: InstanceConfig, key: AgentKey) -> Store:
         storage = inst_config.storage
         if not storage.persistent:
             return MemoryStore()
         assert storage.path is not None
         return SqliteStore(
-            self.resolve(storage.path), synchronous=self.synchronous, label=f"instance '{inst_config.id}'"
+            self.resolve(storage.path),
+            synchronous=self.synchronous,
+            label=f"instance '{inst_config.id}'",
+            key=store_key(key) if storage.encrypted else None,
         )
 
     async def _create_instance(self, inst_config: InstanceConfig) -> bool:
@@ -299,7 +302,7 @@ class Conductor(AdminOperations):
         except NetworkConfigError as exc:
             raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
         try:
-            store = self._open_store(inst_config)
+            store = self._open_store(inst_config, key)
         except (StorageError, OSError) as exc:  # OSError: its directory cannot be made
             raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
         try:

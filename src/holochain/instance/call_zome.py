@@ -20,6 +20,7 @@ from typing import Any
 from ..core import json as cjson
 from ..core.crypto import PublicKeyError, encode_call_data_for_signing, verify
 from ..core.errors import HolochainError, WorkflowError
+from ..hdk.zome import ZomeFunction
 from ..ribosome import runner
 from ..ribosome.host_api import CallInfo, ZomeCallReply
 from ..ribosome.ribosome import ZomeFunctionFailure
@@ -51,7 +52,7 @@ class CallZome:
 
     def check(
         self, zome: str, function: str, args: Any, token: str | None, provenance: list[str] | None
-    ) -> tuple[Any, CallInfo]:
+    ) -> tuple[ZomeFunction, CallInfo]:
         """``validate_call``: raises :class:`HolochainError` in holochain-rust's kinds."""
         zome_def = self.ws.ribosome.zomes.get(zome)
         if zome_def is None:
@@ -91,7 +92,7 @@ class CallZome:
             raise InstanceError(exc.display()) from None
         return self.run(fn, call)
 
-    def run(self, fn: Any, call: CallInfo) -> ZomeCallReply:
+    def run(self, fn: ZomeFunction, call: CallInfo) -> ZomeCallReply:
         host = self.ws.zome_host(call.zome, call)
         try:
             outcome = self.ws.ribosome.call_function(
