@@ -27,7 +27,7 @@ from ..conductor.conductor import Conductor, ConductorError
 from ..conductor.config import InterfaceConfig, UiInterfaceConfig
 from ..conductor.dashboard_config import DashboardConfig
 from ..conductor.signals import SignalKind, stats_frame
-from ..ribosome import runner
+from ..ribosome import runner, wasm
 from .admin_methods import admin_methods
 from .dashboard import DASHBOARD_LINE_PREFIX, DashboardServer, new_token
 from .jsonrpc import Dispatcher, Method
@@ -92,6 +92,7 @@ class ConductorService:
         """Boot the conductor, then start every interface and UI server."""
         limits = self.conductor.config.limits
         runner.set_limits(limits.max_blocking_ms / 1000, limits.max_call_ms / 1000)
+        wasm.set_limits(wasm.WasmLimits(limits.wasm_fuel, limits.wasm_time_ms, limits.wasm_memory_mb))
         await self.conductor.boot()
         self._unsubscribe = self.conductor.add_signal_listener(self._route_signal)
         for iface in self.conductor.config.interfaces:
