@@ -38,7 +38,7 @@ def test_tryorama_runs_our_scenarios(tmp_path):
 
 
 def test_tryorama_drives_a_wasm_dna(tmp_path):
-    from holochain.testing.nats import NatsServer
+    from holochain.testing.nats_server import NatsServer
     from wat_zomes import proxy_zome, wasm_dna
 
     wat = tmp_path / "wat.dna.json"
