@@ -39,9 +39,9 @@ wasm-toolchain:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(WASM_DEBS); }
 
 # The WebAssembly fixture DNAs, packaged by our own `hc package` (each zome's .hcbuild runs cargo
-# offline against Debian's registry): wasm/build/{app_spec,api_test,blog}.dna.json.
+# offline against Debian's registry): wasm/build/{app_spec,api_test,blog,old_hdks}.dna.json.
 # Cargo builds into wasm/target; both directories are ignored by git.
-WASM_PROJECTS := app_spec api_test blog
+WASM_PROJECTS := app_spec api_test blog old_hdks
 WASM_CARGO := RUSTC=/usr/bin/rustc /usr/bin/cargo
 wasm: $(BIN)/hc wasm-toolchain
 	@mkdir -p wasm/build

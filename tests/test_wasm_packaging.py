@@ -286,3 +286,19 @@ def test_the_api_test_zome_declares_every_host_function_it_exercises(api_test_dn
     assert zome["entry_types"]["note"]["links_to"] == [{"target_type": "note", "link_type": "related"}]
     assert zome["traits"]["restricted"] == {"functions": ["whoami"]}
     assert set(zome["traits"]["hc_public"]["functions"]) == names - {"whoami"}
+
+
+def test_the_old_hdk_zomes_have_their_generations_exports(tmp_path):
+    dna = package(WASM / "old_hdks", tmp_path / "old_hdks.dna.json")
+    lifecycle = {"init", "genesis", "__hdk_hdk_version", "__hdk_git_hash", "__hdk_validate_agent_entry"}
+    engine = wasmtime.Engine()
+    exports = {
+        name: {e.name for e in wasmtime.Module(engine, zome_code(dna, name)).exports} & lifecycle
+        for name in dna["zomes"]
+    }
+    assert exports == {
+        "genesis": {"genesis", "__hdk_git_hash"},
+        "git_hash": {"init", "__hdk_git_hash", "__hdk_validate_agent_entry"},
+        "mismatch": {"init", "__hdk_hdk_version", "__hdk_validate_agent_entry"},
+    }
+    assert dna["properties"] is None

@@ -76,7 +76,18 @@ impl<T: serde::Serialize + 'static> ZomeOutput for Result<T, ZomeApiError> {
 /// ```
 #[macro_export]
 macro_rules! define_zome {
+    (generation: genesis; $($rest:tt)*) => { $crate::__hdk_lite_zome! { [genesis] $($rest)* } };
+    (generation: git_hash; $($rest:tt)*) => { $crate::__hdk_lite_zome! { [git_hash] $($rest)* } };
+    (generation: hdk_version $version:literal; $($rest:tt)*) => { $crate::__hdk_lite_zome! { [version $version] $($rest)* } };
+    ($($rest:tt)*) => { $crate::__hdk_lite_zome! { [version $crate::meta::HDK_VERSION] $($rest)* } };
+}
+
+/// `define_zome!`'s body; the bracket says which HDK generation's exports to make.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __hdk_lite_zome {
     (
+        [$($generation:tt)*]
         entries: [ $($entry:expr),* $(,)? ]
         init: $init:path;
         validate_agent: $validate_agent:path;
@@ -150,10 +161,7 @@ macro_rules! define_zome {
             $crate::meta::validate_app_entry(__hdk_lite_zome_definition(), bits)
         }
 
-        #[no_mangle]
-        pub extern "C" fn __hdk_validate_agent_entry(bits: u64) -> u64 {
-            $crate::meta::validate_agent_entry(__hdk_lite_zome_definition(), bits)
-        }
+        $crate::__hdk_lite_generation! { [$($generation)*] $init }
 
         #[no_mangle]
         pub extern "C" fn __hdk_validate_link(bits: u64) -> u64 {
@@ -171,11 +179,6 @@ macro_rules! define_zome {
         }
 
         #[no_mangle]
-        pub extern "C" fn __hdk_hdk_version(bits: u64) -> u64 {
-            $crate::meta::hdk_version(bits)
-        }
-
-        #[no_mangle]
         pub extern "C" fn __hdk_get_json_definition(bits: u64) -> u64 {
             $crate::meta::json_definition(__hdk_lite_zome_definition(), __hdk_lite_traits(), __hdk_lite_functions(), bits)
         }
@@ -183,18 +186,6 @@ macro_rules! define_zome {
         #[no_mangle]
         pub extern "C" fn __install_panic_handler() {
             $crate::meta::install_panic_handler()
-        }
-
-        /// `init`: Success, or the error text as a JSON string.
-        #[no_mangle]
-        pub extern "C" fn init(bits: u64) -> u64 {
-            $crate::meta::with_input_text(bits, |_| {
-                let result: Result<(), String> = $init();
-                match result {
-                    Ok(()) => 0,
-                    Err(e) => $crate::memory::return_text(&$crate::serde_json::to_string(&e).unwrap()),
-                }
-            })
         }
 
         $(
@@ -221,5 +212,64 @@ macro_rules! define_zome {
                 })
             }
         )*
+    };
+}
+
+/// The exports that changed between HDK generations: `init` or `genesis` (to 0.0.24),
+/// `__hdk_hdk_version` or `__hdk_git_hash` (to 0.0.38), `__hdk_validate_agent_entry` (0.0.25+).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __hdk_lite_generation {
+    ([version $version:expr] $init:path) => {
+        $crate::__hdk_lite_init_export! { init $init }
+        $crate::__hdk_lite_agent_export! {}
+        #[no_mangle]
+        pub extern "C" fn __hdk_hdk_version(bits: u64) -> u64 {
+            $crate::meta::hdk_version(bits, $version)
+        }
+    };
+    ([git_hash] $init:path) => {
+        $crate::__hdk_lite_init_export! { init $init }
+        $crate::__hdk_lite_agent_export! {}
+        #[no_mangle]
+        pub extern "C" fn __hdk_git_hash(bits: u64) -> u64 {
+            $crate::meta::hdk_version(bits, $crate::meta::HDK_GIT_HASH)
+        }
+    };
+    ([genesis] $init:path) => {
+        $crate::__hdk_lite_init_export! { genesis $init }
+        #[no_mangle]
+        pub extern "C" fn __hdk_git_hash(bits: u64) -> u64 {
+            $crate::meta::hdk_version(bits, $crate::meta::HDK_GIT_HASH)
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __hdk_lite_agent_export {
+    () => {
+        #[no_mangle]
+        pub extern "C" fn __hdk_validate_agent_entry(bits: u64) -> u64 {
+            $crate::meta::validate_agent_entry(__hdk_lite_zome_definition(), bits)
+        }
+    };
+}
+
+/// `init` (or `genesis`): Success, or the error text as a JSON string.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __hdk_lite_init_export {
+    ($name:ident $init:path) => {
+        #[no_mangle]
+        pub extern "C" fn $name(bits: u64) -> u64 {
+            $crate::meta::with_input_text(bits, |_| {
+                let result: Result<(), String> = $init();
+                match result {
+                    Ok(()) => 0,
+                    Err(e) => $crate::memory::return_text(&$crate::serde_json::to_string(&e).unwrap()),
+                }
+            })
+        }
     };
 }

@@ -10,6 +10,9 @@ use std::collections::BTreeMap;
 /// HDK_VERSION of the HDK this crate imitates.
 pub const HDK_VERSION: &str = "0.0.52-alpha2";
 
+/// What `__hdk_git_hash` answers in the `git_hash` and `genesis` generations.
+pub const HDK_GIT_HASH: &str = "0000000000000000000000000000000000000000";
+
 pub type EntryValidator = fn(EntryValidationData<Entry>) -> Result<(), String>;
 pub type AgentValidator = fn(EntryValidationData<AgentId>) -> Result<(), String>;
 pub type LinkValidator = fn(LinkValidationData) -> Result<(), String>;
@@ -228,11 +231,12 @@ pub fn validation_package_for_link(zd: ZomeDefinition, bits: RibosomeEncodingBit
         .unwrap_or_else(|| RibosomeErrorCode::CallbackFailed.bits())
 }
 
-pub fn hdk_version(bits: RibosomeEncodingBits) -> RibosomeEncodingBits {
+/// `__hdk_hdk_version` (or the older `__hdk_git_hash`): the text as it is, not JSON.
+pub fn hdk_version(bits: RibosomeEncodingBits, version: &str) -> RibosomeEncodingBits {
     if let Err(e) = memory::init_global_memory(bits) {
         return e.bits();
     }
-    memory::return_text(HDK_VERSION)
+    memory::return_text(version)
 }
 
 pub fn json_definition(
