@@ -209,12 +209,18 @@ async def test_a_silent_holder_delays_nobody_else(scenario, one):
     first = (await alice.call("app", "blog", "create_post", {"content": "first"}))["Ok"]
     second = (await alice.call("app", "blog", "create_post", {"content": "second"}))["Ok"]
     shard = carol.instance("app").shard
-    for _ in range(200):  # bounded: at most 2 s
-        if shard.record(first) is not None and shard.record(second) is not None:
+    node = alice.instance("app").node
+    bob_only = {bob.info("app").agent_address}
+    for _ in range(200):  # bounded: at most 2 s (carol's answers reach alice just after carol holds)
+        if (
+            shard.record(first) is not None
+            and shard.record(second) is not None
+            and set(node.outbox_sizes()) <= bob_only
+        ):
             break
         await asyncio.sleep(0.01)
     assert shard.record(first) is not None and shard.record(second) is not None
-    waiting = alice.instance("app").node.outbox_sizes()
+    waiting = node.outbox_sizes()
     assert set(waiting) <= {bob.info("app").agent_address}  # only bob's outbox waits
     assert alice.instance("app").publisher.acked < alice.instance("app").chain.length  # not stored as done
     scenario.network.switchboard.heal()
