@@ -107,7 +107,7 @@ class Membership:
         if self.closed:
             return
         self.resign()
-        if not self.others() and not self.view.authoritative:
+        if not self.others() and not self.view.authoritative and not self._work.get("bootstrap"):
             self.spawn("bootstrap", self.bootstrap())
 
     def tick(self) -> None:
