@@ -275,6 +275,7 @@ class DhtNode(Membership, GossipRounds, Queries):
         self._random = random.Random()
         self.gossip_rounds = 0
         self.served: collections.Counter[str] = collections.Counter()  # requests answered, by kind
+        self.asked: collections.Counter[str] = collections.Counter()  # requests sent, by kind
         self.view = PeerView(
             self.agent, network.redundancy, authoritative=getattr(network.switchboard, "announces_all", False)
         )
@@ -378,13 +379,19 @@ class DhtNode(Membership, GossipRounds, Queries):
     # -- requests --------------------------------------------------------------------------
 
     async def request(self, to: str, kind: str, body: Any, timeout: float) -> Any:
-        """Send a signed request and open the signed reply; ``to`` may be :data:`ANYONE`.
+        """Send a signed request and open the signed reply (see :meth:`request_from`)."""
+        return (await self.request_from(to, kind, body, timeout))[1]
+
+    async def request_from(self, to: str, kind: str, body: Any, timeout: float) -> tuple[str, Any]:
+        """Send a signed request and open the signed reply: ``(who answered, body)``; ``to``
+        may be :data:`ANYONE`.
 
         Nobody subscribed for ``to`` (:class:`Unreachable`) marks it down in
         our view; any genuine reply marks it there."""
         if self.closed:
             raise NetworkError("this node has left the network")
         data = seal_envelope(self.key, self.space, to, kind, body)
+        self.asked[kind] += 1
         try:
             reply = await self.network.switchboard.request(self.space, self.agent, to, data, timeout)
         except Unreachable:
@@ -400,7 +407,7 @@ class DhtNode(Membership, GossipRounds, Queries):
         self.heard(frm)
         if reply_kind == "error":
             raise NetworkError(f"{to} refused {kind}: {reply_body}")
-        return reply_body
+        return frm, reply_body
 
     def notify(self, to: str, kind: str, body: Any) -> None:
         """A signed message that wants no answer (best effort: a goodbye)."""

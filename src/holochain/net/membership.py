@@ -38,6 +38,7 @@ ANYONE = "*"  # a request to any one member of the space (the switchboard picks)
 _BOOTSTRAP_INFOS = 1024  # records handed to a newcomer
 _EXCHANGE_INFOS = 512  # records sent per gossip exchange
 _BOOTSTRAP_ASKS = 3
+_BOOTSTRAP_ENOUGH = 3  # records news enough that gossip can take over
 _FAREWELL_TO = 8  # neighbours told of a leave
 _NEWCOMER_ATTEMPTS = 5
 _RESIGN_EVERY = 10.0  # s: at most this often after finding agents back
@@ -73,6 +74,7 @@ class Membership:
         info = self._info
         if info is None or info.arc != arc or now - info.signed_at > self.network.info_ttl_ms // 2:
             info = self._info = AgentInfo.sign(self.sign, self.space, self.agent, arc, now, self.network.info_ttl_ms)
+            self.view.set_own(info)
         return info
 
     def _my_arc(self) -> tuple[int, int] | None:
@@ -201,6 +203,10 @@ class Membership:
             if len(overlapping) > limit:  # with full sync, any few hold everything
                 overlapping = self.view.nearest(location(me), limit, overlapping)
             peers += overlapping
+        if len(before) > 1:  # newcomers whose arcs overlap ours: we sync with them too (it pulls, we push)
+            for agent in after - before:
+                if agent != me and intersect(new[agent], new.get(me, [])):
+                    peers.append(agent)
         if someone_left and len(before) > 1:
             for agent in sorted(after):
                 if agent == me or agent in peers:
@@ -236,30 +242,46 @@ class Membership:
     # -- bootstrap, exchange, farewell ------------------------------------------------------------
 
     async def bootstrap(self) -> None:
-        """Ask a few members (any: the relay picks) for the records they know."""
+        """Ask a member (any: the relay picks) for the records it knows; again, a little later,
+        while the answers are nearly empty (members that joined at the same moment)."""
+        delay = 0.2
         for _ in range(_BOOTSTRAP_ASKS):
             if self.closed:
                 return
             try:
-                reply = await self.request(
-                    ANYONE, "bootstrap", {"info": self.my_info().to_json()}, self._gossip_timeout()
-                )
+                news = await self.meet_anyone()
             except RequestTimeout:
                 continue
             except NetworkError as exc:  # nobody else is there (yet): newcomers will find us
                 log.debug("%s: bootstrap: %s", self.agent[:12], exc)
                 return
-            self.merge_infos(reply.get("infos") if isinstance(reply, dict) else None)
-            return  # one member's records are enough: gossip with the neighbours brings the rest
+            if news >= _BOOTSTRAP_ENOUGH:
+                return  # gossip with the neighbours brings the rest
+            await asyncio.sleep(delay * self._random.uniform(0.5, 1.5))
+            delay *= 3
+
+    async def meet_anyone(self) -> int:
+        """Exchange records with one member picked by the relay: a newcomer's bootstrap, and
+        now and then for everyone, so that groups that know nothing of each other (joined
+        at the same moment, or split for a while) meet.  Returns how many records were news."""
+        body = {"info": self.my_info().to_json()}
+        if self.view.infos:
+            body["peers"] = self.view.digest()
+        frm, reply = await self.request_from(ANYONE, "bootstrap", body, self._gossip_timeout())
+        return await self.exchange_infos(frm, reply, self._gossip_timeout())
 
     def answer_bootstrap(self, frm: str, body: Any) -> Any:
         self.merge_infos([body["info"]])
+        if "peers" in body:  # someone who knows the space already: only what differs
+            return self.answer_digest_infos(frm, body)
         infos = [self.my_info()] + self.view.sample(location(frm), _BOOTSTRAP_INFOS)
         return {"infos": [i.to_json() for i in infos]}
 
     async def exchange_infos(self, peer: str, reply: Any, timeout: float) -> int:
         """After the first digest of a round: take the peer's records for the slices that
         differ and send it ours for those still differing.  Returns records that moved."""
+        if not isinstance(reply, dict):
+            raise TypeError("a reply with agent records is an object")
         news = self.merge_infos(reply.get("infos", []))
         theirs = reply.get("peers")
         if theirs is None:
@@ -267,8 +289,8 @@ class Membership:
         slices = self.view.differing(theirs)
         if not slices:
             return news
+        self.my_info()
         mine = self.view.infos_in(slices, _EXCHANGE_INFOS)
-        mine.append(self.my_info())
         await self.request(peer, "peer_infos", {"infos": [i.to_json() for i in mine]}, timeout)
         return news + len(mine)
 
@@ -276,10 +298,9 @@ class Membership:
         """The agent-record part of a reply to ``gossip_digest``."""
         if "peers" not in body or self.view.authoritative:
             return {}
+        self.my_info()
         slices = self.view.differing(body["peers"])
         infos = self.view.infos_in(slices, _EXCHANGE_INFOS) if slices else []
-        if slices:
-            infos.append(self.my_info())
         return {"peers": self.view.digest(), "infos": [i.to_json() for i in infos]}
 
     def farewell(self) -> None:
@@ -313,5 +334,6 @@ class Membership:
             "held_ops": len(self.index),
             "gossip_rounds": self.gossip_rounds,
             "served": dict(self.served),
+            "asked": dict(self.asked),
             "outboxes": self.outbox_sizes(),
         }

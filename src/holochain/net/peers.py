@@ -148,6 +148,7 @@ class PeerView:
         self.capacity = capacity
         self.local: set[str] = {me}
         self.infos: dict[str, AgentInfo] = {}
+        self.own: AgentInfo | None = None  # our own record (in digests, so peers that have it agree)
         self.down: dict[str, int] = {}  # agent -> when (ms) a request found nobody there
         self.version = 0
         self._members: frozenset[str] | None = None
@@ -163,6 +164,16 @@ class PeerView:
             self.version += 1
             self._members = None
             self._ring = None
+
+    def set_own(self, info: AgentInfo) -> None:
+        if info is not self.own:
+            self.own = info
+            self._digest = None
+
+    def _records(self) -> Iterable[AgentInfo]:
+        yield from self.infos.values()
+        if self.own is not None:
+            yield self.own
 
     def add_local(self, agent: str) -> None:
         if agent not in self.local:
@@ -294,7 +305,7 @@ class PeerView:
         """``[[count, xor], …]`` of the records known, per slice of the ring (by agent location)."""
         if self._digest is None:
             out = [[0, 0] for _ in range(INFO_SLICES)]
-            for info in self.infos.values():
+            for info in self._records():
                 cell = out[location(info.agent) >> _INFO_SHIFT]
                 cell[0] += 1
                 cell[1] ^= info.digest_hash
@@ -310,7 +321,7 @@ class PeerView:
 
     def infos_in(self, slices: Iterable[int], limit: int) -> list[AgentInfo]:
         wanted = set(slices)
-        out = [i for a, i in self.infos.items() if location(a) >> _INFO_SHIFT in wanted]
+        out = [i for i in self._records() if location(i.agent) >> _INFO_SHIFT in wanted]
         return out[:limit]
 
     def sample(self, loc: int, limit: int) -> list[AgentInfo]:

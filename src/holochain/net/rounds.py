@@ -35,6 +35,7 @@ LIST_LIMIT = 4096  # ops listed per gossip round (more waits for the next round)
 FETCH_CHUNK = 64
 _NEIGHBOUR_SHARE = 0.75
 _PROBE_SHARE = 0.1  # rounds spent on an agent marked down (is it back?)
+_MEET_SHARE = 1 / 30  # rounds that also exchange records with a member the relay picks
 _ROUNDS_IN_A_ROW = 64  # a round that could not list every difference is followed by another, this many at most
 
 
@@ -71,6 +72,11 @@ class GossipRounds:
             stretch = min(4.0, 1.0 + quiet / 8)
             await asyncio.sleep(interval * stretch * self._random.uniform(0.5, 1.5))
             self.tick()
+            if not self.view.authoritative and self._random.random() < _MEET_SHARE:
+                try:
+                    await self.meet_anyone()
+                except NetworkError as exc:
+                    log.debug("%s: meeting anyone: %s", self.agent[:12], exc)
             peer = self._next_peer()
             if peer is None:
                 continue
@@ -169,6 +175,7 @@ class GossipRounds:
             batch, later = work[:SLICES], work[SLICES:]
             body: dict[str, Any] = {"scope": scope.to_json(), "ranges": batch, "slices": SLICES}
             if depth == 0 and not self.view.authoritative:
+                self.my_info()  # (signed again when due; our own record is in the digest)
                 body["peers"] = self.view.digest()
             reply = await self.request(peer, "gossip_digest", body, timeout)
             if depth == 0 and "peers" in body:
