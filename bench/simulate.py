@@ -377,6 +377,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = loop.run_until_complete(Simulation(args).run())
     finally:
+        tasks = asyncio.all_tasks(loop)
+        for task in tasks:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
         loop.close()
     print(render(args, result))
     if args.out:

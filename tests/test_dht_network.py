@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 
 import pytest
 
@@ -13,7 +14,7 @@ from holochain.conductor.conductor import Conductor, ConductorError, load_dna_fi
 from holochain.conductor.config import parse_config
 from holochain.net import MemorySwitchboard, Network, NetworkConfigError, RequestTimeout, Unreachable
 from holochain.net.config import network_for_instance, shared_memory_network
-from holochain.net.location import holders_for, location
+from holochain.net.location import holders_for, holding_arcs, location
 from holochain.testing import Scenario
 
 
@@ -256,3 +257,18 @@ async def test_the_same_agent_cannot_join_a_space_twice(app_spec_dna, tmp_path):
     with pytest.raises(ConductorError, match='instance "two".*cannot join network .twice.*already in space'):
         await conductor.boot()
     await conductor.shutdown()
+
+
+def test_the_peer_view_finds_the_same_holders_as_the_rule():
+    from holochain.net.peers import PeerView
+
+    rng = random.Random(7)
+    for n, r in ((1, 3), (3, 3), (4, 3), (10, 3), (40, 5), (40, 0)):
+        members = [f"agent-{rng.random()}" for _ in range(n)]
+        view = PeerView(members[0], r, authoritative=True)
+        for m in members[1:]:
+            view.add_local(m)
+        for basis in (f"basis-{i}" for i in range(50)):
+            assert view.holders(basis) == holders_for(basis, members, r)
+        arcs = holding_arcs(members, r)
+        assert all(view.arc(m) == arcs[m] for m in members)
