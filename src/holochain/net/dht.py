@@ -53,15 +53,15 @@ from typing import Any, Protocol
 from ..core import json as cjson
 from ..core.address import address_of
 from ..core.crypto import AgentKey, PublicKeyError, verify
-from . import rounds
-from .gossip import SLICES, GossipIndex, Scope, ScopeError
-from .location import RING, location
+from .gossip import GossipIndex
+from .inbound import Inbound
+from .location import location
 from .membership import ANYONE, Membership
 from .memory import MemorySwitchboard
-from .outbox import DROPPED, HELD, OPS_PER_MESSAGE, PENDING, REJECTED, Batch, Item, Outbox
+from .outbox import DROPPED, HELD, PENDING, REJECTED, Batch, Item, Outbox
 from .peers import PeerView
 from .queries import DirectMessageError, Queries
-from .rounds import FETCH_CHUNK, GossipRounds
+from .rounds import GossipRounds
 from .switchboard import NetworkError, Switchboard, Unreachable
 from .wire import EnvelopeError, open_envelope, seal_envelope
 
@@ -86,7 +86,6 @@ _RECEIPT_ATTEMPTS = 6
 _RETRY_FIRST = 0.05
 _RETRY_MAX = 5.0
 _REMEMBERED = 65_536  # refusals remembered, so gossip does not offer or fetch them again
-_EARLY_RECEIPTS = 16_384  # receipts that overtook the "pending" answer they settle
 _INFO_TTL_MS = 20 * 60_000  # agent records expire after this long unless signed again (Kitsune: 20 min)
 _private_names = itertools.count(1)
 
@@ -249,7 +248,7 @@ def _remember(cache: collections.OrderedDict[Any, None], key: Any) -> None:
         cache.popitem(last=False)
 
 
-class DhtNode(Membership, GossipRounds, Queries):
+class DhtNode(Membership, GossipRounds, Queries, Inbound):
     """One agent's presence in one space (see the module docstring)."""
 
     def __init__(self, network: Network, space: str, key: AgentKey, handler: NodeHandler) -> None:
@@ -499,137 +498,6 @@ class DhtNode(Membership, GossipRounds, Queries):
                     _remember(self._refused, result[0])
                 else:
                     _remember(self._refused_by, (holder, result[0]))
-
-    # -- inbound -------------------------------------------------------------------------------
-
-    async def on_message(self, sender: str, data: bytes) -> bytes:
-        with self.working("inbound messages"):
-            try:
-                frm, kind, body = open_envelope(
-                    data, space=self.space, to=(self.agent, ANYONE), sender=sender, anyone_for=("bootstrap",)
-                )
-            except EnvelopeError as exc:
-                log.warning("%s: refused a message from %s: %s", self.agent[:12], sender, exc)
-                return seal_envelope(self.key, self.space, sender, "error", f"refused: {exc}")
-            if self.closed:
-                return seal_envelope(self.key, self.space, frm, "error", "this agent has left the space")
-            self.heard(frm)
-            try:
-                reply = await self._dispatch(frm, kind, body)
-            except (KeyError, TypeError, ValueError) as exc:
-                return seal_envelope(self.key, self.space, frm, "error", f"malformed {kind}: {exc}")
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # answer, log, and keep serving
-                log.exception("%s: handling %s from %s failed", self.agent[:12], kind, frm)
-                return seal_envelope(self.key, self.space, frm, "error", f"{kind} failed: {type(exc).__name__}: {exc}")
-            sealed = seal_envelope(self.key, self.space, frm, kind, reply)
-            limit = self.network.switchboard.max_message_bytes
-            if len(sealed) > limit:
-                return seal_envelope(
-                    self.key,
-                    self.space,
-                    frm,
-                    "error",
-                    f"the answer to {kind} ({len(sealed)} bytes) exceeds what network "
-                    f"'{self.network.name}' carries ({limit} bytes)",
-                )
-            return sealed
-
-    async def _dispatch(self, frm: str, kind: str, body: Any) -> Any:
-        self.served[kind] += 1
-        if kind == "hold":
-            ops = body["ops"]
-            if not isinstance(ops, list) or len(ops) > OPS_PER_MESSAGE:
-                raise ValueError(f"ops must be a list of at most {OPS_PER_MESSAGE}")
-            results = await self.handler.hold_ops(ops, frm)
-            self._note_results(results, None)
-            return {"results": results}
-        if kind == "receipt":
-            for op_hash, status in body["results"]:
-                items = self._receipts.pop((frm, op_hash), None)
-                if items is None:  # it may have overtaken the answer it settles: keep it a while
-                    self._early[(frm, op_hash)] = status
-                    while len(self._early) > _EARLY_RECEIPTS:
-                        self._early.popitem(last=False)
-                for item in items or ():
-                    item.finish(status)
-            return {}
-        if kind == "get_entry":
-            address = body["address"]
-            if not isinstance(address, str):
-                raise TypeError("address must be a string")
-            return {"record": self.handler.answer_entry(address)}
-        if kind == "get_links":
-            base, query = body["base"], body["query"]
-            if not isinstance(base, str) or not isinstance(query, dict):
-                raise TypeError("get_links needs a base string and a query object")
-            return {"answer": self.handler.answer_links(base, query)}
-        if kind == "direct":
-            zome, payload = body["zome"], body["payload"]
-            if not isinstance(zome, str) or not isinstance(payload, str):
-                raise TypeError("a direct message has a zome and a string payload")
-            try:
-                return {"ok": await self.handler.receive_direct(frm, zome, payload)}
-            except DirectMessageError as exc:
-                return {"err": str(exc)}
-        if kind == "validation_package":
-            address = body["header_address"]
-            if not isinstance(address, str):
-                raise TypeError("header_address must be a string")
-            return {"package": self.handler.validation_package(address)}
-        if kind in ("gossip_digest", "gossip_list"):
-            try:
-                scope = Scope.from_json(body["scope"])
-            except ScopeError as exc:
-                raise ValueError(str(exc)) from None
-            ranges = body["ranges"]
-            if (
-                not isinstance(ranges, list)
-                or len(ranges) > SLICES
-                or not all(
-                    isinstance(r, list)
-                    and len(r) == 2
-                    and all(isinstance(v, int) for v in r)
-                    and 0 <= r[0] < r[1] <= RING
-                    for r in ranges
-                )
-            ):
-                raise ValueError(f"ranges must be at most {SLICES} [lo, hi) pairs on the ring")
-            self._refresh_authored()
-            if kind == "gossip_list":
-                return {"items": self.index.listing(scope, [(lo, hi) for lo, hi in ranges], rounds.LIST_LIMIT)}
-            slices = body["slices"]
-            if not isinstance(slices, int) or not 1 <= slices <= SLICES:
-                raise ValueError(f"slices must be 1 to {SLICES}")
-            return {
-                "digests": [self.index.digest(scope, lo, hi, slices) for lo, hi in ranges],
-                **self.answer_digest_infos(frm, body),
-            }
-        if kind == "peer_infos":
-            self.merge_infos(body["infos"])
-            return {}
-        if kind == "bootstrap":
-            return self.answer_bootstrap(frm, body)
-        if kind == "gossip_fetch":
-            hashes = body["hashes"]
-            if (
-                not isinstance(hashes, list)
-                or len(hashes) > 4 * FETCH_CHUNK
-                or not all(isinstance(h, str) for h in hashes)
-            ):
-                raise ValueError(f"hashes must be a list of at most {4 * FETCH_CHUNK} strings")
-            self._refresh_authored()
-            budget = self.network.switchboard.max_message_bytes // 2
-            out, size = [], 0
-            # only what we offer in gossip: what we hold for others, and our own public ops
-            for op in self.handler.ops([h for h in hashes if h in self.index]).values():
-                size += len(cjson.dumps(op))
-                if out and size > budget:
-                    break
-                out.append(op)
-            return {"ops": out}
-        raise ValueError(f"unknown message kind {kind!r}")
 
     def __repr__(self) -> str:
         return f"DhtNode({self.agent[:12]}… in {self.space[:12]}… on {self.network.name})"

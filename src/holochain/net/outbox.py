@@ -13,9 +13,10 @@ import collections
 import logging
 from typing import Any
 
+from .messages import OPS_PER_MESSAGE
 from .switchboard import NetworkError
 
-__all__ = ["Batch", "Item", "Outbox", "HELD", "PENDING", "REJECTED", "DROPPED", "OPS_PER_MESSAGE"]
+__all__ = ["Batch", "Item", "Outbox", "HELD", "PENDING", "REJECTED", "DROPPED"]
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,6 @@ HELD = "held"
 PENDING = "pending"
 REJECTED = "rejected"
 DROPPED = "dropped"  # a holder let go of an op it could not hold yet (no longer its to hold)
-OPS_PER_MESSAGE = 200
 _RETRY_FIRST = 0.05
 _RETRY_MAX = 5.0
 _RETRY_GIVE_UP = 300.0  # a holder that never answers is left to gossip after this long
