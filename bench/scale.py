@@ -1,10 +1,10 @@
 """``python -m bench.scale``: what a networked DHT costs per agent, idle and busy, at two sizes.
 
-    python -m bench.scale                                  # 30 agents, then 300 (10 processes x 30)
-    python -m bench.scale --sizes 30 --per-process 30 --out scale.json
+    python -m bench.scale                        # 30 agents (10 processes x 3), then 300 (10 x 30)
+    python -m bench.scale --sizes 30 --processes 5 --out scale.json
 
 For each size: a fresh ``nats-server`` (monitoring on a loopback port) and
-``size / per-process`` ``holochain`` processes, each with ``per-process``
+``--processes`` ``holochain`` processes, each with ``size / processes``
 app_spec instances (agents) on one relay connection, R = 3.  Measured, each
 step bounded in time, every process stopped by pid:
 
@@ -190,8 +190,8 @@ async def measure_size(
         "gossip_interval_ms": args.gossip_ms,
         "request_timeout_ms": 5000,
     }
-    per = min(args.per_process, size)
-    count = max(1, size // per)
+    count = max(2, min(args.processes, size))
+    per = max(1, size // count)
     procs = [Process(root / f"p{i}", i, per, dna_path, dna_hash, network) for i in range(count)]
     rng = random.Random(size)
     result: dict[str, Any] = {"agents": per * count, "processes": count}
@@ -286,7 +286,7 @@ def render(result: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[30, 300], help="numbers of agents, measured in turn")
-    p.add_argument("--per-process", type=int, default=30, help="agents (instances) per holochain process")
+    p.add_argument("--processes", type=int, default=10, help="holochain processes the agents are spread over")
     p.add_argument("--redundancy", type=int, default=3)
     p.add_argument("--gossip-ms", type=int, default=1000)
     p.add_argument("--warmup", type=float, default=20.0, help="seconds after start before the idle window")

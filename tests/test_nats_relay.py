@@ -15,6 +15,7 @@ from holochain.conductor.conductor import Conductor, load_dna_file
 from holochain.conductor.config import parse_config
 from holochain.core.crypto import AgentKey
 from holochain.net import Network
+from holochain.net.location import holders_for
 from holochain.net.nats import NatsOptions, NatsSwitchboard
 from holochain.net.peers import AgentInfo
 from holochain.net.wire import seal_envelope
@@ -166,3 +167,51 @@ def test_a_bad_network_table_is_refused_clearly(table, message):
 
     with pytest.raises(NetworkConfigError, match=message):
         network_for_instance(table, "i")
+
+
+async def test_a_cluster_of_three_carries_the_dht_through_a_killed_server(tmp_path, app_spec_dna):
+    """Conductors spread over three clustered servers (each its own first, the others to fail
+    over to); nothing is broadcast, so each server carries only the requests of the agents on
+    it.  One server is SIGKILLed: its conductors fail over, every post stays held by its R
+    holders and gettable everywhere."""
+    servers = NatsServer.cluster(tmp_path / "nats", 3)
+    try:
+        urls = [s.url for s in servers]
+        network = {"type": "nats", "servers": urls}
+        async with Scenario(
+            tmp_path / "s", network=network, redundancy=2, request_timeout=2.0, gossip_interval=0.3
+        ) as scenario:
+            players = []
+            for i in range(6):
+                own = urls[i % 3]
+                config = PlayerConfig(
+                    {"app": DnaSpec(app_spec_dna)}, network={"servers": [own] + [u for u in urls if u != own]}
+                )
+                players.append(await scenario.player(f"p{i}", config))
+            await until(lambda: all(relay_of(p).server == urls[i % 3] for i, p in enumerate(players)), what="spread")
+            posts = [
+                (await p.call("app", "blog", "create_post", {"content": f"before {i}"}))["Ok"]
+                for i, p in enumerate(players)
+            ]
+            await scenario.consistency()
+            servers[0].kill()  # SIGKILL: p0 and p3 fail over to the others
+            await until(
+                lambda: all(relay_of(p).connected and relay_of(p).server != urls[0] for p in players), 15, "failover"
+            )
+            posts += [
+                (await p.call("app", "blog", "create_post", {"content": f"after {i}"}))["Ok"]
+                for i, p in enumerate(players)
+            ]
+            await scenario.consistency()
+            members = [p.info("app").agent_address for p in players]
+            for address in posts:
+                should = set(holders_for(address, members, 2))
+                holding = {
+                    p.info("app").agent_address for p in players if p.instance("app").shard.record(address) is not None
+                }
+                assert should <= holding, f"{address}: held by {len(should & holding)} of its 2 holders"
+                for p in (players[0], players[4]):
+                    assert (await p.call("app", "blog", "get_post", {"post_address": address}))["Ok"] is not None
+    finally:
+        for server in servers:
+            server.stop()

@@ -184,6 +184,7 @@ class NatsSwitchboard:
             name=f"holochain-py {self.name}",
             allow_reconnect=True,
             no_echo=True,
+            dont_randomize=True,  # the servers are tried in the order given (the first is the nearest)
             max_reconnect_attempts=-1,
             reconnect_time_wait=opts.reconnect_wait,
             connect_timeout=opts.connect_timeout,
