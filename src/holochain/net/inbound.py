@@ -13,6 +13,7 @@ from typing import Any
 
 from ..core import json as cjson
 from . import rounds
+from .gossip import digest_sum
 from .membership import ANYONE
 from .messages import check
 from .queries import DirectMessageError
@@ -96,13 +97,12 @@ class Inbound:
         if kind == "gossip_digest":
             self._refresh_authored()
             scope, slices = fields["scope"], fields["slices"]
-            return {
-                "digests": [self.index.digest(scope, lo, hi, slices) for lo, hi in fields["ranges"]],
-                **self.answer_digest_infos(frm, body),
-            }
+            digests = [self.index.digest(scope, lo, hi, slices) for lo, hi in fields["ranges"]]
+            same = fields["sum"] is not None and len(digests) == 1 and digest_sum(digests[0]) == fields["sum"]
+            return {**({"same": True} if same else {"digests": digests}), **self.answer_digest_infos(frm, body)}
         if kind == "peer_infos":
             self.merge_infos(fields["infos"])
-            return {}
+            return self.answer_wanted_infos(fields["want"])
         if kind == "bootstrap":
             return self.answer_bootstrap(frm, body)
         assert kind == "gossip_fetch"

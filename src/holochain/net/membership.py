@@ -25,7 +25,7 @@ import asyncio
 import logging
 from typing import Any
 
-from .gossip import Scope
+from .gossip import Scope, digest_sum
 from .location import holding_arcs, intersect, location, subtract
 from .peers import AgentInfo, AgentInfoError
 from .switchboard import NetworkError, RequestTimeout
@@ -133,13 +133,16 @@ class Membership:
             self.view_changed(before)
 
     def merge_infos(self, values: Any) -> int:
-        """Records from the network: each verified; returns how many were news."""
+        """Records from the network: each verified unless we have it or a newer one already
+        (a signature check is the dearest thing a node does); returns how many were news."""
         if not isinstance(values, list):
             raise TypeError("infos must be a list")
         before = self.view.members()
         now = self.network.clock()
         news = revived = 0
         for value in values[: self.view.capacity]:
+            if isinstance(value, dict) and not self.view.newer(value.get("agent"), value.get("signed_at")):
+                continue
             try:
                 info = AgentInfo.from_json(value, self.space, self.network.verify, now)
             except AgentInfoError as exc:
@@ -278,30 +281,45 @@ class Membership:
         return {"infos": [i.to_json() for i in infos]}
 
     async def exchange_infos(self, peer: str, reply: Any, timeout: float) -> int:
-        """After the first digest of a round: take the peer's records for the slices that
-        differ and send it ours for those still differing.  Returns records that moved."""
+        """After the first digest of a round: take the records the peer sent; if its digest of
+        records differs from ours, send ours for the slices that differ and take its records
+        for them.  Returns how many records moved."""
         if not isinstance(reply, dict):
             raise TypeError("a reply with agent records is an object")
         news = self.merge_infos(reply.get("infos", []))
         theirs = reply.get("peers")
         if theirs is None:
             return news
+        self.my_info()
         slices = self.view.differing(theirs)
         if not slices:
             return news
-        self.my_info()
         mine = self.view.infos_in(slices, _EXCHANGE_INFOS)
-        await self.request(peer, "peer_infos", {"infos": [i.to_json() for i in mine]}, timeout)
+        answer = await self.request(peer, "peer_infos", {"infos": [i.to_json() for i in mine], "want": slices}, timeout)
+        news += self.merge_infos(answer.get("infos", []) if isinstance(answer, dict) else [])
         return news + len(mine)
 
     def answer_digest_infos(self, frm: str, body: dict[str, Any]) -> dict[str, Any]:
-        """The agent-record part of a reply to ``gossip_digest``."""
-        if "peers" not in body or self.view.authoritative:
+        """The agent-record part of a reply to ``gossip_digest`` or ``bootstrap``: nothing when
+        the sums agree; our digest when they differ (the asker then sends what differs); the
+        records of the differing slices when the asker sent its whole digest."""
+        if self.view.authoritative:
             return {}
         self.my_info()
+        if "peers_sum" in body:
+            if body["peers_sum"] == digest_sum(self.view.digest()):
+                return {}
+            return {"peers": self.view.digest()}
+        if body.get("peers") is None:
+            return {}
         slices = self.view.differing(body["peers"])
         infos = self.view.infos_in(slices, _EXCHANGE_INFOS) if slices else []
         return {"peers": self.view.digest(), "infos": [i.to_json() for i in infos]}
+
+    def answer_wanted_infos(self, want: list[int]) -> dict[str, Any]:
+        if not want or self.view.authoritative:
+            return {}
+        return {"infos": [i.to_json() for i in self.view.infos_in(want, _EXCHANGE_INFOS)]}
 
     def farewell(self) -> None:
         """Leaving: a ``leaving`` record to the nearest neighbours (best effort, not awaited)."""

@@ -15,10 +15,11 @@ kind                   body                                         reply
 ``get_links``          ``base``, ``query``                          ``answer`` or null
 ``direct``             ``zome``, ``payload``                        ``ok`` or ``err``
 ``validation_package`` ``header_address``                           ``package`` or null
-``gossip_digest``      ``scope``, ``ranges``, ``slices``, [``peers``] ``digests``, [``peers``, ``infos``]
+``gossip_digest``      ``scope``, ``ranges``, ``slices``, [``sum``,   ``digests`` or ``same``,
+                       ``peers`` or ``peers_sum``]                  [``peers``, ``infos``]
 ``gossip_list``        ``scope``, ``ranges``                        ``items``: [hash, author, loc]…
 ``gossip_fetch``       ``hashes``: at most 256                      ``ops``
-``peer_infos``         ``infos``: agent records                     ``{}``
+``peer_infos``         ``infos``: agent records, [``want``: slices]   ``infos`` in the slices wanted
 ``bootstrap``          ``info``, [``peers``] (to anyone)            ``infos``, [``peers``]
 =====================  ===========================================  ==============================
 """
@@ -29,6 +30,7 @@ from typing import Any
 
 from .gossip import SLICES, Scope, ScopeError
 from .location import RING, Ranges
+from .peers import INFO_SLICES
 
 __all__ = ["KINDS", "OPS_PER_MESSAGE", "FETCH_LIMIT", "check"]
 
@@ -87,7 +89,10 @@ def _digest(body: dict[str, Any]) -> dict[str, Any]:
     slices = body["slices"]
     if not isinstance(slices, int) or not 1 <= slices <= SLICES:
         raise ValueError(f"slices must be 1 to {SLICES}")
-    return {"scope": _scope(body), "ranges": _ranges(body), "slices": slices}
+    total = body.get("sum")
+    if total is not None and not isinstance(total, str):
+        raise TypeError("sum must be a string")
+    return {"scope": _scope(body), "ranges": _ranges(body), "slices": slices, "sum": total}
 
 
 def _fetch(body: dict[str, Any]) -> dict[str, Any]:
@@ -107,7 +112,10 @@ def _links(body: dict[str, Any]) -> dict[str, Any]:
 def _infos(body: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(body["infos"], list):
         raise TypeError("infos must be a list of agent records")
-    return {"infos": body["infos"]}
+    want = body.get("want", [])
+    if not isinstance(want, list) or not all(isinstance(i, int) and 0 <= i < INFO_SLICES for i in want):
+        raise ValueError(f"want must list slices 0 to {INFO_SLICES - 1}")
+    return {"infos": body["infos"], "want": want}
 
 
 KINDS: dict[str, Any] = {

@@ -202,6 +202,13 @@ class PeerView:
         self._changed()
         return True
 
+    def newer(self, agent: Any, signed_at: Any) -> bool:
+        """Whether a record of ``agent`` signed at ``signed_at`` would be news (before checking it)."""
+        if agent == self.me:
+            return False
+        have = self.infos.get(agent) if isinstance(agent, str) else None
+        return have is None or not isinstance(signed_at, int) or signed_at > have.signed_at
+
     def mark_down(self, agent: str, now_ms: int) -> bool:
         """A request found nobody there; ``True`` if that removed a member."""
         if agent in self.local or agent not in self.infos or agent in self.down:

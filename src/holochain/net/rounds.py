@@ -20,7 +20,7 @@ import logging
 from typing import Any
 
 from ..core import json as cjson
-from .gossip import SLICES, Scope, slice_bounds
+from .gossip import SLICES, Scope, digest_sum, slice_bounds
 from .location import RING, intersect, location
 from .outbox import Batch
 from .switchboard import NetworkError, Unreachable
@@ -174,12 +174,16 @@ class GossipRounds:
                 break
             batch, later = work[:SLICES], work[SLICES:]
             body: dict[str, Any] = {"scope": scope.to_json(), "ranges": batch, "slices": SLICES}
-            if depth == 0 and not self.view.authoritative:
-                self.my_info()  # (signed again when due; our own record is in the digest)
-                body["peers"] = self.view.digest()
+            if depth == 0:  # first, sums only: a round between nodes that agree carries no digests
+                body["sum"] = digest_sum(self.index.digest(scope, 0, RING, SLICES))
+                if not self.view.authoritative:
+                    self.my_info()  # (signed again when due; our own record is in the digest)
+                    body["peers_sum"] = digest_sum(self.view.digest())
             reply = await self.request(peer, "gossip_digest", body, timeout)
-            if depth == 0 and "peers" in body:
+            if depth == 0 and "peers_sum" in body:
                 infos = await self.exchange_infos(peer, reply, timeout)
+            if depth == 0 and reply.get("same"):
+                return [], False, infos
             digests = reply["digests"]
             if not isinstance(digests, list) or len(digests) != len(batch):
                 raise TypeError("one digest per range expected")
