@@ -33,10 +33,13 @@ setup: $(BIN)/hc $(NODE_MODULES) chromium
 run: $(BIN)/hc
 	cd examples/blog && ../../$(BIN)/hc run --package
 
-# The linters first (ruff: lint and format, configured in pyproject.toml), then the suite.
+# The linters first, then the suite; all configured in pyproject.toml: ruff (lint and format),
+# mypy (strict on core/), import-linter (imports point down only: the layers of docs/architecture.md).
 lint: $(BIN)/hc
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: setup lint
 	$(BIN)/python -m pytest

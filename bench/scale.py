@@ -179,7 +179,7 @@ async def _post_latencies(procs: list[Process], posts: int, samples: int, rng: r
 async def measure_size(
     args: argparse.Namespace, root: Path, size: int, dna_path: Path, dna_hash: str
 ) -> dict[str, Any]:
-    from holochain.testing.nats import NatsServer
+    from holochain.testing.nats_server import NatsServer
 
     monitor = _free_port()
     server = NatsServer.start(root / "nats", extra_config=f"http: 127.0.0.1:{monitor}")

@@ -15,9 +15,10 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from conftest import HOLOCHAIN, REPO, package, write_project
+from conftest import HOLOCHAIN, JS_DIR, REPO, node, package, write_project
 
 DONE = "*** Done. All interfaces started."
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # Debian's, installed by `make setup`
 
 # A zome that emits a User signal.
 SIGNAL_ZOME = """
@@ -135,3 +136,15 @@ def run_holochain(
 def start_holochain(spawn, config: Path, cwd: Path, **kwargs: Any):
     """A running `holochain -c config`, ready (Done line seen)."""
     return spawn([HOLOCHAIN, "-c", str(config)], cwd, ready=DONE, **kwargs)
+
+
+def ui_bundle(root: Path) -> Path:
+    """The test UI bundle (tests/js/ui_bundle with hc-web-client built for the browser) under
+    ``root``/ui, and a file beside it that must never be served."""
+    bundle = root / "ui"
+    bundle.mkdir()
+    shutil.copy(JS_DIR / "ui_bundle" / "index.html", bundle / "index.html")
+    built = node(str(JS_DIR / "build_ui_client.js"), env={"OUT": str(bundle / "hc-web-client.js")})
+    assert built.returncode == 0, built.stderr
+    (root / "secret.txt").write_text("not for the web")
+    return bundle

@@ -12,7 +12,7 @@ import pytest
 from app_spec_support import app_spec_dna  # noqa: F401  (fixture)
 from conductor_setup import free_port
 from holochain.conductor.conductor import Conductor, load_dna_file
-from holochain.conductor.config import parse_config
+from holochain.conductor.config_file import parse_config
 from holochain.core.crypto import AgentKey
 from holochain.net import Network
 from holochain.net.location import holders_for
@@ -20,7 +20,7 @@ from holochain.net.nats import NatsOptions, NatsSwitchboard
 from holochain.net.peers import AgentInfo
 from holochain.net.wire import seal_envelope
 from holochain.testing import DnaSpec, PlayerConfig, Scenario
-from holochain.testing.nats import NatsServer
+from holochain.testing.nats_server import NatsServer
 from test_net_conformance import HEARTBEAT, SPACE, Agent, Bare, until
 
 

@@ -9,14 +9,13 @@ and only then swap the copy in and save it atomically to
 running conductor and the saved file as they were.
 
 Interfaces are started and stopped by the interface layer
-(:mod:`holochain.interfaces.admin_api`), which calls the configuration parts
+(:mod:`holochain.interfaces.admin_methods`), which calls the configuration parts
 here (``add_interface_config`` …) and then restarts its servers.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +23,7 @@ from ..core import json as cjson
 from ..core.crypto import AgentKey
 from ..core.entry import Entry, EntryShapeError
 from ..core.header import ChainHeader
+from ..core.private_files import private_dir, write_private
 from ..instance.instance import Instance, InstanceError
 from .config import (
     AgentConfig,
@@ -38,6 +38,7 @@ from .config import (
     UiBundleConfig,
     UiInterfaceConfig,
 )
+from .ids import id_problem, path_for_id
 from .keystore import Keystore
 from .passphrase import PassphraseError
 
@@ -69,6 +70,13 @@ class AdminOperations:
         self.config = config
         self.save()
 
+    @staticmethod
+    def _check_new_id(kind: str, value: str) -> None:
+        """Before a change writes anything (a keystore, a DNA copy): the id it adds follows the rule."""
+        problem = id_problem(kind, value)
+        if problem is not None:
+            raise ConfigError(problem)
+
     def _storage_dir(self: Conductor) -> Path:
         if self.persistence_dir is None:
             raise ConfigError("persistence_dir is not set, so the conductor has nowhere to keep new data")
@@ -76,7 +84,7 @@ class AdminOperations:
 
     # -- DNAs ----------------------------------------------------------------------------
 
-    def install_dna_from_file(
+    async def install_dna_from_file(
         self: Conductor,
         dna_id: str,
         path: str,
@@ -88,9 +96,10 @@ class AdminOperations:
     ) -> str:
         from .conductor import ConductorError, load_dna_file
 
+        self._check_new_id("dna", dna_id)
         file = self.resolve(path)
         try:
-            dna = load_dna_file(file)
+            dna = await asyncio.to_thread(load_dna_file, file)  # a slow disk must not stop the interfaces
         except ConductorError as exc:
             reason = str(exc).split(", Error: ", 1)[-1].split(": ", 1)[-1]
             raise ConfigError(f'Could not load DNA file "{path}", Error: {reason}') from None
@@ -110,7 +119,7 @@ class AdminOperations:
             if self.persistence_dir is None:
                 raise ConfigError("persistence_dir is not set, so the DNA cannot be copied")
             target = self.persistence_dir / "dna" / f"{dna.address}.dna.json"
-            _write_atomically(target, dna.to_pretty_json())
+            write_private(target, dna.to_pretty_json())
             stored_path = str(target)
         new.dnas.append(DnaConfig(dna_id, stored_path, dna.address, uuid))
         self._check(new)
@@ -144,6 +153,7 @@ class AdminOperations:
 
     async def add_agent(self: Conductor, agent_id: str, name: str, holo_remote_key: str | None = None) -> str:
         """A new agent with a new keystore (or a remote key); returns its address."""
+        self._check_new_id("agent", agent_id)
         if self.config.agent(agent_id) is not None:
             raise ConfigError(f"Agent with ID '{agent_id}' already exists")
         new = self.config.copy()
@@ -203,7 +213,10 @@ class AdminOperations:
         kind = storage or "lmdb"
         if kind not in ADMIN_STORAGE_KINDS:
             raise ConfigError(f"Invalid storage option: {kind}")
-        path = self._storage_dir() / instance_id
+        try:
+            path = path_for_id(self._storage_dir(), "instance", instance_id)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         new = self.config.copy()
         new.instances.append(
             InstanceConfig(
@@ -214,7 +227,7 @@ class AdminOperations:
             )
         )
         self._check(new)
-        path.mkdir(parents=True, exist_ok=True)
+        private_dir(path)
         old = self.config
         self.config = new  # instantiation reads the DNA and agent from it
         try:
@@ -403,13 +416,3 @@ class AdminOperations:
         else:
             content = entry.content
         return {"type": entry.type_name, "content": content}
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)

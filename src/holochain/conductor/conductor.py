@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import os
+import stat
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -22,11 +24,14 @@ import orjson
 
 from ..core.crypto import AgentKey
 from ..core.dna import Dna, DnaError
+from ..core.errors import HostingError, ZomeError
 from ..core.keys import AgentKeystore
 from ..core.rust_text import rust_debug_str
+from ..instance.call_zome import INSTANCE_ERROR_PREFIX
 from ..instance.instance import Instance, InstanceError
 from ..net import Network
 from ..net.config import NetworkConfigError, network_for_instance
+from ..ribosome.host_api import ZomeCallReply
 from ..storage.base import StorageError, Store
 from ..storage.memory import MemoryStore
 from ..storage.sqlite import SqliteStore
@@ -37,9 +42,9 @@ from .config import (
     Configuration,
     DnaConfig,
     InstanceConfig,
-    write_config_atomically,
 )
-from .keystore import Keystore, KeystoreError
+from .config_file import write_config_atomically
+from .keystore import Keystore, KeystoreFileError
 from .passphrase import PassphraseError, PassphraseService
 from .signals import Signal, SignalKind, consistency_signal, instance_signal_frame
 
@@ -52,18 +57,47 @@ CONFIG_FILENAME = "conductor-config.toml"
 SignalListener = Callable[[str, SignalKind, bytes], None]
 
 
-class ConductorError(Exception):
+class ConductorError(HostingError):
     """A conductor operation failed; the message is shown to the operator or client."""
 
 
-def load_dna_file(path: Path) -> Dna:
-    """Read and parse a ``.dna.json`` file (raises :class:`ConductorError`)."""
+MAX_DNA_BYTES = 64 * 1024 * 1024
+
+
+def _read_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes (OSError or ValueError otherwise).
+
+    Opened without blocking and checked before reading: a FIFO would wait for a writer forever,
+    and ``/dev/zero`` never ends.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
-        text = path.read_bytes()
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("not a regular file")
+        if info.st_size > limit:
+            raise ValueError(f"larger than {limit // (1024 * 1024)} MiB")
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:  # it grew while we read
+        raise ValueError(f"larger than {limit // (1024 * 1024)} MiB")
+    return data
+
+
+def load_dna_file(path: Path) -> Dna:
+    """Read and parse a ``.dna.json`` file: a regular file of at most :data:`MAX_DNA_BYTES`
+    (raises :class:`ConductorError`)."""
+    try:
+        text = _read_regular_file(path, MAX_DNA_BYTES)
     except FileNotFoundError:
         raise ConductorError(f'Could not load DNA file "{path}": no such file') from None
     except OSError as exc:
         raise ConductorError(f'Could not load DNA file "{path}": {exc.strerror}') from None
+    except ValueError as exc:
+        raise ConductorError(f'Could not load DNA file "{path}": {exc}') from None
     try:
         return Dna.from_text(text)
     except DnaError as exc:
@@ -76,6 +110,10 @@ def _rpc_error_text(message: str) -> str:
 
 
 class Conductor(AdminOperations):
+    """Hosts the agents, DNAs and instances of a :class:`~.config.Configuration`: boots and shuts
+    them down, routes zome calls (from interfaces and across bridges), turns what instances emit
+    into signal frames, and carries out the admin API's configuration changes."""
+
     def __init__(
         self,
         config: Configuration,
@@ -175,7 +213,7 @@ class Conductor(AdminOperations):
             try:
                 passphrase = await asyncio.to_thread(self.passphrases.passphrase)
                 keystore = await asyncio.to_thread(Keystore.load, path, passphrase)
-            except (PassphraseError, KeystoreError) as exc:
+            except (PassphraseError, KeystoreFileError) as exc:
                 raise ConductorError(f"agent '{agent.id}': {exc}") from None
             key = keystore.agent_key
             if key.address != agent.public_address:
@@ -262,17 +300,21 @@ class Conductor(AdminOperations):
             raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
         try:
             store = self._open_store(inst_config)
-        except StorageError as exc:
+        except (StorageError, OSError) as exc:  # OSError: its directory cannot be made
             raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
-        instance = Instance(
-            inst_config.id,
-            dna,
-            key,
-            agent_config.name,
-            store,
-            network=network,
-            keystore=self._runtime_keystore(agent_config.id, key),
-        )
+        try:
+            instance = Instance(
+                inst_config.id,
+                dna,
+                key,
+                agent_config.name,
+                store,
+                network=network,
+                keystore=self._runtime_keystore(agent_config.id, key),
+            )
+        except ZomeError as exc:  # zome code that cannot be loaded (e.g. WebAssembly)
+            store.close()
+            raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
         try:
             await instance.initialize()
         except (InstanceError, StorageError) as exc:
@@ -322,9 +364,9 @@ class Conductor(AdminOperations):
         *,
         token: str | None = None,
         provenance: list[str] | None = None,
-    ) -> str | Awaitable[str]:
-        """Call a zome function of an instance: the JSON text of its result, or an
-        awaitable of it.  Raises :class:`InstanceError`.
+    ) -> ZomeCallReply:
+        """Call a zome function of an instance: the JSON text of its result, or a future or
+        an awaitable of it (a :data:`ZomeCallReply`).  Raises :class:`InstanceError`.
 
         With ``signals.consistency`` on, the call is announced with holochain-rust's
         ``SignalZomeFunctionCall`` / ``ReturnZomeFunctionResult`` pair, the return
@@ -369,7 +411,7 @@ class Conductor(AdminOperations):
         if event is not None:
             self._emit(instance_id, "Consistency", consistency_signal({"ReturnZomeFunctionResult": event}, None, []))
 
-    def bridge_call(self, caller_id: str, handle: str, zome: str, function: str, args: Any) -> str | Awaitable[str]:
+    def bridge_call(self, caller_id: str, handle: str, zome: str, function: str, args: Any) -> ZomeCallReply:
         """A call from instance ``caller_id`` through its bridge ``handle``.
 
         As in holochain-rust the callee is called with its public token (and the
@@ -384,7 +426,7 @@ class Conductor(AdminOperations):
         try:
             result = self.call_zome(bridge.callee_id, zome, function, args)
         except InstanceError as exc:
-            raise InstanceError(_rpc_error_text(f"Holochain Instance Error: {exc}")) from None
+            raise InstanceError(_rpc_error_text(INSTANCE_ERROR_PREFIX + str(exc))) from None
         if isinstance(result, str):
             return result
         return self._bridge_result(result)
@@ -393,7 +435,7 @@ class Conductor(AdminOperations):
         try:
             return await result
         except InstanceError as exc:
-            raise InstanceError(_rpc_error_text(f"Holochain Instance Error: {exc}")) from None
+            raise InstanceError(_rpc_error_text(INSTANCE_ERROR_PREFIX + str(exc))) from None
 
     # -- configuration persistence ---------------------------------------------------------
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from . import json as cjson
 from .address import address_of
+from .errors import CoreError
 
 __all__ = ["Dna", "DnaError", "ZERO_UUID", "json_merge_patch"]
 
@@ -43,7 +44,7 @@ _SYS_ORDER = {
 }
 
 
-class DnaError(ValueError):
+class DnaError(CoreError, ValueError):
     """A DNA file that holochain-rust would refuse to load; the text says why."""
 
 
@@ -268,11 +269,13 @@ class Dna:
 
     @property
     def name(self) -> str:
-        return self.canonical["name"]
+        name: str = self.canonical["name"]
+        return name
 
     @property
     def uuid(self) -> str:
-        return self.canonical["uuid"]
+        uuid: str = self.canonical["uuid"]
+        return uuid
 
     @property
     def properties(self) -> Any:
@@ -280,7 +283,8 @@ class Dna:
 
     @property
     def zomes(self) -> dict[str, Any]:
-        return self.canonical["zomes"]
+        zomes: dict[str, Any] = self.canonical["zomes"]
+        return zomes
 
     def with_uuid(self, uuid: str) -> Dna:
         canonical = dict(self.canonical)

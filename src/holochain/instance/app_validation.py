@@ -21,26 +21,24 @@ leaves the op pending.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..core.entry import Entry
-from ..core.errors import HolochainError
+from ..core.errors import HolochainError, WorkflowError
 from ..core.header import ChainHeader
 from ..core.links import link_debug
 from ..core.rust_text import rust_debug_str
 from ..core.validation import SYSTEM_PACKAGE_DEFINITIONS
-from ..hdk.api import EntryValidation, LinkValidation, ValidationData
-from ..ribosome.host_api import CallHost
-
-if TYPE_CHECKING:
-    from .instance import Instance
+from ..hdk.functions import EntryValidation, LinkValidation, ValidationData
+from .cascade import Cascade
+from .workspace import Workspace
 
 __all__ = ["AppValidation", "Unresolved", "LinkDefinitionPath", "PackageFactory"]
 
 PackageFactory = Callable[[Any], Mapping[str, Any]]
 
 
-class Unresolved(Exception):
+class Unresolved(WorkflowError):
     """Validation needs entries that cannot be found yet (holochain-rust's UnresolvedDependencies)."""
 
     def __init__(self, addresses: list[str], why: str = "") -> None:
@@ -65,10 +63,13 @@ class LinkDefinitionPath:
 
 
 class AppValidation:
-    def __init__(self, instance: Instance) -> None:
-        self.instance = instance
-        self.dna = instance.dna
-        self.ribosome = instance.ribosome
+    """The ``app_validation`` workflow: the DNA's validation callbacks on an entry."""
+
+    def __init__(self, ws: Workspace, cascade: Cascade) -> None:
+        self.ws = ws
+        self.cascade = cascade
+        self.dna = ws.dna
+        self.ribosome = ws.ribosome
 
     # -- definitions ---------------------------------------------------------------------------
 
@@ -141,7 +142,7 @@ class AppValidation:
             ) from None
 
     def _old_version(self, address: str, holding: bool, missing: str) -> tuple[Entry, dict[str, Any] | None]:
-        record = self.instance.cascade.lookup(address, with_network=True)
+        record = self.cascade.lookup(address, with_network=True)
         if record is None:
             if holding:
                 raise Unresolved([address])
@@ -150,7 +151,7 @@ class AppValidation:
         return Entry(record.entry), header
 
     def _run_entry_validator(self, zome: str, type_name: str, validation: EntryValidation) -> None:
-        reason = self.ribosome.validate_entry(zome, type_name, validation, CallHost(self.instance, zome, None))
+        reason = self.ribosome.validate_entry(zome, type_name, validation, self.ws.zome_host(zome))
         if reason is not None:
             raise HolochainError.validation_failed(reason)
 
@@ -187,7 +188,7 @@ class AppValidation:
 
     def link_entries(self, link: dict[str, str], holding: bool) -> tuple[Entry, Entry]:
         """Base and target, latest versions (holochain-rust's ``get_link_entries``)."""
-        cascade = self.instance.cascade
+        cascade = self.cascade
         base = cascade.latest_entry(link["base"])
         if base is None:
             if holding:
@@ -205,7 +206,7 @@ class AppValidation:
         link_data = entry.value["LinkAdd"] if is_add else entry.value["LinkRemove"][0]
         link = link_data["link"]
         if holding and not is_add:
-            missing = [a for a in entry.value["LinkRemove"][1] if self.instance.shard.entry(a) is None]
+            missing = [a for a in entry.value["LinkRemove"][1] if self.ws.shard.entry(a) is None]
             if missing:
                 raise Unresolved(missing)
         base, target = self.link_entries(link, holding)
@@ -231,16 +232,14 @@ class AppValidation:
             path.entry_type,
             path.direction,
         )
-        reason = self.ribosome.validate_link(
-            path.zome, path.link_type, validation, CallHost(self.instance, path.zome, None)
-        )
+        reason = self.ribosome.validate_link(path.zome, path.link_type, validation, self.ws.zome_host(path.zome))
         if reason is not None:
             raise HolochainError.validation_failed(reason)
 
     def _agent(self, entry: Entry, lifecycle: str, package: PackageFactory) -> None:
         agent = dict(entry.value["AgentId"])
         validation = EntryValidation("create", agent, self._data(package, "Entry", lifecycle))
-        failures = self.ribosome.validate_agent(validation, lambda zome: CallHost(self.instance, zome, None))
+        failures = self.ribosome.validate_agent(validation, self.ws.zome_host)
         if failures:
             errors = ", ".join(f"Fail({rust_debug_str(reason)})" for _, reason in failures)
             raise HolochainError.generic(f"Failed to validate agent ID on a zome, [{errors}]")

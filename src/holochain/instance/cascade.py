@@ -17,7 +17,7 @@ only when the network is needed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..core.crud import (
     CRUD_STATUSES,
@@ -34,9 +34,7 @@ from ..core.links import LinkOptionsError, parse_link_options
 from ..core.validation import check_provenances
 from ..net import NetworkError, RequestTimeout
 from ..ribosome import runner
-
-if TYPE_CHECKING:
-    from .instance import Instance
+from .workspace import Workspace
 
 __all__ = ["Cascade"]
 
@@ -45,9 +43,11 @@ _DEFAULT_TIMEOUT_MS = 60000
 
 
 class Cascade:
-    def __init__(self, instance: Instance) -> None:
-        self.instance = instance
-        self.shard = instance.shard
+    """The ``get`` workflow: entries and links, from the local shard first, then from the DHT."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.shard = ws.shard
 
     # -- the network ----------------------------------------------------------------------
 
@@ -60,13 +60,13 @@ class Cascade:
             raise HolochainError.generic(str(exc)) from None
 
     def _online(self) -> bool:
-        node = self.instance.node
+        node = self.ws.node
         return node is not None and not node.closed and bool(node.others())
 
     def remote_record(self, address: str, timeout_ms: int = _DEFAULT_TIMEOUT_MS) -> VersionRecord | None:
         if not self._online():
             return None
-        node = self.instance.node
+        node = self.ws.node
         assert node is not None
         raw = self._ask(node.get_entry(address, timeout_ms / 1000), address)
         return None if raw is None else _checked_record(address, raw)
@@ -113,7 +113,7 @@ class Cascade:
     ) -> list[dict[str, Any]]:
         """``[{address, headers, tag, status, link_add}, …]`` from our shard or the base's holders."""
         if not local and self._online():
-            node = self.instance.node
+            node = self.ws.node
             assert node is not None
             query = {"link_type": link_type, "tag": tag, "options": options, "count": False}
             answer = self._ask(node.get_links(base, query, options["timeout"] / 1000), base)
@@ -126,7 +126,7 @@ class Cascade:
             opts = parse_link_options(options)
         except LinkOptionsError:
             raise RibosomeError(RibosomeErrorCode.ArgumentDeserializationFailed) from None
-        local = base == self.instance.chain.agent_address
+        local = base == self.ws.chain.agent_address
         links = self.link_records(base, link_type, tag, opts, local=local)
         if count:
             return {"count": len(links)}

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core import json as cjson
+from ..core.errors import NetworkError
 from .location import RING, Ranges, location
 
 __all__ = ["AgentInfo", "AgentInfoError", "PeerView", "INFO_SLICES", "MAX_PEERS"]
@@ -39,7 +40,7 @@ _MAX_INFO_BYTES = 2048
 _CLOCK_SKEW_MS = 5 * 60_000  # a record signed further in the future than this is refused
 
 
-class AgentInfoError(ValueError):
+class AgentInfoError(NetworkError, ValueError):
     """A malformed, forged or stale agent-info record; the text says which."""
 
 

@@ -20,6 +20,7 @@ import logging
 from typing import Any
 
 from ..core import json as cjson
+from ..core.progress import Progress
 from .gossip import SLICES, Scope, digest_sum, slice_bounds
 from .location import RING, intersect, location
 from .outbox import Batch
@@ -236,16 +237,19 @@ class GossipRounds:
             source = author if author in members and author != self.agent else peer
             by_source.setdefault(source, []).append(op_hash)
         fetched = unfetched = 0
-        for source, hashes in by_source.items():
-            got, missing = await self._fetch_from(source, hashes, timeout)
-            fetched += got
-            if missing and source != peer:
-                got, missing = await self._fetch_from(peer, missing, timeout)
+        with Progress(f"{self.agent[:12]}: catching up with {peer[:12]}", len(lacking), unit="ops") as progress:
+            for source, hashes in by_source.items():
+                got, missing = await self._fetch_from(source, hashes, timeout, progress)
                 fetched += got
-            unfetched += len(missing)
+                if missing and source != peer:
+                    got, missing = await self._fetch_from(peer, missing, timeout)
+                    fetched += got
+                unfetched += len(missing)
         return fetched, unfetched
 
-    async def _fetch_from(self, source: str, hashes: list[str], timeout: float) -> tuple[int, list[str]]:
+    async def _fetch_from(
+        self, source: str, hashes: list[str], timeout: float, progress: Progress | None = None
+    ) -> tuple[int, list[str]]:
         """Fetch and hold ops from ``source``; returns how many came and the hashes that did not."""
         received = 0
         missing: list[str] = []
@@ -263,4 +267,6 @@ class GossipRounds:
             got = {r[0] for r in results if isinstance(r, list) and r}
             received += len(got)
             missing += [h for h in chunk if h not in got]
+            if progress is not None:
+                progress.advance(len(chunk))
         return received, missing

@@ -29,11 +29,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from ..core.errors import NetworkError
+
 __all__ = ["Switchboard", "Inbox", "NetworkError", "Unreachable", "RequestTimeout", "Offline"]
-
-
-class NetworkError(Exception):
-    """A network operation failed; the text says which and why."""
 
 
 class Unreachable(NetworkError):
@@ -65,6 +63,9 @@ class Inbox(Protocol):
 
 
 class Switchboard(Protocol):
+    """What the DHT node needs of a transport: join and leave a space, see its members, and send a
+    request to one of them."""
+
     name: str
     max_message_bytes: int
     announces_all: bool  # its membership events cover every member (no agent records needed)

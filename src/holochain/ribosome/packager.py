@@ -26,6 +26,7 @@ from typing import Any
 import pathspec
 
 from ..core.dna import Dna, json_merge_patch
+from ..core.errors import ZomeError
 from .python_zome import ZomeCodeError, bundle_directory, is_python_zome_dir, load_zome
 
 __all__ = ["package_project", "write_package", "PackageError", "IGNORE_FILES"]
@@ -33,7 +34,7 @@ __all__ = ["package_project", "write_package", "PackageError", "IGNORE_FILES"]
 IGNORE_FILES = (".gitignore", ".ignore", ".hcignore")
 
 
-class PackageError(Exception):
+class PackageError(ZomeError):
     """The project cannot be packaged; the message says what to fix."""
 
 

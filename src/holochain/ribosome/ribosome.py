@@ -10,9 +10,12 @@ values; failures of the zome code itself (an exception that is not a
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from ..core.dna import Dna
+from ..core.errors import ZomeError
+from ..hdk.host import ZomeHost
 from ..hdk.zome import InitError, ValidationError, Zome, ZomeFunction
 from . import runner
 from .python_zome import ZomeCodeError, load_zome
@@ -22,11 +25,14 @@ __all__ = ["Ribosome", "ZomeFunctionFailure", "ZomeCodeError"]
 log = logging.getLogger(__name__)
 
 
-class ZomeFunctionFailure(Exception):
+class ZomeFunctionFailure(ZomeError):
     """Zome code raised instead of returning: a bug in the zome, reported to the caller."""
 
 
 class Ribosome:
+    """A DNA's zomes, loaded: runs zome functions, ``init``, validation and ``receive`` callbacks
+    with the host of the call, in a greenlet that may suspend for the network (:mod:`.runner`)."""
+
     def __init__(self, dna: Dna) -> None:
         self.dna = dna
         self.zomes: dict[str, Zome] = {}
@@ -39,7 +45,7 @@ class Ribosome:
 
     # -- zome functions ----------------------------------------------------------
 
-    def call_function(self, fn: ZomeFunction, args: Any, host: Any, label: Any) -> Any:
+    def call_function(self, fn: ZomeFunction, args: Any, host: ZomeHost, label: Any) -> Any:
         """Run a zome function; returns its JSON output or a :class:`runner.Pending`.
 
         ``label`` names the call in the log (its parts are joined with ``/``)."""
@@ -56,11 +62,11 @@ class Ribosome:
 
     # -- callbacks -------------------------------------------------------------------
 
-    def run_callback(self, fn: Any, args: tuple[Any, ...], host: Any) -> Any:
+    def run_callback(self, fn: Any, args: tuple[Any, ...], host: ZomeHost) -> Any:
         """Run a callback to completion or suspension (see :func:`runner.start`)."""
         return runner.start(lambda: fn(*args), host)
 
-    def validate_entry(self, zome: str, type_name: str, validation: Any, host: Any) -> str | None:
+    def validate_entry(self, zome: str, type_name: str, validation: Any, host: ZomeHost) -> str | None:
         """Run an entry type's validator; ``None`` if valid, else the reason.
 
         Runs in the caller's greenlet (validation happens inside a commit).
@@ -70,13 +76,13 @@ class Ribosome:
             return None
         return _validation_outcome(lambda: definition.validator(validation), host)
 
-    def validate_link(self, zome: str, link_type: str, validation: Any, host: Any) -> str | None:
+    def validate_link(self, zome: str, link_type: str, validation: Any, host: ZomeHost) -> str | None:
         definition = self.zomes[zome].link_definition(link_type)
         if definition is None or definition.validator is None:
             return None
         return _validation_outcome(lambda: definition.validator(validation), host)
 
-    def validate_agent(self, validation: Any, host_for: Any) -> list[tuple[str, str]]:
+    def validate_agent(self, validation: Any, host_for: Callable[[str], ZomeHost]) -> list[tuple[str, str]]:
         """Run every zome's agent validator; the ``(zome, reason)`` failures."""
         failures = []
         for name, zome in self.zomes.items():
@@ -87,7 +93,7 @@ class Ribosome:
                 failures.append((name, reason))
         return failures
 
-    def init(self, zome: str, host: Any) -> str | None:
+    def init(self, zome: str, host: ZomeHost) -> str | None:
         """Run a zome's ``init``; ``None`` on success, else the error text."""
         callback = self.zomes[zome].init_callback
         if callback is None:
@@ -105,7 +111,7 @@ class Ribosome:
         return runner.start(run, host)
 
 
-def _validation_outcome(check: Any, host: Any) -> Any:
+def _validation_outcome(check: Any, host: ZomeHost) -> Any:
     def run() -> str | None:
         try:
             check()

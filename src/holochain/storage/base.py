@@ -21,15 +21,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..core.errors import StorageError
+
 __all__ = ["WriteBatch", "Store", "StorageError", "ChainRow", "EavRow"]
-
-
-class StorageError(Exception):
-    """The store failed or is damaged; the message names the store and the damage."""
 
 
 @dataclass(frozen=True, slots=True)
 class ChainRow:
+    """One source-chain record as stored: its position, its header (address and JSON text), and its
+    entry's address and type."""
+
     seq: int
     header_address: str
     header: str  # header JSON text

@@ -30,8 +30,8 @@ class Tables:
         self.contents.update(batch.contents)
         for entry_address, header_address, header in batch.headers:
             self.headers.setdefault(entry_address, {})[header_address] = header
-        for row in batch.eav:
-            self.eav.setdefault(row.entity, {})[row] = None
+        for fact in batch.eav:
+            self.eav.setdefault(fact.entity, {})[fact] = None
         self.kv.update(batch.kv)
 
     def eav_rows(self, entity: str, attribute_prefix: str) -> list[EavRow]:

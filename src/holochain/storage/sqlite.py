@@ -69,6 +69,7 @@ from typing import Any
 
 import orjson
 
+from ..core.private_files import private_dir, private_file
 from . import writer_process
 from .base import ChainRow, EavRow, StorageError, WriteBatch
 from .memory import Tables
@@ -391,15 +392,18 @@ class _Cache:
 
 
 class SqliteStore:
+    """A store in one SQLite file per instance: reads in this process, writes in groups through the
+    conductor's writer process, durable (and their tickets completed) once the group commits."""
+
     def __init__(self, directory: str | Path, *, synchronous: str = "full", label: str = "") -> None:
         if synchronous not in ("full", "normal"):
             raise ValueError("synchronous must be 'full' or 'normal'")
         self.directory = Path(directory)
         self.label = label or str(self.directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.path = self.directory / DB_FILENAME
+        private_dir(self.directory, tighten=True)  # private entries: 0600 files in a 0700 directory
+        self.path = private_file(self.directory / DB_FILENAME)
         self._synchronous = synchronous.upper()
-        self._lock_fd = _take_lock(self.directory / _LOCK_FILENAME, self.label)
+        self._lock_fd = _take_lock(private_file(self.directory / _LOCK_FILENAME), self.label)
         try:
             try:
                 self._reader = writer_process.connect(str(self.path), self._synchronous)

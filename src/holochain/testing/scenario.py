@@ -36,8 +36,9 @@ from typing import Any
 import orjson
 
 from ..conductor.conductor import Conductor, load_dna_file
-from ..conductor.config import parse_config
+from ..conductor.config_file import parse_config
 from ..core import json as cjson
+from ..core.errors import HolochainPyError
 from ..instance.instance import Instance, InstanceError
 from ..net import Network, settle, shared_memory_network
 
@@ -46,7 +47,7 @@ __all__ = ["Scenario", "Player", "PlayerConfig", "DnaSpec", "InstanceInfo", "Cal
 _scenario_ids = itertools.count(1)
 
 
-class CallFailed(Exception):
+class CallFailed(HolochainPyError):
     """The conductor refused a zome call (what a client sees as a JSON-RPC error)."""
 
 
@@ -85,6 +86,8 @@ class PlayerConfig:
 
 @dataclass(frozen=True)
 class InstanceInfo:
+    """An instance of a player as ``info/instances`` lists it."""
+
     id: str
     agent_address: str
     dna_address: str

@@ -22,11 +22,13 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ..conductor.conductor import ConductorError
-from ..conductor.config import ConfigError, InterfaceConfig, UiInterfaceConfig
+from ..conductor.config import InterfaceConfig, UiInterfaceConfig
+from ..conductor.ids import id_problem
+from ..core.errors import HolochainPyError
 from ..instance.instance import InstanceError
-from ..storage.base import StorageError
-from .api import get_bool, get_int, get_str, opt_str, params_map
-from .jsonrpc import INTERNAL_ERROR, INVALID_PARAMS, Method, RpcError
+from .error_replies import rpc_error
+from .jsonrpc import INVALID_PARAMS, JsonRpcError, Method
+from .methods import get_bool, get_int, get_str, opt_str, params_map
 
 if TYPE_CHECKING:
     from .service import ConductorService
@@ -36,23 +38,14 @@ __all__ = ["admin_methods"]
 SUCCESS = {"success": True}
 
 
-def _fail(exc: Exception) -> RpcError:
-    if isinstance(exc, InstanceError):
-        return RpcError(INTERNAL_ERROR, f"Holochain Instance Error: {exc}")
-    return RpcError(INTERNAL_ERROR, str(exc))
-
-
-_ERRORS = (ConfigError, ConductorError, InstanceError, StorageError)
-
-
 def _guard(fn: Callable[[Any], Any]) -> Method:
-    """Map conductor errors of a method (sync or async) to ``-32603``."""
+    """Map conductor errors of a method (sync or async) to ``-32603`` (:func:`.error_replies.rpc_error`)."""
 
     def method(params: Any) -> Any:
         try:
             result = fn(params)
-        except _ERRORS as exc:
-            raise _fail(exc) from None
+        except HolochainPyError as exc:
+            raise rpc_error(exc) from None
         if inspect.isawaitable(result):
             return _guard_async(result)
         return result
@@ -63,8 +56,8 @@ def _guard(fn: Callable[[Any], Any]) -> Method:
 async def _guard_async(result: Awaitable[Any]) -> Any:
     try:
         return await result
-    except _ERRORS as exc:
-        raise _fail(exc) from None
+    except HolochainPyError as exc:
+        raise rpc_error(exc) from None
 
 
 def _serialized(fn: Callable[[Any], Any], lock: asyncio.Lock) -> Callable[[Any], Any]:
@@ -81,10 +74,19 @@ def _serialized(fn: Callable[[Any], Any], lock: asyncio.Lock) -> Callable[[Any],
     return method
 
 
+def get_id(p: dict[str, Any], key: str, kind: str) -> str:
+    """A string param that names (or will name) something: it must follow the one id rule."""
+    value = get_str(p, key)
+    problem = id_problem(kind, value)
+    if problem is not None:
+        raise JsonRpcError(INVALID_PARAMS, f"`{key}`: {problem}")
+    return value
+
+
 def _port(p: dict[str, Any]) -> int:
     port = get_int(p, "port")
     if not 0 <= port <= 65535:
-        raise RpcError(INVALID_PARAMS, "`port` has to be a 16bit integer")
+        raise JsonRpcError(INVALID_PARAMS, "`port` has to be a 16bit integer")
     return port
 
 
@@ -98,15 +100,15 @@ def admin_methods(service: ConductorService) -> dict[str, Method]:
 
     # -- DNAs ---------------------------------------------------------------------------
 
-    def dna_install(params: Any) -> Any:
+    async def dna_install(params: Any) -> Any:
         p = params_map(params)
-        dna_id = get_str(p, "id")
+        dna_id = get_id(p, "id", "dna")
         path = get_str(p, "path")
         copy = p.get("copy") is True
         expected = p.get("expected_hash")
         if expected is not None and not isinstance(expected, str):
-            raise RpcError(INVALID_PARAMS, f"`{orjson.dumps(expected).decode()}` is not a valid json string")
-        dna_hash = conductor.install_dna_from_file(
+            raise JsonRpcError(INVALID_PARAMS, f"`{orjson.dumps(expected).decode()}` is not a valid json string")
+        dna_hash = await conductor.install_dna_from_file(
             dna_id, path, copy=copy, expected_hash=expected, properties=p.get("properties"), uuid=opt_str(p, "uuid")
         )
         return changed({"success": True, "dna_hash": dna_hash})
@@ -122,7 +124,8 @@ def admin_methods(service: ConductorService) -> dict[str, Method]:
 
     async def instance_add(params: Any) -> Any:
         p = params_map(params)
-        instance_id, dna_id, agent_id = get_str(p, "id"), get_str(p, "dna_id"), get_str(p, "agent_id")
+        instance_id, dna_id = get_id(p, "id", "instance"), get_id(p, "dna_id", "dna")
+        agent_id = get_id(p, "agent_id", "agent")
         await conductor.add_instance(instance_id, dna_id, agent_id, opt_str(p, "storage"))
         return changed()
 
@@ -156,11 +159,11 @@ def admin_methods(service: ConductorService) -> dict[str, Method]:
 
     async def interface_add(params: Any) -> Any:
         p = params_map(params)
-        interface_id = get_str(p, "id")
+        interface_id = get_id(p, "id", "interface")
         admin = get_bool(p, "admin")
         kind = get_str(p, "type")
         if kind not in ("websocket", "http"):
-            raise RpcError(INVALID_PARAMS, "`type` has to be either `websocket` or `http`")
+            raise JsonRpcError(INVALID_PARAMS, "`type` has to be either `websocket` or `http`")
         port = _port(p)
         iface = InterfaceConfig(interface_id, {"type": kind, "port": port}, admin=admin)
         conductor.add_interface_config(iface)
@@ -181,7 +184,7 @@ def admin_methods(service: ConductorService) -> dict[str, Method]:
     def interface_add_instance(params: Any) -> Any:
         p = params_map(params)
         conductor.add_instance_to_interface_config(
-            get_str(p, "interface_id"), get_str(p, "instance_id"), opt_str(p, "alias")
+            get_id(p, "interface_id", "interface"), get_id(p, "instance_id", "instance"), opt_str(p, "alias")
         )
         return changed()
 
@@ -197,10 +200,10 @@ def admin_methods(service: ConductorService) -> dict[str, Method]:
 
     async def agent_add(params: Any) -> Any:
         p = params_map(params)
-        agent_id, name = get_str(p, "id"), get_str(p, "name")
+        agent_id, name = get_id(p, "id", "agent"), get_str(p, "name")
         remote = p.get("holo_remote_key")
         if remote is not None and not isinstance(remote, str):
-            raise RpcError(INVALID_PARAMS, "holo_remote_key must be a string")
+            raise JsonRpcError(INVALID_PARAMS, "holo_remote_key must be a string")
         await conductor.add_agent(agent_id, name, remote)
         return changed()
 
@@ -213,14 +216,16 @@ def admin_methods(service: ConductorService) -> dict[str, Method]:
 
     def test_agent_add(params: Any) -> Any:
         p = params_map(params)
-        address = conductor.add_test_agent(get_str(p, "id"), get_str(p, "name"))
+        address = conductor.add_test_agent(get_id(p, "id", "agent"), get_str(p, "name"))
         return changed({"agent_address": address})
 
     # -- bridges --------------------------------------------------------------------------
 
     def bridge_add(params: Any) -> Any:
         p = params_map(params)
-        conductor.add_bridge(get_str(p, "caller_id"), get_str(p, "callee_id"), get_str(p, "handle"))
+        conductor.add_bridge(
+            get_id(p, "caller_id", "instance"), get_id(p, "callee_id", "instance"), get_id(p, "handle", "bridge handle")
+        )
         return changed()
 
     def bridge_remove(params: Any) -> Any:
@@ -237,7 +242,7 @@ def admin_methods(service: ConductorService) -> dict[str, Method]:
 
     def ui_install(params: Any) -> Any:
         p = params_map(params)
-        conductor.install_ui(get_str(p, "id"), get_str(p, "root_dir"))
+        conductor.install_ui(get_id(p, "id", "UI bundle"), get_str(p, "root_dir"))
         return changed()
 
     async def ui_uninstall(params: Any) -> Any:
@@ -252,7 +257,10 @@ def admin_methods(service: ConductorService) -> dict[str, Method]:
     def ui_interface_add(params: Any) -> Any:
         p = params_map(params)
         ui = UiInterfaceConfig(
-            id=get_str(p, "id"), port=_port(p), bundle=get_str(p, "bundle"), dna_interface=opt_str(p, "dna_interface")
+            id=get_id(p, "id", "UI interface"),
+            port=_port(p),
+            bundle=get_id(p, "bundle", "UI bundle"),
+            dna_interface=opt_str(p, "dna_interface"),
         )
         conductor.add_ui_interface(ui)
         return changed()
