@@ -282,6 +282,7 @@ class DhtNode(Membership, GossipRounds, Queries, Inbound):
         self._last_resign = 0.0
         self._resync_due = False
         self._synced_members: frozenset[str] = frozenset({self.agent})
+        self._suspects: set[str] = set()
         for op_hash, basis, author in handler.held_items():
             self.index.add(op_hash, location(basis), author)
 

@@ -16,6 +16,7 @@ from . import rounds
 from .gossip import digest_sum
 from .membership import ANYONE
 from .messages import check
+from .node_base import NodeBase
 from .queries import DirectMessageError
 from .wire import EnvelopeError, open_envelope, seal_envelope
 
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 _EARLY_RECEIPTS = 16_384  # receipts that overtook the "pending" answer they settle
 
 
-class Inbound:
+class Inbound(NodeBase):
     """The inbound side of :class:`~.dht.DhtNode` (a mixin)."""
 
     async def on_message(self, sender: str, data: bytes) -> bytes:
@@ -108,7 +109,8 @@ class Inbound:
         assert kind == "gossip_fetch"
         self._refresh_authored()
         budget = self.network.switchboard.max_message_bytes // 2
-        out, size = [], 0
+        out: list[Any] = []
+        size = 0
         # only what we offer in gossip: what we hold for others, and our own public ops
         for op in self.handler.ops([h for h in fields["hashes"] if h in self.index]).values():
             size += len(cjson.dumps(op))

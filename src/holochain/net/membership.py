@@ -27,8 +27,9 @@ from typing import Any
 
 from .gossip import Scope, digest_sum
 from .location import holding_arcs, intersect, location, subtract
+from .node_base import NodeBase
 from .peers import AgentInfo, AgentInfoError
-from .switchboard import NetworkError, RequestTimeout
+from .switchboard import NetworkError, RequestTimeout, Unreachable
 
 __all__ = ["Membership", "ANYONE"]
 
@@ -42,9 +43,10 @@ _BOOTSTRAP_ENOUGH = 3  # records news enough that gossip can take over
 _FAREWELL_TO = 8  # neighbours told of a leave
 _NEWCOMER_ATTEMPTS = 5
 _RESIGN_EVERY = 10.0  # s: at most this often after finding agents back
+_SUSPECT_PROBES = (0.5, 1.5)  # s: an unreachable agent is asked again after these; down if never there
 
 
-class Membership:
+class Membership(NodeBase):
     """Membership of :class:`~.dht.DhtNode` (see the module docstring)."""
 
     # -- what others ask --------------------------------------------------------------------
@@ -126,11 +128,32 @@ class Membership:
             self._maybe_resign()
 
     def unreachable(self, agent: str) -> None:
-        """A request found nobody subscribed for ``agent``: it is down, as far as we know."""
-        before = self.view.members()
-        if self.view.mark_down(agent, self.network.clock()):
-            log.info("%s: %s is unreachable: down in our view", self.agent[:12], agent[:12])
-            self.view_changed(before)
+        """A request found nobody subscribed for ``agent``: suspect it, and ask it again in a
+        moment (its connection may be failing over); still nobody there, it is down here."""
+        if agent in self._suspects or not self.view.is_member(agent) or agent in self.view.local:
+            return
+        self._suspects.add(agent)
+        self.spawn("checks of unreachable agents", self._confirm_down(agent))
+
+    async def _confirm_down(self, agent: str) -> None:
+        try:
+            for delay in _SUSPECT_PROBES:
+                await asyncio.sleep(delay * self._random.uniform(0.8, 1.2))
+                if self.closed or not self.view.is_member(agent):
+                    return
+                try:
+                    await self.request(agent, "peer_infos", {"infos": []}, self._gossip_timeout())
+                    return  # it answered: not down after all
+                except Unreachable:
+                    continue
+                except NetworkError:
+                    return  # it is there but slow, or we are offline: not evidence that it is gone
+            before = self.view.members()
+            if self.view.mark_down(agent, self.network.clock()):
+                log.info("%s: %s is unreachable: down in our view", self.agent[:12], agent[:12])
+                self.view_changed(before)
+        finally:
+            self._suspects.discard(agent)
 
     def merge_infos(self, values: Any) -> int:
         """Records from the network: each verified unless we have it or a newer one already
@@ -267,7 +290,7 @@ class Membership:
         """Exchange records with one member picked by the relay: a newcomer's bootstrap, and
         now and then for everyone, so that groups that know nothing of each other (joined
         at the same moment, or split for a while) meet.  Returns how many records were news."""
-        body = {"info": self.my_info().to_json()}
+        body: dict[str, Any] = {"info": self.my_info().to_json()}
         if self.view.infos:
             body["peers"] = self.view.digest()
         frm, reply = await self.request_from(ANYONE, "bootstrap", body, self._gossip_timeout())

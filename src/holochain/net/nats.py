@@ -409,7 +409,10 @@ class NatsSwitchboard:
         # answered in its own task: one slow request never holds up the others
         if self._inbound >= _MAX_INBOUND:
             log.warning(
-                "network '%s': %d requests are being answered; dropped one for %s", self.name, self._inbound, agent[:12]
+                "network '%s': %d requests are being answered; dropped one for %s",
+                self.name,
+                self._inbound,
+                (agent or "any member")[:12],
             )
             return
         self._inbound += 1

@@ -106,12 +106,14 @@ class AgentInfo:
         if not isinstance(value, dict):
             raise AgentInfoError("an agent info is a JSON object")
         agent, arc, signed_at, expires_at = (value.get(k) for k in ("agent", "arc", "signed_at", "expires_at"))
+        signed_at = signed_at if isinstance(signed_at, int) and not isinstance(signed_at, bool) else None
+        expires_at = expires_at if isinstance(expires_at, int) and not isinstance(expires_at, bool) else None
         leaving, sig = value.get("leaving"), value.get("sig")
         if value.get("space") != space:
             raise AgentInfoError(f"agent info for space {value.get('space')!r}, not {space}")
         if not isinstance(agent, str) or not isinstance(sig, str) or not isinstance(leaving, bool):
             raise AgentInfoError("agent info lacks agent, sig or leaving")
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (signed_at, expires_at)):
+        if signed_at is None or expires_at is None:
             raise AgentInfoError("agent info times must be integers (ms)")
         if arc is not None and not (
             isinstance(arc, list)
@@ -265,7 +267,7 @@ class PeerView:
         target = location(basis)
         # the member at or before ``target`` (counter-clockwise) is nearest; ties by agent id
         start = bisect.bisect_right(self._ring_locs, target) - 1
-        out = []
+        out: list[str] = []
         i = start
         while len(out) < count:
             out.append(ring[i % n][1])

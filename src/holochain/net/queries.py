@@ -11,6 +11,7 @@ import asyncio
 import logging
 from typing import Any
 
+from .node_base import NodeBase
 from .switchboard import NetworkError, RequestTimeout
 
 __all__ = ["Queries", "DirectMessageError"]
@@ -25,7 +26,7 @@ class DirectMessageError(NetworkError):
     """The recipient could not answer a direct message (its reason is the text)."""
 
 
-class Queries:
+class Queries(NodeBase):
     """The query side of :class:`~.dht.DhtNode` (a mixin)."""
 
     async def _ask_holders(self, basis: str, kind: str, body: Any, timeout: float, found: Any) -> Any:

@@ -23,6 +23,7 @@ from ..core import json as cjson
 from ..core.progress import Progress
 from .gossip import SLICES, Scope, digest_sum, slice_bounds
 from .location import RING, intersect, location
+from .node_base import NodeBase
 from .outbox import Batch
 from .switchboard import NetworkError, Unreachable
 
@@ -40,7 +41,7 @@ _MEET_SHARE = 1 / 30  # rounds that also exchange records with a member the rela
 _ROUNDS_IN_A_ROW = 64  # a round that could not list every difference is followed by another, this many at most
 
 
-class GossipRounds:
+class GossipRounds(NodeBase):
     """The gossip side of :class:`~.dht.DhtNode` (a mixin: it uses the node's view, index,
     handler, outboxes and requests)."""
 
@@ -140,7 +141,7 @@ class GossipRounds:
                     raise TypeError(f"malformed gossip item {item!r}")
                 if scope.admits(item[2], item[1]):
                     their[item[0]] = item[1]
-            own = [h for h, _, _ in self.index.listing(scope, [tuple(r) for r in leaves], LIST_LIMIT)]
+            own = [h for h, _, _ in self.index.listing(scope, [(r[0], r[1]) for r in leaves], LIST_LIMIT)]
             lacking = [
                 (h, a)
                 for h, a in their.items()
