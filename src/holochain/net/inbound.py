@@ -103,6 +103,8 @@ class Inbound(NodeBase):
             return {**({"same": True} if same else {"digests": digests}), **self.answer_digest_infos(frm, body)}
         if kind == "peer_infos":
             self.merge_infos(fields["infos"])
+            for agent in fields["suspect"]:
+                self.unreachable(agent)
             return self.answer_wanted_infos(fields["want"])
         if kind == "bootstrap":
             return self.answer_bootstrap(frm, body)

@@ -43,6 +43,7 @@ _BOOTSTRAP_ENOUGH = 3  # records news enough that gossip can take over
 _FAREWELL_TO = 8  # neighbours told of a leave
 _NEWCOMER_ATTEMPTS = 5
 _RESIGN_EVERY = 10.0  # s: at most this often after finding agents back
+_SUSPECT_HINTS = 4  # neighbours of an agent found down who are told to check it themselves
 _SUSPECT_PROBES = (0.5, 1.5)  # s: an unreachable agent is asked again after these; down if never there
 
 
@@ -70,11 +71,15 @@ class Membership(NodeBase):
     # -- our record -----------------------------------------------------------------------------
 
     def my_info(self) -> AgentInfo:
-        """Our current record (signed again when it is half way to expiry or the arc changed)."""
+        """Our current record, signed again when it is half way to expiry (or on :meth:`resign`).
+
+        The arc it states is the one we held when it was signed: holders are
+        worked out from who is there, so the record need not follow every
+        change of our arc (each new record costs every member a delivery)."""
         now = self.network.clock()
-        arc = self._my_arc()
         info = self._info
-        if info is None or info.arc != arc or now - info.signed_at > self.network.info_ttl_ms // 2:
+        if info is None or now - info.signed_at > self.network.info_ttl_ms // 2:
+            arc = self._my_arc()
             info = self._info = AgentInfo.sign(self.sign, self.space, self.agent, arc, now, self.network.info_ttl_ms)
             self.view.set_own(info)
         return info
@@ -152,6 +157,9 @@ class Membership(NodeBase):
             if self.view.mark_down(agent, self.network.clock()):
                 log.info("%s: %s is unreachable: down in our view", self.agent[:12], agent[:12])
                 self.view_changed(before)
+                # its other neighbours are told to look for themselves (a hint, never a verdict)
+                for peer in self.view.nearest(location(agent), _SUSPECT_HINTS, self.others()):
+                    self.notify(peer, "peer_infos", {"infos": [], "suspect": [agent]})
         finally:
             self._suspects.discard(agent)
 

@@ -19,7 +19,8 @@ kind                   body                                         reply
                        ``peers`` or ``peers_sum``]                  [``peers``, ``infos``]
 ``gossip_list``        ``scope``, ``ranges``                        ``items``: [hash, author, loc]…
 ``gossip_fetch``       ``hashes``: at most 256                      ``ops``
-``peer_infos``         ``infos``: agent records, [``want``: slices]   ``infos`` in the slices wanted
+``peer_infos``         ``infos``: agent records, [``want``: slices,  ``infos`` in the slices wanted
+                       ``suspect``: agents to check]
 ``bootstrap``          ``info``, [``peers``] (to anyone)            ``infos``, [``peers``]
 =====================  ===========================================  ==============================
 """
@@ -115,7 +116,10 @@ def _infos(body: dict[str, Any]) -> dict[str, Any]:
     want = body.get("want", [])
     if not isinstance(want, list) or not all(isinstance(i, int) and 0 <= i < INFO_SLICES for i in want):
         raise ValueError(f"want must list slices 0 to {INFO_SLICES - 1}")
-    return {"infos": body["infos"], "want": want}
+    suspect = body.get("suspect", [])
+    if not isinstance(suspect, list) or len(suspect) > 16 or not all(isinstance(a, str) for a in suspect):
+        raise ValueError("suspect must list at most 16 agents")
+    return {"infos": body["infos"], "want": want, "suspect": suspect}
 
 
 KINDS: dict[str, Any] = {
