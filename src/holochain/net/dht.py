@@ -18,17 +18,19 @@ queries, receive direct messages, list and serve its ops), and gets a
   apart from "nobody answered in time" (:class:`RequestTimeout`);
 * sends **direct messages** to another agent and fetches **validation
   packages** from authors;
-* **gossips** (anti-entropy, :mod:`.gossip`): every ``gossip_interval``
+* **gossips** (anti-entropy, :mod:`.rounds`): every ``gossip_interval``
   seconds (jittered) it reconciles with one peer — a neighbour on the ring
   three times in four — the ops both should hold and what either authored
-  that the other should hold: digests first, then lists of what differs;
-  what it lacks it fetches from the op's *author* first, else from the peer
-  that listed it (never a random node: holochain-rust's PR #1884), and what
-  the peer lacks it pushes through the peer's outbox.  Everything fetched is
-  validated before it is held, like anything published.  When an agent
-  joins a node's view, the one of the two with the smaller id starts a
-  round with the other at once: that is how newcomers (and agents coming
-  back after a partition or a relay outage) catch up.
+  that the other should hold; after a membership change it reconciles at
+  once with the few agents whose arcs cover what its own arc gained (a
+  newcomer: its whole arc), and with the newcomers whose arcs overlap its;
+* keeps its **membership** (:mod:`.membership`, :mod:`.peers`): signed
+  agent records spread by the same rounds, a newcomer's bootstrap from one
+  member, agents found gone by requests nobody answers.
+
+The parts live in modules of their own and share :class:`~.node_base.NodeBase`;
+messages and their schemas are :mod:`.messages`, the inbound side
+:mod:`.inbound`, publishing to one holder :mod:`.outbox`.
 
 Everything crossing the switchboard is a signed envelope (:mod:`.wire`).
 Every node counts its outstanding work (deliveries, receipts awaited,
