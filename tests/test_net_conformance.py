@@ -12,6 +12,7 @@ gossip after a partition heals, a burst of a thousand publishes.
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -522,3 +523,15 @@ async def test_no_loss_under_a_burst_of_a_thousand_publishes(cluster, tmp_path, 
         for player in players.values():
             missing = [o for o in ops if not holds(player, o.entry.address)]
             assert not missing, f"{player.name} lacks {len(missing)} of 1000"
+
+
+async def test_a_node_describes_its_view_for_a_dashboard(fabric):
+    alice, bob, carol = await nodes(fabric, "alice", "bob", "carol")
+    stats = alice.network.stats()
+    (mine,) = [s for s in stats if s["agent"] == alice.agent]
+    assert {p["agent"] for p in mine["peers"]} == {bob.agent, carol.agent}
+    assert mine["arc"] == [[0, 1 << 32]]  # three agents, R = 5: everyone holds everything
+    assert all(p["arc"] == [[0, 1 << 32]] for p in mine["peers"])
+    assert mine["held_ops"] == 0 and mine["down"] == [] and mine["redundancy"] == 5
+    assert mine["records"] == (0 if fabric.kind == "memory" else 2)  # in process, nobody needs records
+    json.dumps(stats)  # plain data

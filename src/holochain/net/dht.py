@@ -151,7 +151,7 @@ class Network:
         self,
         switchboard: Switchboard,
         *,
-        redundancy: int = 0,
+        redundancy: int = DEFAULT_REDUNDANCY,
         request_timeout: float = 30.0,
         gossip_interval: float = 1.0,
         name: str | None = None,
