@@ -13,6 +13,7 @@ figures as plain data.
 * ``inprocess`` — ``Instance.call`` in a loop, same store and sync setting.
 * ``startup`` — spawn to first reply, and idle RSS: ``hc run`` vs the bare server.
 * ``memory`` — ``holochain -c`` with 1 and with 1+N instances: RSS per instance.
+* ``encryption`` — the same store plain and encrypted (SQLCipher): see :mod:`.encryption`.
 
 Servers of one repetition run one after another in a shuffled order, so slow
 drifts of the machine hit every server alike; every load run also records
@@ -476,3 +477,7 @@ SECTIONS: dict[str, Callable[[Settings, Lab], Any]] = {
     "startup": startup,
     "memory": memory,
 }
+
+from .encryption import encryption  # noqa: E402  (it builds on the helpers above)
+
+SECTIONS["encryption"] = encryption

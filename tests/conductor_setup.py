@@ -89,11 +89,29 @@ def dna(dna_id: str, file: Path, hash_: str | None = None, uuid: str | None = No
     return text
 
 
-def instance(instance_id: str, dna_id: str, agent_id: str, storage: Path | None) -> str:
+def instance(instance_id: str, dna_id: str, agent_id: str, storage: Path | None, *, encrypted: bool = False) -> str:
     text = f'[[instances]]\nid = "{instance_id}"\ndna = "{dna_id}"\nagent = "{agent_id}"\n'
     if storage is None:
         return text + '[instances.storage]\ntype = "memory"\n'
-    return text + f'[instances.storage]\ntype = "lmdb"\npath = {toml_str(storage)}\n'
+    text += f'[instances.storage]\ntype = "lmdb"\npath = {toml_str(storage)}\n'
+    return text + ("encrypted = true\n" if encrypted else "")
+
+
+def open_db(path: Path, test_agent: str | None = None) -> Any:
+    """A DB-API connection to a store's database: SQLCipher's, keyed as the conductor keys it,
+    when ``test_agent`` (the name of the test agent whose encrypted store it is) is given."""
+    if test_agent is None:
+        import sqlite3
+
+        return sqlite3.connect(path)
+    from sqlcipher3 import dbapi2
+
+    from holochain.conductor.keystore import store_key
+    from holochain.core.crypto import AgentKey
+
+    conn = dbapi2.connect(str(path))
+    conn.execute(f"PRAGMA key = \"x'{store_key(AgentKey.for_test_agent(test_agent))}'\"")
+    return conn
 
 
 def interface(

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from app_spec_support import ALICE, BOB, HOLO_WORLD_POST, app_spec_dna, one, two  # noqa: F401  (fixtures)
+from app_spec_support import ALICE, BOB, HOLO_WORLD_POST, app_spec_dna_both, one, two  # noqa: F401  (fixtures)
 from holochain.core.crypto import encode_call_data_for_signing
 
 

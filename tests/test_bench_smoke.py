@@ -14,7 +14,7 @@ from pathlib import Path
 
 from conftest import REPO
 
-SECTIONS = ("throughput", "hammer", "chain", "inprocess", "startup", "memory")
+SECTIONS = ("throughput", "hammer", "chain", "inprocess", "startup", "memory", "encryption")
 
 
 def test_bench_quick_run_completes_and_writes_json(tmp_path: Path) -> None:

@@ -109,7 +109,10 @@ def test_rule_colours_on_a_terminal(tmp_path):
         stream.flush()
         text = read_until(master, "shown plain")
     finally:
-        setup_logging("warning")
+        root = logging.getLogger()
+        for handler in [h for h in root.handlers if getattr(h, "_holochain", False)]:
+            root.removeHandler(handler)
+        root.setLevel(logging.WARNING)
         stream.close()
         os.close(master)
     cyan = next(l for l in text.splitlines() if "shown in cyan" in l)

@@ -188,3 +188,12 @@ async def test_ui_pages_carry_security_headers_and_hide_dotfiles_loops_and_long_
     # the conductor kept serving
     async with aiohttp.ClientSession() as session, session.get(f"{base}/") as r:
         assert r.status == 200
+
+
+def test_an_allowed_origins_entry_that_is_no_origin_stops_the_boot(tmp_path):
+    from conductor_setup import run_holochain
+
+    config = write_config(tmp_path / "c.toml", tmp_path / "data", with_origins(interface("w", []), ["127.0.0.1:3000"]))
+    done = run_holochain(config, tmp_path)
+    assert done.returncode == 2
+    assert "interface 'w': allowed_origins entry '127.0.0.1:3000' is not an origin" in done.stderr, done.stderr

@@ -99,7 +99,17 @@ def generate_cmd(zome_path: Path) -> None:
 )
 @click.option("-p", "--properties", help="DNA properties as a JSON object (app.json's own win).")
 def package_cmd(output: Path | None, properties: str | None) -> None:
-    """Build the DNA file from this project: app.json plus every zome's code."""
+    """Build the DNA file from this project: app.json plus every zome's code.
+
+    \b
+    A zome is zomes/<name>/ with its zome.json and its code:
+      code/__init__.py   a Python zome (bundled as it is)
+      code/.hcbuild      a WebAssembly zome: its build steps run in code/
+                         (bash, as holochain-rust ran them), the artifact
+                         is embedded, and entry types, traits and functions
+                         come from the wasm's __hdk_get_json_definition
+      <name>.wasm or code/<name>.wasm   a ready WebAssembly zome
+    """
     from ..ribosome.packager import PackageError, package_project, write_package
 
     props = None

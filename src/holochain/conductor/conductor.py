@@ -14,8 +14,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import os
-import stat
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -23,8 +21,8 @@ from typing import Any
 import orjson
 
 from ..core.crypto import AgentKey
-from ..core.dna import Dna, DnaError
-from ..core.errors import HostingError, ZomeError
+from ..core.dna import Dna
+from ..core.errors import ZomeError
 from ..core.keys import AgentKeystore
 from ..core.rust_text import rust_debug_str
 from ..instance.call_zome import INSTANCE_ERROR_PREFIX
@@ -35,7 +33,7 @@ from ..ribosome.host_api import ZomeCallReply
 from ..storage.base import StorageError, Store
 from ..storage.memory import MemoryStore
 from ..storage.sqlite import SqliteStore
-from .admin import AdminOperations
+from .admin import ConductorAdmin
 from .bridges import check_bridges, required_bridges
 from .config import (
     ConfigError,
@@ -44,7 +42,9 @@ from .config import (
     InstanceConfig,
 )
 from .config_file import write_config_atomically
-from .keystore import Keystore, KeystoreFileError
+from .dna_files import load_dna_file
+from .errors import ConductorError
+from .keystore import Keystore, KeystoreFileError, store_key
 from .passphrase import PassphraseError, PassphraseService
 from .signals import Signal, SignalKind, consistency_signal, instance_signal_frame
 
@@ -57,59 +57,12 @@ CONFIG_FILENAME = "conductor-config.toml"
 SignalListener = Callable[[str, SignalKind, bytes], None]
 
 
-class ConductorError(HostingError):
-    """A conductor operation failed; the message is shown to the operator or client."""
-
-
-MAX_DNA_BYTES = 64 * 1024 * 1024
-
-
-def _read_regular_file(path: Path, limit: int) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes (OSError or ValueError otherwise).
-
-    Opened without blocking and checked before reading: a FIFO would wait for a writer forever,
-    and ``/dev/zero`` never ends.
-    """
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise ValueError("not a regular file")
-        if info.st_size > limit:
-            raise ValueError(f"larger than {limit // (1024 * 1024)} MiB")
-        os.set_blocking(fd, True)
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            data = fh.read(limit + 1)
-    finally:
-        os.close(fd)
-    if len(data) > limit:  # it grew while we read
-        raise ValueError(f"larger than {limit // (1024 * 1024)} MiB")
-    return data
-
-
-def load_dna_file(path: Path) -> Dna:
-    """Read and parse a ``.dna.json`` file: a regular file of at most :data:`MAX_DNA_BYTES`
-    (raises :class:`ConductorError`)."""
-    try:
-        text = _read_regular_file(path, MAX_DNA_BYTES)
-    except FileNotFoundError:
-        raise ConductorError(f'Could not load DNA file "{path}": no such file') from None
-    except OSError as exc:
-        raise ConductorError(f'Could not load DNA file "{path}": {exc.strerror}') from None
-    except ValueError as exc:
-        raise ConductorError(f'Could not load DNA file "{path}": {exc}') from None
-    try:
-        return Dna.from_text(text)
-    except DnaError as exc:
-        raise ConductorError(f'Could not load DNA file "{path}", Error: {exc}') from None
-
-
 def _rpc_error_text(message: str) -> str:
     """A bridge failure as holochain-rust hands it to the caller: the JSON-RPC error object."""
     return orjson.dumps({"code": -32602, "message": message}).decode()
 
 
-class Conductor(AdminOperations):
+class Conductor:
     """Hosts the agents, DNAs and instances of a :class:`~.config.Configuration`: boots and shuts
     them down, routes zome calls (from interfaces and across bridges), turns what instances emit
     into signal frames, and carries out the admin API's configuration changes."""
@@ -124,6 +77,7 @@ class Conductor(AdminOperations):
         notify: Callable[[str], None] | None = None,
     ) -> None:
         self.config = config
+        self.admin = ConductorAdmin(self)  # the admin API's operations on this conductor
         # progress lines (holochain prints them on stdout, as holochain-rust does)
         self.notify = notify or (lambda line: log.info("%s", line))
         self.base_dir = base_dir or Path.cwd()
@@ -277,13 +231,16 @@ class Conductor(AdminOperations):
 
     # -- instances ----------------------------------------------------------------------
 
-    def _open_store(self, inst_config: InstanceConfig) -> Store:
+    def _open_store(self, inst_config: InstanceConfig, key: AgentKey) -> Store:
         storage = inst_config.storage
         if not storage.persistent:
             return MemoryStore()
         assert storage.path is not None
         return SqliteStore(
-            self.resolve(storage.path), synchronous=self.synchronous, label=f"instance '{inst_config.id}'"
+            self.resolve(storage.path),
+            synchronous=self.synchronous,
+            label=f"instance '{inst_config.id}'",
+            key=store_key(key) if storage.encrypted else None,
         )
 
     async def _create_instance(self, inst_config: InstanceConfig) -> bool:
@@ -299,7 +256,7 @@ class Conductor(AdminOperations):
         except NetworkConfigError as exc:
             raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
         try:
-            store = self._open_store(inst_config)
+            store = self._open_store(inst_config, key)
         except (StorageError, OSError) as exc:  # OSError: its directory cannot be made
             raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
         try:

@@ -67,6 +67,9 @@ class _Table:
 
 @dataclass
 class AgentConfig(_Table):
+    """An ``[[agents]]`` entry: an agent's id, name, public address and keystore file (or a test
+    agent)."""
+
     id: str
     name: str
     public_address: str
@@ -89,6 +92,9 @@ class AgentConfig(_Table):
 
 @dataclass
 class DnaConfig(_Table):
+    """A ``[[dnas]]`` entry: a DNA file, the hash it must have, and an optional uuid that re-hashes
+    it."""
+
     id: str
     file: str
     hash: str
@@ -99,19 +105,25 @@ class DnaConfig(_Table):
 
 @dataclass
 class StorageConfig(_Table):
+    """An instance's ``storage`` table: ``memory``, or a persistent kind (sqlite; file, pickle and
+    lmdb map to it) at a path."""
+
     type: str
     path: str | None = None
     initial_mmap_bytes: int | None = None
+    encrypted: bool | None = None  # our extension: SQLCipher, keyed from the agent's keystore
 
     @property
     def persistent(self) -> bool:
         return self.type != "memory"
 
-    TOML_KEYS = ("type", "path", "initial_mmap_bytes")
+    TOML_KEYS = ("type", "path", "initial_mmap_bytes", "encrypted")
 
 
 @dataclass
 class InstanceConfig(_Table):
+    """An ``[[instances]]`` entry: which DNA which agent runs, and where it is stored."""
+
     id: str
     dna: str
     agent: str
@@ -125,6 +137,8 @@ class InstanceConfig(_Table):
 
 @dataclass
 class InstanceRef(_Table):
+    """An instance an interface exposes, under its id or an alias."""
+
     id: str
     alias: str | None = None
 
@@ -133,6 +147,9 @@ class InstanceRef(_Table):
 
 @dataclass
 class InterfaceConfig(_Table):
+    """An ``[[interfaces]]`` entry: a driver (websocket or http, a port), admin or not, the
+    instances it exposes."""
+
     id: str
     driver: dict[str, Any]  # {"type": "websocket"|"http", "port": n} (or the unimplemented kinds)
     admin: bool = False
@@ -164,6 +181,8 @@ class InterfaceConfig(_Table):
 
 @dataclass
 class BridgeConfig(_Table):
+    """A ``[[bridges]]`` entry: the caller instance may call the callee through ``handle``."""
+
     caller_id: str
     callee_id: str
     handle: str
@@ -173,6 +192,8 @@ class BridgeConfig(_Table):
 
 @dataclass
 class UiBundleConfig(_Table):
+    """A ``[[ui_bundles]]`` entry: a directory of static files to serve."""
+
     id: str
     root_dir: str
     hash: str | None = None
@@ -182,6 +203,8 @@ class UiBundleConfig(_Table):
 
 @dataclass
 class UiInterfaceConfig(_Table):
+    """A ``[[ui_interfaces]]`` entry: a bundle served on a port, pointed at a DNA interface."""
+
     id: str
     bundle: str
     port: int
@@ -194,10 +217,13 @@ class UiInterfaceConfig(_Table):
 
 @dataclass
 class LoggerConfig(_Table):
+    """``[logger]``: kept and written back as holochain-rust has it (this conductor logs with
+    ``--log-level``)."""
+
     type: str = "debug"
     rules: dict[str, Any] = field(default_factory=dict)
     state_dump: bool = False
-    explicit: bool = False  # the file had the table: its level applies (see log_rules)
+    explicit: bool = False  # the file had the table: its level applies (see cli/logs.py)
 
     TOML_KEYS = ("state_dump", "type", "rules")
 
@@ -221,13 +247,28 @@ class LimitsConfig(_Table):
     max_message_bytes: int = 5 * 1024 * 1024  # a request (holochain-rust's ws limit)
     max_in_flight: int = 256  # requests per WebSocket connection before reading pauses
     max_connections: int = 1024  # per interface
+    wasm_fuel: int = 2_000_000_000  # WebAssembly fuel per call (published DNAs' heaviest calls use < 2 M)
+    wasm_time_ms: int = 90_000  # wall-clock deadline of one WebAssembly call, host waits included
+    wasm_memory_mb: int = 256  # linear memory of one WebAssembly instance (HDK zomes start at 1.4 MiB)
     explicit: bool = False  # written back only when the file had the table
 
-    TOML_KEYS = ("max_blocking_ms", "max_call_ms", "max_connections", "max_in_flight", "max_message_bytes")
+    TOML_KEYS = (
+        "max_blocking_ms",
+        "max_call_ms",
+        "max_connections",
+        "max_in_flight",
+        "max_message_bytes",
+        "wasm_fuel",
+        "wasm_time_ms",
+        "wasm_memory_mb",
+    )
 
 
 @dataclass
 class Configuration:
+    """A whole conductor configuration: every table, plus what is kept verbatim and the unknown keys
+    found."""
+
     agents: list[AgentConfig] = field(default_factory=list)
     dnas: list[DnaConfig] = field(default_factory=list)
     instances: list[InstanceConfig] = field(default_factory=list)

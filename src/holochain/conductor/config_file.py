@@ -120,7 +120,10 @@ def _parse_storage(value: Any, where: str) -> StorageConfig:
     if kind != "memory":
         path = _get(value, "path", f"{where}.storage", str)
     mmap = _get(value, "initial_mmap_bytes", f"{where}.storage", int, required=False)
-    return StorageConfig(kind, path, mmap)
+    encrypted = _get(value, "encrypted", f"{where}.storage", bool, required=False)
+    if encrypted and kind == "memory":
+        raise ConfigError(f"{where}.storage: `encrypted` is for stores on disk; a memory store has no file")
+    return StorageConfig(kind, path, mmap, encrypted)
 
 
 def _parse_interface(value: dict[str, Any], where: str) -> InterfaceConfig:

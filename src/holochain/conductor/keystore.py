@@ -13,6 +13,7 @@ the signing key pair (the agent's address) and the encryption key pair, named
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,7 @@ from ..core.crypto import AgentKey
 from ..core.errors import HostingError
 from ..core.private_files import write_private
 
-__all__ = ["KeystoreFileError", "Keystore", "NULL_PASSPHRASE", "KDF_LEVELS"]
+__all__ = ["KeystoreFileError", "Keystore", "NULL_PASSPHRASE", "KDF_LEVELS", "store_key"]
 
 FORMAT = "holochain-py keystore"
 VERSION = 1
@@ -37,6 +38,19 @@ KDF_LEVELS = {
     "moderate": (nacl.pwhash.argon2id.OPSLIMIT_MODERATE, nacl.pwhash.argon2id.MEMLIMIT_MODERATE),
     "sensitive": (nacl.pwhash.argon2id.OPSLIMIT_SENSITIVE, nacl.pwhash.argon2id.MEMLIMIT_SENSITIVE),
 }
+
+
+def store_key(agent_key: AgentKey) -> str:
+    """The SQLCipher key (64 hex digits) of the encrypted stores of an agent.
+
+    Derived (keyed BLAKE2b) from the agent's root seed, which only its keystore passphrase
+    unlocks: whoever cannot unlock the keystore cannot open the stores, a passphrase change
+    (the keystore saved again) leaves them readable, and the key itself is never stored.
+    A test agent's seed follows from its name, so its "encrypted" stores protect nothing.
+    """
+    return hashlib.blake2b(
+        b"SQLCipher key of an instance store", key=agent_key.seed, person=b"holochain-py v1", digest_size=32
+    ).hexdigest()
 
 
 class KeystoreFileError(HostingError):

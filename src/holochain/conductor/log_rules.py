@@ -67,12 +67,6 @@ class LogRule:
     exclude: bool
     color: str | None  # an ANSI code, or None
 
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"pattern": self.pattern.pattern, "exclude": self.exclude}
-        if self.color is not None:
-            out["color"] = next(name for name, code in COLORS.items() if code == self.color)
-        return out
-
 
 def log_level(name: str) -> int | None:
     """The logging level of a ``type`` (case-insensitive), or None if it names none."""

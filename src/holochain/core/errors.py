@@ -54,6 +54,7 @@ __all__ = [
     "RibosomeErrorCode",
     "RibosomeError",
     "ZomeApiError",
+    "ZomeExecutionError",
     "CORE_ERROR_FILE",
     "CORE_ERROR_LINE",
 ]
@@ -246,3 +247,17 @@ class ZomeApiError(ZomeError):
 
     def __repr__(self) -> str:
         return f"ZomeApiError({self.variant!r}, {self.message!r})"
+
+
+class ZomeExecutionError(ZomeError):
+    """Zome code that could not run to a result: a WebAssembly trap, fuel or time
+    exhausted, a bad pointer or output, or a module that cannot load.
+
+    ``zome`` and ``function`` name what failed (``function`` is empty when the
+    module itself failed to load); the message says what happened.
+    """
+
+    def __init__(self, zome: str, function: str, message: str) -> None:
+        self.zome = zome
+        self.function = function
+        super().__init__(message)

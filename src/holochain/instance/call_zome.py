@@ -22,7 +22,7 @@ from ..core.crypto import PublicKeyError, encode_call_data_for_signing, verify
 from ..core.errors import HolochainError, WorkflowError
 from ..ribosome import runner
 from ..ribosome.host_api import CallInfo, ZomeCallReply
-from ..ribosome.ribosome import ZomeFunctionFailure
+from ..ribosome.ribosome import FunctionRef, ZomeFunctionFailure
 from .workspace import Workspace
 
 __all__ = ["CallZome", "InstanceError", "INSTANCE_ERROR_PREFIX"]
@@ -51,12 +51,11 @@ class CallZome:
 
     def check(
         self, zome: str, function: str, args: Any, token: str | None, provenance: list[str] | None
-    ) -> tuple[Any, CallInfo]:
+    ) -> tuple[FunctionRef, CallInfo]:
         """``validate_call``: raises :class:`HolochainError` in holochain-rust's kinds."""
-        zome_def = self.ws.ribosome.zomes.get(zome)
-        if zome_def is None:
+        if not self.ws.ribosome.has_zome(zome):
             raise HolochainError.generic(f"Zome '{zome}' not found")
-        fn = zome_def.functions.get(function)
+        fn = self.ws.ribosome.function(zome, function)
         if fn is None or (zome, function) not in self._declared:
             raise HolochainError.generic(f"Zome function '{function}' not found in Zome '{zome}'")
         if token is None:
@@ -91,7 +90,7 @@ class CallZome:
             raise InstanceError(exc.display()) from None
         return self.run(fn, call)
 
-    def run(self, fn: Any, call: CallInfo) -> ZomeCallReply:
+    def run(self, fn: FunctionRef, call: CallInfo) -> ZomeCallReply:
         host = self.ws.zome_host(call.zome, call)
         try:
             outcome = self.ws.ribosome.call_function(
@@ -106,7 +105,7 @@ class CallZome:
     def _reply(self, value: Any, call: CallInfo) -> ZomeCallReply:
         """The result's JSON text, or (when the call wrote) a future of it that completes once
         what the call wrote is durable."""
-        text = cjson.dumps(value)
+        text = value if isinstance(value, cjson.RawJson) else cjson.dumps(value)
         if call.wrote:
             fut = self.ws.store.wait_durable(call.wrote, text)
             if fut is not None:

@@ -26,7 +26,7 @@ def zomes_initialized(ws: Workspace) -> bool:
 async def initialize_zomes(ws: Workspace) -> None:
     """Run every zome's ``init`` (in name order); raises :class:`InstanceError` naming those that failed."""
     failures = []
-    for zome in sorted(ws.ribosome.zomes):
+    for zome in ws.ribosome.zome_names:
         host = ws.zome_host(zome)
         outcome = ws.ribosome.init(zome, host)
         if isinstance(outcome, runner.Pending):

@@ -16,7 +16,6 @@ from typing import Any
 from ..core import json as cjson
 from ..core.dht_ops import DhtOp
 from ..core.links import LinkOptionsError, parse_link_options
-from ..hdk.zome import to_json_value
 from ..net import DirectMessageError
 from ..net.dht import NodeHandler
 from ..ribosome import runner
@@ -59,15 +58,11 @@ class PeerRequests(NodeHandler):
         return self.ws.shard.answer_links(base, link_type, tag, options, bool(query.get("count")))
 
     async def receive_direct(self, sender: str, zome: str, payload: str) -> str:
-        definition = self.ws.ribosome.zomes.get(zome)
-        callback = definition.receive_callback if definition is not None else None
-        if callback is None:
+        if not self.ws.ribosome.has_receive(zome):
             raise DirectMessageError(f"Error calling receive callback: zome '{zome}' has no receive callback")
         host = self.ws.zome_host(zome)
         try:
-            reply = await asyncio.wait_for(
-                runner.run_to_completion(lambda: callback(sender, payload), host), _RECEIVE_TIMEOUT
-            )
+            return await asyncio.wait_for(self.ws.ribosome.receive(zome, sender, payload, host), _RECEIVE_TIMEOUT)
         except TimeoutError:
             raise DirectMessageError("Error calling receive callback: it did not answer within 60 s") from None
         except runner.ZomeCallTimeout as exc:
@@ -75,7 +70,6 @@ class PeerRequests(NodeHandler):
         except Exception as exc:
             log.warning("instance '%s': receive callback raised %s", self.ws.instance_id, exc, exc_info=exc)
             raise DirectMessageError(f"Error calling receive callback: {type(exc).__name__}: {exc}") from None
-        return reply if isinstance(reply, str) else cjson.dumps(to_json_value(reply))
 
     def validation_package(self, header_address: str) -> dict[str, Any] | None:
         seq = self.ws.chain.seq_of(header_address)

@@ -291,9 +291,9 @@ class WebSocketServer(_RpcServer):
                 elif isinstance(out, bytes):
                     conn.send(out)
                 elif isinstance(out, Batch):  # each member takes its own place among the in-flight
-                    batch_fut = asyncio.ensure_future(out.answer(await out.admit(slots)))
-                    pending.add(batch_fut)
-                    batch_fut.add_done_callback(answered)  # its members gave their places back
+                    batch = asyncio.ensure_future(out.answer(await out.admit(slots)))
+                    pending.add(batch)
+                    batch.add_done_callback(answered)  # its members gave their places back
                 else:
                     await slots.acquire()  # back-pressure: stop reading while too many wait
                     fut = out if isinstance(out, asyncio.Future) else asyncio.ensure_future(out)

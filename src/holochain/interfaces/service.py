@@ -26,7 +26,7 @@ from collections.abc import Callable
 from ..conductor.conductor import Conductor, ConductorError
 from ..conductor.config import InterfaceConfig, UiInterfaceConfig
 from ..conductor.signals import SignalKind, stats_frame
-from ..ribosome import runner
+from ..ribosome import runner, wasm
 from .admin_methods import admin_methods
 from .jsonrpc import Dispatcher, Method
 from .methods import interface_methods
@@ -89,6 +89,7 @@ class ConductorService:
         """Boot the conductor, then start every interface and UI server."""
         limits = self.conductor.config.limits
         runner.set_limits(limits.max_blocking_ms / 1000, limits.max_call_ms / 1000)
+        wasm.set_limits(wasm.WasmLimits(limits.wasm_fuel, limits.wasm_time_ms, limits.wasm_memory_mb))
         await self.conductor.boot()
         self._unsubscribe = self.conductor.add_signal_listener(self._route_signal)
         for iface in self.conductor.config.interfaces:

@@ -70,7 +70,7 @@ from typing import Any
 import orjson
 
 from ..core.private_files import private_dir, private_file
-from . import writer_process
+from . import encryption, writer_process
 from .base import ChainRow, EavRow, StorageError, WriteBatch
 from .memory import Tables
 
@@ -303,9 +303,12 @@ class _Writers:
         self._control = ours
         return ours
 
-    def open_channel(self, path: str, synchronous: str, label: str, lock_fd: int) -> socket.socket:
-        """A socket to a writer thread for the database at ``path``, once it has opened it."""
-        request = orjson.dumps({"path": path, "synchronous": synchronous, "label": label})
+    def open_channel(
+        self, path: str, synchronous: str, label: str, lock_fd: int, key: str | None = None
+    ) -> socket.socket:
+        """A socket to a writer thread for the database at ``path``, once it has opened it
+        (an encrypted store's key goes with the request, over the socket pair only)."""
+        request = orjson.dumps({"path": path, "synchronous": synchronous, "label": label, "key": key})
         with self._lock:
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
@@ -395,7 +398,10 @@ class SqliteStore:
     """A store in one SQLite file per instance: reads in this process, writes in groups through the
     conductor's writer process, durable (and their tickets completed) once the group commits."""
 
-    def __init__(self, directory: str | Path, *, synchronous: str = "full", label: str = "") -> None:
+    def __init__(
+        self, directory: str | Path, *, synchronous: str = "full", label: str = "", key: str | None = None
+    ) -> None:
+        """``key`` (64 hex digits) encrypts the store with SQLCipher (see :mod:`.encryption`)."""
         if synchronous not in ("full", "normal"):
             raise ValueError("synchronous must be 'full' or 'normal'")
         self.directory = Path(directory)
@@ -403,14 +409,15 @@ class SqliteStore:
         private_dir(self.directory, tighten=True)  # private entries: 0600 files in a 0700 directory
         self.path = private_file(self.directory / DB_FILENAME)
         self._synchronous = synchronous.upper()
+        self._errors = encryption.check_can_open(self.path, key, self.label)
         self._lock_fd = _take_lock(private_file(self.directory / _LOCK_FILENAME), self.label)
         try:
             try:
-                self._reader = writer_process.connect(str(self.path), self._synchronous)
+                self._reader = writer_process.connect(str(self.path), self._synchronous, key)
                 self._init_schema()
-            except sqlite3.DatabaseError as exc:
-                raise StorageError(f"storage of {self.label} at {self.path} is damaged: {exc}") from None
-            self._channel = _writers.open_channel(str(self.path), self._synchronous, self.label, self._lock_fd)
+            except self._errors as exc:
+                raise encryption.open_error(self.label, self.path, key, exc) from None
+            self._channel = _writers.open_channel(str(self.path), self._synchronous, self.label, self._lock_fd, key)
         except BaseException:
             os.close(self._lock_fd)
             raise
@@ -448,7 +455,7 @@ class SqliteStore:
             log.info("storage of %s: migrating from schema 1 to %d", self.label, SCHEMA_VERSION)
             try:
                 self._reader.executescript(f"BEGIN IMMEDIATE; {_MIGRATE_FROM_1} COMMIT;")
-            except sqlite3.Error:
+            except self._errors:
                 if self._reader.in_transaction:
                     self._reader.execute("ROLLBACK")
                 raise
@@ -462,7 +469,7 @@ class SqliteStore:
             raise StorageError(f"storage of {self.label} at {self.path} is damaged: {result}")
         try:
             self._reader.execute("SELECT json_extract('[1]', '$[0]')").fetchone()
-        except sqlite3.OperationalError:
+        except self._errors:
             raise StorageError(
                 f"storage of {self.label}: this SQLite ({sqlite3.sqlite_version}) lacks the "
                 "JSON functions the store needs (SQLite 3.38+, or an older one built with JSON1)"
@@ -667,7 +674,7 @@ class SqliteStore:
     def _read(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
         try:
             return self._reader.execute(sql, args).fetchall()
-        except sqlite3.Error as exc:
+        except self._errors as exc:
             raise StorageError(f"storage of {self.label}: cannot read: {exc}") from None
 
     def chain_length(self) -> int:
@@ -696,7 +703,7 @@ class SqliteStore:
             for found in cursor:
                 yield ChainRow(*found)
                 seq = found[0] + 1
-        except sqlite3.Error as exc:
+        except self._errors as exc:
             raise StorageError(f"storage of {self.label}: cannot read the chain: {exc}") from None
         end = self._length
         while seq < end:
@@ -721,7 +728,7 @@ class SqliteStore:
                 row = ChainRow(*found[:5])
                 # an entry that is itself one of our header-entries is kept only in chain
                 yield row, found[5] if found[5] is not None else self.get_content(row.entry_address)
-        except sqlite3.Error as exc:
+        except self._errors as exc:
             raise StorageError(f"storage of {self.label}: cannot read the chain: {exc}") from None
 
     def get_content(self, address: str) -> str | None:
