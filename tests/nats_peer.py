@@ -1,7 +1,7 @@
-"""A bare agent in its own process, for tests that SIGKILL one: it joins a space
-on a NATS relay with an echo inbox and serves until killed (60 s at most).
+"""A bare DHT node in its own process, for tests that SIGKILL one: it joins a space
+on a NATS relay with a node that holds nothing and serves until killed (60 s at most).
 
-    python nats_peer.py <server url> <space> <test agent name> <heartbeat s>
+    python nats_peer.py <server url> <space> <test agent name> <gossip interval s>
 """
 
 from __future__ import annotations
@@ -10,27 +10,49 @@ import asyncio
 import sys
 
 from holochain.core.crypto import AgentKey
+from holochain.net import Network
 from holochain.net.nats import NatsOptions, NatsSwitchboard
 
 
-class Echo:
-    def __init__(self, key: AgentKey) -> None:
-        self.key = key
+class Bare:
+    """Holds nothing, answers every query with "not here"."""
 
-    async def on_message(self, sender: str, data: bytes) -> bytes:
-        return b"echo:" + data
+    async def hold_ops(self, ops, sender):
+        return [["?", "rejected: this peer holds nothing"] for _ in ops]
 
-    def on_membership(self, event: str, agent: str) -> None:
+    def answer_entry(self, address):
+        return None
+
+    def answer_links(self, base, query):
+        return None
+
+    async def receive_direct(self, sender, zome, payload):
+        return "echo:" + payload
+
+    def validation_package(self, header_address):
+        return None
+
+    def held_items(self):
+        return []
+
+    def authored_items(self, start):
+        return [], start
+
+    def ops(self, op_hashes):
+        return {}
+
+    def has_op(self, op_hash):
+        return False
+
+    def peers_changed(self):
         pass
 
-    def sign(self, text: str) -> str:
-        return self.key.sign(text)
 
-
-async def main(url: str, space: str, name: str, heartbeat: float) -> None:
+async def main(url: str, space: str, name: str, gossip: float) -> None:
     key = AgentKey.for_test_agent(name)
-    board = NatsSwitchboard(NatsOptions([url], heartbeat=heartbeat), name=name)
-    await board.join(space, key.address, Echo(key))
+    board = NatsSwitchboard(NatsOptions([url], heartbeat=0.5), name=name)
+    network = Network(board, gossip_interval=gossip, request_timeout=2.0, owned=True)
+    await network.join(space, key, Bare())
     while not board.connected:
         await asyncio.sleep(0.01)
     print("READY", flush=True)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app_spec_support import app_spec_dna  # noqa: F401  (fixture)
-from holochain.net import dht
+from holochain.net import rounds
 from holochain.net.gossip import SLICES, GossipIndex, Scope, slice_bounds
 from holochain.net.location import FULL_RING, RING
 from holochain.testing import DnaSpec, PlayerConfig, Scenario
@@ -43,8 +43,8 @@ def test_digests_agree_exactly_when_the_ops_do(mine, theirs, lo, slices):
 
 
 async def test_a_newcomer_catches_up_over_several_rounds(tmp_path, app_spec_dna, monkeypatch):
-    monkeypatch.setattr(dht, "_LIST_LIMIT", 40)  # a round lists at most 40 ops: it takes several
-    monkeypatch.setattr(dht, "_LEAF_ITEMS", 8)
+    monkeypatch.setattr(rounds, "LIST_LIMIT", 40)  # a round lists at most 40 ops: it takes several
+    monkeypatch.setattr(rounds, "_LEAF_ITEMS", 8)
     config = PlayerConfig({"app": DnaSpec(app_spec_dna)})
     async with Scenario(tmp_path / "s", gossip_interval=0) as scenario:
         alice, bob = (await scenario.players({"alice": config, "bob": config})).values()

@@ -9,7 +9,7 @@ table to a network.
 from .config import NetworkConfigError, network_for_instance, shared_memory_network
 from .dht import DhtNode, DirectMessageError, Network, NodeHandler, settle
 from .memory import MemorySwitchboard
-from .switchboard import NetworkError, RequestTimeout, Switchboard, Unreachable
+from .switchboard import NetworkError, Offline, RequestTimeout, Switchboard, Unreachable
 
 __all__ = [
     "Network",
@@ -22,6 +22,7 @@ __all__ = [
     "NetworkError",
     "RequestTimeout",
     "Unreachable",
+    "Offline",
     "NetworkConfigError",
     "network_for_instance",
     "shared_memory_network",

@@ -18,12 +18,16 @@
   of its own, and a warning says so.
 
 Keys every networked type takes (this implementation's; all optional):
-``redundancy`` (R: each op is held by the R agents nearest its address;
-0, the default, means everyone holds everything), ``gossip_interval_ms``
-(anti-entropy period, default 1000; 0 turns periodic gossip off),
-``request_timeout_ms`` (default 30000).  NATS and sim2h also take
-``heartbeat_interval_ms`` (presence, default 1000), ``presence_ttl_ms``
-(default three and a half heartbeats), ``connect_timeout_ms``, and for
+``redundancy`` (R: each op is held by the R agents nearest its address,
+default 5, so a space holds by arcs at any size and below R+1 agents
+everyone holds everything; 0 asks for full sync at any size),
+``gossip_interval_ms`` (anti-entropy period, default 1000; 0 turns periodic
+gossip off), ``request_timeout_ms`` (default 30000) and
+``agent_info_ttl_ms`` (how long a signed agent record lasts unless signed
+again, default 20 minutes; membership is spread by gossip, see
+:mod:`.peers`).  NATS and sim2h also take ``heartbeat_interval_ms`` (the
+relay connection is pinged every four, default 1000), ``connect_timeout_ms``,
+and for
 authentication ``user`` + ``password``, ``token``, ``credentials`` (a
 ``.creds`` file) or ``nkey_seed`` (a seed file) — the last two need the
 ``nkeys`` package — and for TLS ``tls_ca_file``, ``tls_cert_file``,
@@ -38,7 +42,7 @@ from typing import Any
 
 from ..core import json as cjson
 from ..core.errors import NetworkError
-from .dht import Network
+from .dht import DEFAULT_REDUNDANCY, Network
 from .memory import MemorySwitchboard
 
 __all__ = ["network_for_instance", "NetworkConfigError", "shared_memory_network", "NETWORK_KEYS"]
@@ -47,10 +51,10 @@ log = logging.getLogger(__name__)
 
 _shared: weakref.WeakValueDictionary[str, Network] = weakref.WeakValueDictionary()
 _OFFLINE_TYPES = ("lib3h",)
-_DHT_KEYS = ("redundancy", "gossip_interval_ms", "request_timeout_ms")
+_DHT_KEYS = ("redundancy", "gossip_interval_ms", "request_timeout_ms", "agent_info_ttl_ms")
 _NATS_KEYS = (
     "heartbeat_interval_ms",
-    "presence_ttl_ms",
+    "presence_ttl_ms",  # accepted from older configurations; presence is no longer broadcast
     "connect_timeout_ms",
     "user",
     "password",
@@ -74,7 +78,12 @@ class NetworkConfigError(NetworkError, ValueError):
 
 
 def shared_memory_network(
-    name: str, *, redundancy: int = 0, request_timeout: float = 30.0, gossip_interval: float = 1.0
+    name: str,
+    *,
+    redundancy: int = DEFAULT_REDUNDANCY,
+    request_timeout: float = 30.0,
+    gossip_interval: float = 1.0,
+    info_ttl: float = 1200.0,
 ) -> Network:
     """The process-wide memory network called ``name`` (created on first use)."""
     network = _shared.get(name)
@@ -84,6 +93,7 @@ def shared_memory_network(
             redundancy=redundancy,
             request_timeout=request_timeout,
             gossip_interval=gossip_interval,
+            info_ttl=info_ttl,
             name=name,
         )
         _shared[name] = network
@@ -112,9 +122,10 @@ def _str(config: dict[str, Any], key: str) -> str | None:
 
 def _dht_params(config: dict[str, Any]) -> dict[str, Any]:
     return {
-        "redundancy": _int(config, "redundancy", 0),
+        "redundancy": _int(config, "redundancy", DEFAULT_REDUNDANCY),
         "request_timeout": _int(config, "request_timeout_ms", 30000, minimum=1) / 1000,
         "gossip_interval": _int(config, "gossip_interval_ms", 1000) / 1000,
+        "info_ttl": _int(config, "agent_info_ttl_ms", 1_200_000, minimum=1000) / 1000,
     }
 
 
@@ -156,8 +167,8 @@ def _nats_network(config: dict[str, Any], kind: str) -> Network:
         tls_key_file=_str(config, "tls_key_file"),
         tls_hostname=_str(config, "tls_hostname"),
     )
-    if options.ttl <= heartbeat:
-        raise NetworkConfigError("[network] presence_ttl_ms must be longer than heartbeat_interval_ms")
+    if "presence_ttl_ms" in config:
+        log.info("[network] presence_ttl_ms is no longer used: agents' records last agent_info_ttl_ms")
     name = f"{kind}:{','.join(servers)}"
     return Network(NatsSwitchboard(options, name=name), name=name, owned=True, **_dht_params(config))
 

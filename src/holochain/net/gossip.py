@@ -21,7 +21,7 @@ from typing import Any
 from ..core.errors import NetworkError
 from .location import FULL_RING, RING, Ranges, in_ranges
 
-__all__ = ["GossipIndex", "Scope", "ScopeError", "slice_bounds", "SLICES", "TOP_SHIFT"]
+__all__ = ["GossipIndex", "Scope", "ScopeError", "slice_bounds", "digest_sum", "SLICES", "TOP_SHIFT"]
 
 SLICES = 256
 TOP_SHIFT = 24  # the top-level buckets are the ring cut in SLICES pieces: location >> 24
@@ -34,6 +34,12 @@ class ScopeError(NetworkError, ValueError):
 
 def _h48(op_hash: str) -> int:
     return int.from_bytes(hashlib.blake2b(op_hash.encode("utf-8"), digest_size=6).digest(), "little")
+
+
+def digest_sum(cells: list[list[int]]) -> str:
+    """A short hash of a digest: a round whose digests agree sends this instead of them."""
+    flat = ",".join(f"{c}:{x}" for c, x in cells)
+    return hashlib.blake2b(flat.encode("ascii"), digest_size=12).hexdigest()
 
 
 def slice_bounds(lo: int, hi: int, slices: int, i: int) -> tuple[int, int]:

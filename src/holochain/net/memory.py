@@ -38,6 +38,7 @@ class MemorySwitchboard:
     inject (delay, drop, partition, loss, duplication) drawn from a seeded random source."""
 
     max_message_bytes = 64 * 1024 * 1024
+    announces_all = True  # every agent is in this process: its membership events are complete
 
     def __init__(self, name: str = "memory", *, seed: int = 0) -> None:
         self.name = name
@@ -154,6 +155,11 @@ class MemorySwitchboard:
             raise TypeError("only bytes cross a switchboard")
         if sender in self._killed:
             raise Unreachable(f"agent {sender} is not on network '{self.name}'")
+        if to == "*":  # any one other member (a bootstrap)
+            others = [m for m in self.members(space, sender) if m != sender]
+            if not others:
+                raise Unreachable(f"nobody else is in space {space} on network '{self.name}'")
+            to = self._random.choice(sorted(others))
         inbox = self._spaces.get(space, {}).get(to)
         if inbox is None or not self._reachable(sender, to):
             raise Unreachable(f"agent {to} is not reachable in space {space} on network '{self.name}'")
@@ -178,6 +184,11 @@ class MemorySwitchboard:
         if not isinstance(reply, bytes):
             raise TypeError("an inbox must reply with bytes")
         return reply
+
+    def notify(self, space: str, sender: str, to: str, data: bytes) -> None:
+        inbox = self._spaces.get(space, {}).get(to)
+        if inbox is not None and sender not in self._killed and self._reachable(sender, to):
+            self._deliver(inbox, sender, data)
 
     def _deliver(self, inbox: Inbox, sender: str, data: bytes) -> asyncio.Task[bytes]:
         task = asyncio.ensure_future(inbox.on_message(sender, data))

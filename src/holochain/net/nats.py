@@ -10,21 +10,23 @@ no-responders status) apart from "no answer in time"
 (:class:`RequestTimeout`).  Agents of one conductor reach each other
 directly, relay or no relay.
 
-Membership is presence on ``hc.<space>.presence``: each agent announces
-``hello`` on joining (and on every reconnection), a ``beat`` every
-``heartbeat`` seconds and ``bye`` on leaving; an agent not heard from for
-``presence_ttl`` seconds has left (a killed conductor, a cut link).  Every
-announcement is signed with the agent's key and carries an incarnation and
-a sequence number, so nobody can announce or retire another agent, nor
-replay an old announcement.  Seeing a newcomer, every member announces
-itself at once, so a newcomer learns the space within a round trip.  No
-JetStream is needed: a plain ``nats-server`` (or a cluster; clients fail
-over between the servers listed) is enough.
+Nothing is broadcast.  Who is in a space the DHT learns itself, from
+signed agent records spread by its gossip rounds (:mod:`.peers`); the relay
+only adds two things: a request for *any one* member of a space (a queue
+group on ``hc.<space>.any``, so a newcomer's bootstrap reaches one random
+member, never all), and NATS's no-responders status, which tells at once
+that an agent is not subscribed (:class:`Unreachable`: killed, gone, cut
+off).  The connection is made with ``no_echo``, so a conductor's requests
+never come back to itself.  Agents of one conductor see each other join and
+leave directly.  No JetStream is needed: a plain ``nats-server`` (or a
+cluster; clients fail over between the servers listed) is enough.
 
 The conductor starts, and serves local calls, even when no server can be
 reached: the connection is retried in the background (with backoff, as
 long as the conductor runs); until it is up an agent sees only the agents
-of its own conductor, and when it comes up presence and gossip catch up.
+of its own conductor, and when it comes up bootstrap and gossip catch up;
+requests made meanwhile fail with :class:`Offline` (nobody is marked gone
+for it).
 """
 
 from __future__ import annotations
@@ -33,15 +35,13 @@ import asyncio
 import functools
 import hashlib
 import logging
+import random
 import re
-import secrets
 import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core import json as cjson
-from ..core.crypto import PublicKeyError, verify
-from .switchboard import Inbox, NetworkError, RequestTimeout, Unreachable
+from .switchboard import Inbox, NetworkError, Offline, RequestTimeout, Unreachable
 
 __all__ = ["NatsSwitchboard", "NatsOptions"]
 
@@ -49,10 +49,8 @@ log = logging.getLogger(__name__)
 
 _SUBJECT_TOKEN = re.compile(r"[A-Za-z0-9_\-]+")
 _FROM = "hc-from"
-_MAX_PRESENCE_BYTES = 4096
-_EXPIRED_MEMORY = 4096
 _MAX_INBOUND = 1024  # requests being answered at once; more are dropped (their senders time out)
-_MAX_REMOTE = 100_000  # agents known in one space
+ANYONE = "*"
 
 
 @dataclass
@@ -60,8 +58,8 @@ class NatsOptions:
     """How to reach and authenticate to the relay (``[network]`` keys, see :mod:`.config`)."""
 
     servers: list[str]
-    heartbeat: float = 1.0
-    presence_ttl: float = 0.0  # 0: three and a half heartbeats
+    heartbeat: float = 1.0  # the connection to the relay is pinged every 4 heartbeats (at least 2 s)
+    presence_ttl: float = 0.0  # kept for old configurations (presence is no longer broadcast)
     connect_timeout: float = 2.0
     reconnect_wait: float = 0.5
     user: str | None = None
@@ -102,34 +100,26 @@ def _token(value: str) -> str:
     return "x" + hashlib.sha256(value.encode("utf-8")).hexdigest()[:40]
 
 
-class _Peer:
-    __slots__ = ("inc", "seq", "seen")
-
-    def __init__(self, inc: str, seq: int, seen: float) -> None:
-        self.inc, self.seq, self.seen = inc, seq, seen
-
-
 class _Space:
     def __init__(self, space: str) -> None:
         self.space = space
         self.token = _token(space)
         self.local: dict[str, Inbox] = {}
-        self.remote: dict[str, _Peer] = {}
-        self.expired: dict[str, tuple[str, int]] = {}
         self.inbox_subs: dict[str, Any] = {}
-        self.presence_sub: Any = None
-        self.last_answer = 0.0
+        self.any_sub: Any = None
 
     def agent_subject(self, agent: str) -> str:
         return f"hc.{self.token}.agent.{_token(agent)}"
 
     @property
-    def presence_subject(self) -> str:
-        return f"hc.{self.token}.presence"
+    def any_subject(self) -> str:
+        return f"hc.{self.token}.any"
 
 
 class NatsSwitchboard:
     """A switchboard over a NATS relay (see the module docstring)."""
+
+    announces_all = False  # it reports only this conductor's agents; the DHT learns the rest
 
     def __init__(self, options: NatsOptions, *, name: str = "nats") -> None:
         if not options.servers:
@@ -137,13 +127,12 @@ class NatsSwitchboard:
         self.name = name
         self.options = options
         self.max_message_bytes = 1024 * 1024  # NATS's default max_payload, until the server says
-        self._incarnation = secrets.token_hex(8)
-        self._seq = 0
+        self._random = random.Random()
         self._spaces: dict[str, _Space] = {}
         self._nc: Any = None
         self._connected = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._goodbyes: set[asyncio.Task[Any]] = set()
+        self._sending: set[asyncio.Task[Any]] = set()  # notifications (goodbyes) not yet handed to the client
         self._inbound = 0
         self._runner: asyncio.Task[None] | None = None
         self._closed = False
@@ -194,6 +183,8 @@ class NatsSwitchboard:
             servers=opts.servers,
             name=f"holochain-py {self.name}",
             allow_reconnect=True,
+            no_echo=True,
+            dont_randomize=True,  # the servers are tried in the order given (the first is the nearest)
             max_reconnect_attempts=-1,
             reconnect_time_wait=opts.reconnect_wait,
             connect_timeout=opts.connect_timeout,
@@ -230,12 +221,7 @@ class NatsSwitchboard:
         for space in list(self._spaces.values()):
             await self._subscribe_space(space)
         self._connected.set()
-        await self._announce_all("hello")
-        heartbeat = opts.heartbeat
-        while not self._closed:
-            await asyncio.sleep(heartbeat)
-            await self._announce_all("beat")
-            self._expire()
+        self._tell_reconnected()
 
     async def _on_error(self, exc: Exception) -> None:
         text = f"{type(exc).__name__}: {exc}"
@@ -254,20 +240,24 @@ class NatsSwitchboard:
         for space in list(self._spaces.values()):
             await self._subscribe_space(space)
         self._connected.set()
-        await self._announce_all("hello")
+        self._tell_reconnected()
+
+    def _tell_reconnected(self) -> None:
+        for space in list(self._spaces.values()):
+            for inbox in list(space.local.values()):
+                callback = getattr(inbox, "on_reconnected", None)
+                if callback is not None:
+                    callback()
 
     async def _on_closed(self) -> None:
         self._connected.clear()
 
     async def close(self) -> None:
-        """Say goodbye for every agent still joined, then close the connection."""
+        """Let what is queued (goodbyes) go out, then close the connection."""
         if self._closed:
             return
-        for space in self._spaces.values():
-            for agent, inbox in list(space.local.items()):
-                await self._announce(space, agent, inbox, "bye")
-        if self._goodbyes:  # agents that left just before: let their goodbyes go out
-            await asyncio.wait(list(self._goodbyes), timeout=2)
+        if self._sending:
+            await asyncio.wait(list(self._sending), timeout=2)
         nc = self._nc
         if nc is not None and self.connected:
             try:
@@ -300,159 +290,51 @@ class NatsSwitchboard:
             raise ValueError(f"agent {agent} is already in space {space_id} on network '{self.name}'")
         others = list(space.local.items())
         space.local[agent] = inbox
-        space.remote.pop(agent, None)
         for other, other_inbox in others:
             inbox.on_membership("join", other)
             other_inbox.on_membership("join", agent)
-        for other in list(space.remote):
-            inbox.on_membership("join", other)
         self._start()
         if self.connected:
             await self._subscribe_space(space)
-            await self._announce(space, agent, inbox, "hello")
 
     def leave(self, space_id: str, agent: str) -> None:
         space = self._spaces.get(space_id)
         if space is None or agent not in space.local:
             return
-        inbox = space.local.pop(agent)
+        space.local.pop(agent)
         for other_inbox in list(space.local.values()):
             other_inbox.on_membership("leave", agent)
-        sub = space.inbox_subs.pop(agent, None)
+        subs = [space.inbox_subs.pop(agent, None)]
         if not space.local:
             del self._spaces[space_id]
+            subs.append(space.any_sub)
+            space.any_sub = None
         if self.connected and not self._closed:
-            task = asyncio.ensure_future(self._goodbye(space, agent, inbox, sub))
-            self._goodbyes.add(task)
-            task.add_done_callback(self._goodbyes.discard)
-            task.add_done_callback(self._task_done)
+            self._spawn(self._unsubscribe([sub for sub in subs if sub is not None]))
 
-    async def _goodbye(self, space: _Space, agent: str, inbox: Inbox, sub: Any) -> None:
-        await self._announce(space, agent, inbox, "bye")
-        if sub is not None:
-            await sub.unsubscribe()
-        if not space.local and space.presence_sub is not None:
-            await space.presence_sub.unsubscribe()
-            space.presence_sub = None
+    async def _unsubscribe(self, subs: list[Any]) -> None:
+        for sub in subs:
+            try:
+                await sub.unsubscribe()
+            except _relay_errors() as exc:
+                log.debug("network '%s': unsubscribing: %s", self.name, exc)
 
     def members(self, space_id: str, viewer: str | None = None) -> list[str]:
+        """The agents of this conductor in the space (the DHT learns the others itself)."""
         space = self._spaces.get(space_id)
-        if space is None:
-            return []
-        return list(space.local) + list(space.remote)
+        return list(space.local) if space is not None else []
 
     async def _subscribe_space(self, space: _Space) -> None:
         nc = self._nc
-        if space.presence_sub is None:
-            space.presence_sub = await nc.subscribe(
-                space.presence_subject, cb=functools.partial(self._on_presence, space)
+        if space.any_sub is None:
+            space.any_sub = await nc.subscribe(
+                space.any_subject, queue="any", cb=functools.partial(self._on_request, space, None)
             )
         for agent in list(space.local):
             if agent not in space.inbox_subs:
                 space.inbox_subs[agent] = await nc.subscribe(
                     space.agent_subject(agent), cb=functools.partial(self._on_request, space, agent)
                 )
-
-    def _presence_text(self, space: str, agent: str, event: str, inc: str, seq: int) -> str:
-        return cjson.dumps({"space": space, "agent": agent, "event": event, "inc": inc, "seq": seq})
-
-    async def _announce(self, space: _Space, agent: str, inbox: Inbox, event: str) -> None:
-        nc = self._nc
-        if nc is None or not self.connected:
-            return
-        self._seq += 1
-        text = self._presence_text(space.space, agent, event, self._incarnation, self._seq)
-        message = {"agent": agent, "event": event, "inc": self._incarnation, "seq": self._seq, "sig": inbox.sign(text)}
-        try:
-            await nc.publish(space.presence_subject, cjson.dumps_bytes(message))
-        except _relay_errors() as exc:
-            log.debug("network '%s': could not announce %s: %s", self.name, agent[:12], exc)
-
-    async def _announce_all(self, event: str) -> None:
-        for space in list(self._spaces.values()):
-            for agent, inbox in list(space.local.items()):
-                await self._announce(space, agent, inbox, event)
-
-    async def _on_presence(self, space: _Space, msg: Any) -> None:
-        if len(msg.data) > _MAX_PRESENCE_BYTES:
-            return
-        try:
-            value = cjson.loads(msg.data)
-            agent, event, inc, seq, sig = (value["agent"], value["event"], value["inc"], value["seq"], value["sig"])
-            if not (
-                isinstance(agent, str)
-                and event in ("hello", "beat", "bye")
-                and isinstance(inc, str)
-                and isinstance(seq, int)
-                and isinstance(sig, str)
-            ):
-                raise ValueError("malformed")
-        except (cjson.JSONDecodeError, KeyError, TypeError, ValueError):
-            log.debug("network '%s': ignored a malformed presence message", self.name)
-            return
-        if agent in space.local:
-            if inc != self._incarnation:
-                log.warning(
-                    "network '%s': agent %s is also joined to space %s from another conductor",
-                    self.name,
-                    agent,
-                    space.space,
-                )
-            return
-        try:
-            genuine = verify(agent, sig, self._presence_text(space.space, agent, event, inc, seq))
-        except PublicKeyError:
-            genuine = False
-        if not genuine:
-            log.warning("network '%s': ignored a presence message for %s with a bad signature", self.name, agent)
-            return
-        now = asyncio.get_running_loop().time()
-        peer = space.remote.get(agent)
-        if event == "bye":
-            if peer is not None and peer.inc == inc and seq > peer.seq:
-                self._drop(space, agent, peer)
-            return
-        if peer is not None and peer.inc == inc:
-            if seq > peer.seq:
-                peer.seq, peer.seen = seq, now
-            return
-        if peer is None and space.expired.get(agent, ("", -1))[0] == inc and seq <= space.expired[agent][1]:
-            return  # a replay of what it said before it left
-        if peer is None and len(space.remote) >= _MAX_REMOTE:
-            log.warning(
-                "network '%s': space %s already has %d agents; ignoring %s", self.name, space.space, _MAX_REMOTE, agent
-            )
-            return
-        space.remote[agent] = _Peer(inc, seq, now)
-        if peer is None:
-            for inbox in list(space.local.values()):
-                inbox.on_membership("join", agent)
-        if now - space.last_answer > 0.05 or event == "hello":  # let the newcomer learn us at once
-            space.last_answer = now
-            for local_agent, inbox in list(space.local.items()):
-                await self._announce(space, local_agent, inbox, "beat")
-
-    def _drop(self, space: _Space, agent: str, peer: _Peer) -> None:
-        space.remote.pop(agent, None)
-        space.expired[agent] = (peer.inc, peer.seq)
-        if len(space.expired) > _EXPIRED_MEMORY:
-            space.expired.pop(next(iter(space.expired)))
-        for inbox in list(space.local.values()):
-            inbox.on_membership("leave", agent)
-
-    def _expire(self) -> None:
-        now = asyncio.get_running_loop().time()
-        ttl = self.options.ttl
-        for space in list(self._spaces.values()):
-            for agent, peer in list(space.remote.items()):
-                if now - peer.seen > ttl:
-                    log.info(
-                        "network '%s': %s has not been heard from for %.1fs: gone",
-                        self.name,
-                        agent[:12],
-                        now - peer.seen,
-                    )
-                    self._drop(space, agent, peer)
 
     # -- requests --------------------------------------------------------------------------------
 
@@ -463,7 +345,7 @@ class NatsSwitchboard:
         if space is None or sender not in space.local:
             raise Unreachable(f"agent {sender} is not in space {space_id} on network '{self.name}'")
         local = space.local.get(to)
-        if local is not None:  # an agent of this conductor: no relay needed
+        if local is not None and to != sender:  # an agent of this conductor: no relay needed
             task = asyncio.ensure_future(local.on_message(sender, data))
             self._tasks.add(task)
             task.add_done_callback(self._task_done)
@@ -471,8 +353,6 @@ class NatsSwitchboard:
                 return await asyncio.wait_for(asyncio.shield(task), timeout)
             except TimeoutError:
                 raise RequestTimeout(f"no reply from {to} within {timeout:g}s") from None
-        if to not in space.remote:
-            raise Unreachable(f"agent {to} is not in space {space_id} on network '{self.name}'")
         if len(data) > self.max_message_bytes:
             raise NetworkError(
                 f"a message of {len(data)} bytes exceeds the relay's limit of "
@@ -486,46 +366,69 @@ class NatsSwitchboard:
             try:
                 await asyncio.wait_for(self._connected.wait(), timeout)
             except TimeoutError:
-                raise RequestTimeout(
-                    f"not connected to the relay of network '{self.name}' within {timeout:g}s"
-                ) from None
+                raise Offline(f"not connected to the relay of network '{self.name}' within {timeout:g}s") from None
         nc = self._nc
         if nc is None:
             raise Unreachable(f"network '{self.name}' is closed")
+        subject = space.any_subject if to == ANYONE else space.agent_subject(to)
         try:
-            msg = await nc.request(
-                space.agent_subject(to), data, timeout=max(0.001, deadline - loop.time()), headers={_FROM: sender}
-            )
+            msg = await nc.request(subject, data, timeout=max(0.001, deadline - loop.time()), headers={_FROM: sender})
         except nats.errors.NoRespondersError:
-            raise Unreachable(f"agent {to} is not subscribed on network '{self.name}'") from None
+            who = "nobody else is in the space" if to == ANYONE else f"agent {to} is not subscribed"
+            raise Unreachable(f"{who} on network '{self.name}'") from None
         except nats.errors.TimeoutError:
             raise RequestTimeout(f"no reply from {to} within {timeout:g}s") from None
-        except (
-            nats.errors.ConnectionClosedError,
-            nats.errors.ConnectionReconnectingError,
-            nats.errors.OutboundBufferLimitError,
-            nats.errors.MaxPayloadError,
-        ) as exc:
+        except (nats.errors.ConnectionClosedError, nats.errors.ConnectionReconnectingError) as exc:
+            raise Offline(f"network '{self.name}': {type(exc).__name__}: {exc}") from None
+        except (nats.errors.OutboundBufferLimitError, nats.errors.MaxPayloadError) as exc:
             raise NetworkError(f"network '{self.name}': {type(exc).__name__}: {exc}") from None
         return msg.data
 
-    async def _on_request(self, space: _Space, agent: str, msg: Any) -> None:
+    def notify(self, space_id: str, sender: str, to: str, data: bytes) -> None:
+        """Publish to ``to``'s inbox without a reply subject (best effort; queued while connected)."""
+        space = self._spaces.get(space_id)
+        if space is None or sender not in space.local or len(data) > self.max_message_bytes:
+            return
+        local = space.local.get(to)
+        if local is not None:
+            self._spawn(local.on_message(sender, data))
+            return
+        nc = self._nc
+        if nc is not None and self.connected:
+            task = asyncio.ensure_future(self._publish(space.agent_subject(to), data, sender))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+
+    async def _publish(self, subject: str, data: bytes, sender: str) -> None:
+        try:
+            await self._nc.publish(subject, data, headers={_FROM: sender})
+        except _relay_errors() as exc:
+            log.debug("network '%s': could not send to %s: %s", self.name, subject, exc)
+
+    async def _on_request(self, space: _Space, agent: str | None, msg: Any) -> None:
         # answered in its own task: one slow request never holds up the others
         if self._inbound >= _MAX_INBOUND:
             log.warning(
-                "network '%s': %d requests are being answered; dropped one for %s", self.name, self._inbound, agent[:12]
+                "network '%s': %d requests are being answered; dropped one for %s",
+                self.name,
+                self._inbound,
+                (agent or "any member")[:12],
             )
             return
         self._inbound += 1
         self._spawn(self._answer(space, agent, msg))
 
-    async def _answer(self, space: _Space, agent: str, msg: Any) -> None:
+    async def _answer(self, space: _Space, agent: str | None, msg: Any) -> None:
         try:
+            if agent is None:  # a request to any member: one of ours answers
+                agent = self._random.choice(sorted(space.local)) if space.local else ""
             inbox = space.local.get(agent)
             sender = (msg.headers or {}).get(_FROM)
-            if inbox is None or not sender or not msg.reply:
+            if inbox is None or not sender:
                 return
             reply = await inbox.on_message(sender, msg.data)
+            if not msg.reply:  # a notification: nobody waits for the answer
+                return
             try:
                 await msg.respond(reply)
             except _relay_errors() as exc:  # the connection went away; the requester times out

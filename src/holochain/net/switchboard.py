@@ -12,12 +12,17 @@ Nothing but ``bytes`` crosses a switchboard, and every failure is explicit:
 :class:`Unreachable` when the agent is not (or no longer) in the space,
 :class:`RequestTimeout` when no reply came in time.
 
-Membership is a *view*: each member learns of others joining and leaving
-(``on_membership``) and ``members(space, viewer)`` is the space as
-``viewer`` sees it.  Views may differ for a while (a relay's presence
-expires after a few heartbeats; a partition hides each side from the
-other); the DHT above recomputes who holds what on every change and gossip
-repairs what the differences cost.
+A switchboard reports only the agents it reaches *directly*
+(``on_membership`` join/leave events, ``members(space, viewer)``): on a
+relay, the agents of the same conductor; in process, every agent of the
+network, which is why the memory switchboard is ``announces_all``.  Who
+else is in a space the DHT learns itself, from signed agent records spread
+by gossip (:mod:`holochain.net.peers`): no switchboard broadcasts presence.
+A request to :data:`~holochain.net.membership.ANYONE` goes to any one other
+member (a newcomer's bootstrap); a request whose recipient nobody serves
+raises :class:`Unreachable` at once (that is how the DHT notices an agent
+gone), and :class:`Offline` when this conductor has no relay connection
+(nobody's fault but ours: no agent is marked gone for it).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from typing import Protocol
 
 from ..core.errors import NetworkError
 
-__all__ = ["Switchboard", "Inbox", "NetworkError", "Unreachable", "RequestTimeout"]
+__all__ = ["Switchboard", "Inbox", "NetworkError", "Unreachable", "RequestTimeout", "Offline"]
 
 
 class Unreachable(NetworkError):
@@ -37,6 +42,10 @@ class RequestTimeout(NetworkError):
     """No reply arrived within the time allowed."""
 
 
+class Offline(RequestTimeout):
+    """No reply, because this conductor is not connected to its relay (it is reconnecting)."""
+
+
 class Inbox(Protocol):
     """What a joined agent offers the switchboard."""
 
@@ -45,11 +54,11 @@ class Inbox(Protocol):
         ...
 
     def on_membership(self, event: str, agent: str) -> None:
-        """``event`` is ``"join"`` or ``"leave"`` of another agent in the space."""
+        """``event`` is ``"join"`` or ``"leave"`` of another agent the switchboard reaches directly."""
         ...
 
-    def sign(self, text: str) -> str:
-        """The agent's signature over ``text`` (a relay's presence announcements carry it)."""
+    def on_reconnected(self) -> None:
+        """The relay connection came back after being lost."""
         ...
 
 
@@ -59,6 +68,7 @@ class Switchboard(Protocol):
 
     name: str
     max_message_bytes: int
+    announces_all: bool  # its membership events cover every member (no agent records needed)
 
     async def join(self, space: str, agent: str, inbox: Inbox) -> None: ...
 
@@ -67,5 +77,9 @@ class Switchboard(Protocol):
     def members(self, space: str, viewer: str | None = None) -> list[str]: ...
 
     async def request(self, space: str, sender: str, to: str, data: bytes, timeout: float) -> bytes: ...
+
+    def notify(self, space: str, sender: str, to: str, data: bytes) -> None:
+        """Send without waiting for (or wanting) a reply; best effort."""
+        ...
 
     async def close(self) -> None: ...

@@ -40,8 +40,19 @@ def seal_envelope(key: AgentKey, space: str, to: str, kind: str, body: Any) -> b
     )
 
 
-def open_envelope(data: bytes, *, space: str, to: str, sender: str | None = None) -> tuple[str, str, Any]:
-    """Check an envelope; returns ``(from, kind, body)`` or raises :class:`EnvelopeError`."""
+def open_envelope(
+    data: bytes,
+    *,
+    space: str,
+    to: str | tuple[str, ...],
+    sender: str | None = None,
+    anyone_for: tuple[str, ...] = (),
+) -> tuple[str, str, Any]:
+    """Check an envelope; returns ``(from, kind, body)`` or raises :class:`EnvelopeError`.
+
+    ``to`` may list several acceptable recipients; those after the first (a
+    request to any member) are accepted only for the kinds in ``anyone_for``."""
+    accepted = (to,) if isinstance(to, str) else to
     if len(data) > MAX_MESSAGE_BYTES:
         raise EnvelopeError(f"message of {len(data)} bytes exceeds the limit of {MAX_MESSAGE_BYTES}")
     try:
@@ -55,11 +66,11 @@ def open_envelope(data: bytes, *, space: str, to: str, sender: str | None = None
         raise EnvelopeError("message lacks space, from, to, kind, body or sig")
     if fields["space"] != space:
         raise EnvelopeError(f"message is for space {fields['space']}, not {space}")
-    if fields["to"] != to:
-        raise EnvelopeError(f"message is addressed to {fields['to']}, not {to}")
+    if fields["to"] != accepted[0] and not (fields["to"] in accepted[1:] and fields["kind"] in anyone_for):
+        raise EnvelopeError(f"message is addressed to {fields['to']}, not {accepted[0]}")
     if sender is not None and fields["from"] != sender:
         raise EnvelopeError(f"message claims to be from {fields['from']} but came from {sender}")
-    text = _signed_text(space, fields["from"], to, fields["kind"], value["body"])
+    text = _signed_text(space, fields["from"], fields["to"], fields["kind"], value["body"])
     try:
         ok = verify(fields["from"], fields["sig"], text)
     except PublicKeyError as exc:
