@@ -73,6 +73,7 @@ REWIND_FRAMES = 8000
 # a trigger.  Rows that only repeat what a chain row of the same batch says (its entry's
 # content, its header held for its entry, the entry's 'live' status, its header-entry) were
 # folded into that chain row; what arrives later and repeats one is not stored again.
+# CRUD and link facts are merged into the current state of their address or LinkAdd.
 WRITER_SETUP = """
 CREATE TEMP VIEW inbox (data) AS SELECT NULL;
 CREATE TEMP TRIGGER inbox_write INSTEAD OF INSERT ON inbox BEGIN
@@ -103,12 +104,43 @@ CREATE TEMP TRIGGER inbox_write INSTEAD OF INSERT ON inbox BEGIN
     INSERT OR IGNORE INTO eav (entity, attribute, value, idx)
         SELECT json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'),
                json_extract(r.value, '$[2]'), json_extract(r.value, '$[3]')
-        FROM json_each(NEW.data, '$[0]') AS b, json_each(b.value, '$[3]') AS r
-        WHERE NOT EXISTS (SELECT 1 FROM main.chain AS c WHERE c.entry_address = json_extract(r.value, '$[0]')
-                          AND c.live = json_extract(r.value, '$[3]') AND json_extract(r.value, '$[1]') = 'crud-status'
-                          AND json_extract(r.value, '$[2]') = 'live');
+        FROM json_each(NEW.data, '$[0]') AS b, json_each(b.value, '$[3]') AS r;
     INSERT OR REPLACE INTO kv (key, value)
         SELECT r.key, r.value FROM json_each(NEW.data, '$[0]') AS b, json_each(b.value, '$[4]') AS r;
+    -- CRUD facts merged into one state per address (storage.base.merge_crud); a 'live' fact
+    -- of an address already live by a chain row of ours is not stored again
+    INSERT INTO crud (address, rank, link, link_idx)
+        SELECT json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'),
+               json_extract(r.value, '$[2]'), json_extract(r.value, '$[3]')
+        FROM json_each(NEW.data, '$[0]') AS b, json_each(b.value, '$[5]') AS r
+        WHERE NOT (json_extract(r.value, '$[1]') = 1 AND json_extract(r.value, '$[2]') IS NULL
+                   AND EXISTS (SELECT 1 FROM main.chain WHERE entry_address = json_extract(r.value, '$[0]')
+                                                          AND live IS NOT NULL))
+        ON CONFLICT (address) DO UPDATE SET
+            rank = MAX(rank, excluded.rank),
+            link = iif(excluded.link IS NOT NULL AND (link IS NULL OR excluded.link_idx < link_idx
+                       OR (excluded.link_idx = link_idx AND excluded.link < link)), excluded.link, link),
+            link_idx = iif(excluded.link IS NOT NULL AND (link IS NULL OR excluded.link_idx < link_idx
+                       OR (excluded.link_idx = link_idx AND excluded.link < link)), excluded.link_idx, link_idx);
+    -- link facts merged into one state per LinkAdd (storage.base.merge_link); the counts
+    -- follow by the links table's own triggers
+    INSERT INTO links (base, link_add, link_type, tag, utag, target, idx, removed_by)
+        SELECT json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'), json_extract(r.value, '$[2]'),
+               json_extract(r.value, '$[3]'), json_extract(r.value, '$[4]'), json_extract(r.value, '$[5]'),
+               json_extract(r.value, '$[6]'), json_extract(r.value, '$[7]')
+        FROM json_each(NEW.data, '$[0]') AS b, json_each(b.value, '$[6]') AS r WHERE true
+        ON CONFLICT (base, link_add) DO UPDATE SET
+            target = COALESCE(target, excluded.target),
+            link_type = iif(excluded.removed_by IS NOT NULL AND (removed_by IS NULL OR excluded.idx > idx),
+                            excluded.link_type, link_type),
+            tag = iif(excluded.removed_by IS NOT NULL AND (removed_by IS NULL OR excluded.idx > idx),
+                      excluded.tag, tag),
+            utag = iif(excluded.removed_by IS NOT NULL AND (removed_by IS NULL OR excluded.idx > idx),
+                       excluded.utag, utag),
+            removed_by = iif(excluded.removed_by IS NOT NULL AND (removed_by IS NULL OR excluded.idx > idx),
+                             excluded.removed_by, removed_by),
+            idx = iif(excluded.removed_by IS NOT NULL AND (removed_by IS NULL OR excluded.idx > idx),
+                      excluded.idx, idx);
 END;
 """
 WRITE = "INSERT INTO inbox (data) VALUES (?)"

@@ -1,0 +1,137 @@
+"""The conductor's side of the SQLite writer process: starting it, a channel per store, the lock.
+
+One writer process serves every SQLite store of a conductor (see
+:mod:`.writer_process` for why a process); it is started with the first
+store, and started again if it died.  Each store holds a lock file
+(``instance.sqlite3.lock``) so that one conductor, and its writer, use a
+store at a time.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .base import StorageError
+
+__all__ = ["WriterStats", "take_lock", "writers", "writer_process_pid", "LOCK_WAIT_S", "OPEN_TIMEOUT_S"]
+
+LOCK_WAIT_S = 5.0  # a writer of a killed predecessor finishing its last group takes milliseconds
+OPEN_TIMEOUT_S = 30.0
+
+
+class WriterStats:
+    """What the writer did for this store, for the benchmark: transactions, batches, its CPU time."""
+
+    __slots__ = ("transactions", "batches", "cpu_s", "wall_s")
+
+    def __init__(self) -> None:
+        self.transactions = 0
+        self.batches = 0
+        self.cpu_s = 0.0
+        self.wall_s = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "transactions": self.transactions,
+            "batches": self.batches,
+            "cpu_s": round(self.cpu_s, 4),
+            "wall_s": round(self.wall_s, 4),
+        }
+
+
+def take_lock(path: Path, label: str) -> int:
+    """Hold the store's lock file: one conductor (and its writer) per store at a time."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                os.close(fd)
+                raise StorageError(
+                    f"storage of {label} at {path.parent} is in use by another conductor "
+                    f"(its lock file {path.name} stayed locked for {LOCK_WAIT_S:g}s)"
+                ) from None
+            time.sleep(0.01)
+
+
+class _Writers:
+    """The writer process of this conductor (see :mod:`.writer_process`), started with the first store."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._control: socket.socket | None = None
+
+    def _start(self) -> socket.socket:
+        if self._proc is not None and self._proc.poll() is None and self._control is not None:
+            return self._control
+        if self._control is not None:
+            self._control.close()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "holochain.storage.writer_process", str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        finally:
+            theirs.close()
+        self._control = ours
+        return ours
+
+    def open_channel(self, path: str, synchronous: str, label: str, lock_fd: int) -> socket.socket:
+        """A socket to a writer thread for the database at ``path``, once it has opened it."""
+        request = orjson.dumps({"path": path, "synchronous": synchronous, "label": label})
+        with self._lock:
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                try:
+                    socket.send_fds(self._start(), [request], [theirs.fileno(), lock_fd])
+                except OSError:  # the process died since: once more, with a new one
+                    self._proc = None
+                    socket.send_fds(self._start(), [request], [theirs.fileno(), lock_fd])
+            except OSError as exc:
+                ours.close()
+                raise StorageError(f"storage of {label}: cannot start the writer process: {exc}") from None
+            finally:
+                theirs.close()
+        ours.settimeout(OPEN_TIMEOUT_S)
+        answer = b""
+        try:
+            while not answer.endswith(b"\n"):
+                chunk = ours.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+        except OSError as exc:
+            ours.close()
+            raise StorageError(f"storage of {label}: the writer process did not answer: {exc}") from None
+        ours.settimeout(None)
+        reply = orjson.loads(answer) if answer.endswith(b"\n") else {"error": "the writer process is gone"}
+        if not reply.get("ok"):
+            ours.close()
+            raise StorageError(f"storage of {label} at {path}: {reply.get('error')}")
+        return ours
+
+
+writers = _Writers()
+
+
+def writer_process_pid() -> int | None:
+    """The pid of this conductor's SQLite writer process, if it runs (for benchmarks and tests)."""
+    proc = writers._proc
+    return proc.pid if proc is not None and proc.poll() is None else None

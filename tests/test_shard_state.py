@@ -1,0 +1,208 @@
+"""CRUD and link state: what the stores keep per address and per LinkAdd answers exactly what
+holochain-rust's rules over every fact answer (``strongest_status`` and the earliest crud link;
+``select_links``), on the memory store and on a real SQLite store, before and after the facts
+are durable; and a schema-2 file (a fact per EAV row) is migrated into those states."""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from holochain.core import json as cjson
+from holochain.core.crud import strongest_status
+from holochain.core.links import LinkRow, parse_link_options, select_links
+from holochain.core.time import format_ns, parse_iso8601_ns
+from holochain.instance.shard import Shard
+from holochain.storage import sqlite_schema
+from holochain.storage.base import CrudFact, EavRow, LinkFact, WriteBatch
+from holochain.storage.memory import MemoryStore
+from holochain.storage.sqlite import DB_FILENAME, SCHEMA_VERSION, SqliteStore
+
+ADDRESSES = ["QmA", "QmB", "QmC"]
+BASE = "QmBase"
+LINK_ADDS = [f"QmL{i}" for i in range(6)]
+TYPES = ["t", "u"]
+TAGS = ["x", "X", "y", "\u00e9"]
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@st.composite
+def crud_facts(draw):
+    facts = []
+    for _ in range(draw(st.integers(1, 12))):
+        status = draw(st.sampled_from(["live", "modified", "deleted"]))
+        link = draw(st.sampled_from(ADDRESSES)) if status == "modified" else None
+        facts.append(CrudFact(draw(st.sampled_from(ADDRESSES)), status, link, draw(st.integers(1, 4))))
+    return facts
+
+
+def expected_crud(facts, address):
+    mine = [f for f in facts if f.address == address]
+    links = sorted((f.index, f.link) for f in mine if f.link is not None)
+    return strongest_status(f.status for f in mine), (links[0][1] if links else None)
+
+
+def in_batches(facts, field, draw_sizes):
+    """The facts in batches of the drawn sizes (every grouping must give the same state)."""
+    it = iter(facts)
+    out = []
+    for size in draw_sizes:
+        chunk = list(itertools.islice(it, size))
+        if chunk:
+            out.append(WriteBatch(**{field: chunk}))
+    rest = list(it)
+    if rest:
+        out.append(WriteBatch(**{field: rest}))
+    return out
+
+
+def stores(tmp_path_factory):
+    return [MemoryStore(), SqliteStore(tmp_path_factory.mktemp("state"))]
+
+
+@SETTINGS
+@given(facts=crud_facts(), sizes=st.lists(st.integers(1, 4), max_size=4))
+def test_crud_state_is_the_strongest_status_and_the_earliest_crud_link(tmp_path_factory, facts, sizes):
+    for store in stores(tmp_path_factory):
+        shard = Shard(store, None)
+        for batch in in_batches(facts, "crud", sizes):
+            store.write(batch)
+        for flushed in (False, True):
+            if flushed and isinstance(store, SqliteStore):
+                store.flush()
+                store._crud_cache.items.clear()  # read from the disk itself
+            for address in ADDRESSES + ["QmNone"]:
+                assert shard.crud(address) == expected_crud(facts, address), (type(store).__name__, address)
+        store.close()
+
+
+@st.composite
+def link_facts(draw):
+    """Adds, and tombstones of the same type and tag (any case), as remove_link makes them."""
+    kinds = {la: (draw(st.sampled_from(TYPES)), draw(st.sampled_from(TAGS))) for la in LINK_ADDS}
+    facts = []
+    for _ in range(draw(st.integers(1, 14))):
+        link_add = draw(st.sampled_from(LINK_ADDS))
+        link_type, tag = kinds[link_add]
+        index = draw(st.integers(1, 6))
+        if draw(st.booleans()):
+            facts.append(LinkFact(BASE, link_add, link_type, tag, "QmT" + link_add[-1], index))
+        else:
+            tag = draw(st.sampled_from([tag, tag.upper(), tag.lower()]))
+            facts.append(LinkFact(BASE, link_add, link_type, tag, None, index, draw(st.sampled_from(["QmR1", "QmR2"]))))
+    return facts
+
+
+@st.composite
+def link_queries(draw):
+    options = {"status_request": draw(st.sampled_from(["Live", "Deleted", "All"]))}
+    if draw(st.booleans()):
+        options["sort_order"] = draw(st.sampled_from(["Ascending", "Descending"]))
+    kind = draw(st.sampled_from([None, "Size", "Time"]))
+    if kind == "Size":
+        options["pagination"] = {"Size": {"page_number": draw(st.integers(0, 3)), "page_size": draw(st.integers(0, 3))}}
+    elif kind == "Time":
+        from_time = format_ns(draw(st.integers(0, 7)))
+        options["pagination"] = {"Time": {"from_time": from_time, "limit": draw(st.integers(0, 4))}}
+    return draw(st.sampled_from([None, *TYPES])), draw(st.sampled_from([None, *TAGS])), options
+
+
+def expected_links(facts, link_type, tag, options):
+    rows = [LinkRow(f.link_add, f.link_type, f.tag, f.index, f.removed_by) for f in facts]
+    targets = {f.link_add: f.target for f in facts if f.target is not None}
+    opts = parse_link_options(options)
+    pagination = opts["pagination"]
+    from_ns = None
+    if pagination is not None and "Time" in pagination:
+        from_ns = parse_iso8601_ns(pagination["Time"]["from_time"])
+    answers = select_links(rows, link_type, tag, opts["status_request"], pagination, opts["sort_order"], from_ns)
+    return [
+        {"address": targets[a.link_add], "headers": [], "tag": a.tag, "status": a.status, "link_add": a.link_add}
+        for a in answers
+        if a.link_add in targets
+    ]
+
+
+@SETTINGS
+@given(
+    facts=link_facts(),
+    sizes=st.lists(st.integers(1, 4), max_size=4),
+    queries=st.lists(link_queries(), min_size=4, max_size=8),
+)
+def test_link_states_answer_get_links_as_every_link_fact_does(tmp_path_factory, facts, sizes, queries):
+    for store in stores(tmp_path_factory):
+        shard = Shard(store, None)
+        for batch in in_batches(facts, "links", sizes):
+            store.write(batch)
+        for flushed in (False, True):
+            if flushed and isinstance(store, SqliteStore):
+                store.flush()
+            for link_type, tag, options in queries:
+                opts = parse_link_options(options)
+                want = expected_links(facts, link_type, tag, options)
+                got = shard.links(BASE, link_type, tag, opts)
+                assert got == want, (type(store).__name__, flushed, link_type, tag, options)
+                assert shard.link_count(BASE, link_type, tag, opts) == len(want)
+            for link_add in LINK_ADDS:
+                target = "QmT" + link_add[-1]
+                for link_type, tag in itertools.product(TYPES, TAGS):
+                    live = expected_links(facts, link_type, tag, {})
+                    want = [l["link_add"] for l in live if l["address"] == target]
+                    assert shard.live_links_to(BASE, target, link_type, tag) == want
+        store.close()
+
+
+# -- schema 2 (a fact per EAV row) is migrated into these states, nothing lost ------------------
+
+
+def schema_2_file(directory, crud, links):
+    """A schema-2 store holding ``crud`` and ``links`` as schema 2 wrote them: an EAV row each."""
+    db = sqlite3.connect(directory / DB_FILENAME)
+    db.executescript(f"BEGIN; {sqlite_schema._SCHEMA_2} {sqlite_schema.COUNT_HELD} PRAGMA user_version=2; COMMIT;")
+    rows = []
+    for f in crud:
+        rows.append((f.address, "crud-status", f.status, f.index))
+        if f.link is not None:
+            rows.append((f.address, "crud-link", f.link, f.index))
+    rows.append(("QmA", "crud-status", "rejected", 9))  # a status core never writes: kept as it is
+    rows.append(("QmA", "dht-held", "QmH", 0))
+    for f in links:
+        if f.removed_by is None:
+            rows.append(("links:" + f.base, "link-add:" + cjson.dumps([f.link_type, f.tag]), f.link_add, f.index))
+            link = {"base": f.base, "target": f.target, "link_type": f.link_type, "tag": f.tag}
+            content = cjson.dumps({"LinkAdd": {"action_kind": "ADD", "link": link}})
+            db.execute("INSERT OR IGNORE INTO contents (address, content) VALUES (?, ?)", (f.link_add, content))
+        else:
+            attribute = "link-remove:" + cjson.dumps([f.removed_by, f.link_type, f.tag])
+            rows.append(("links:" + f.base, attribute, f.link_add, f.index))
+    db.executemany("INSERT OR IGNORE INTO eav VALUES (?,?,?,?)", rows)
+    db.commit()
+    db.close()
+
+
+@SETTINGS
+@given(crud=crud_facts(), links=link_facts(), queries=st.lists(link_queries(), min_size=4, max_size=8))
+def test_a_schema_2_store_is_migrated_into_states_with_nothing_lost(tmp_path_factory, crud, links, queries):
+    directory = tmp_path_factory.mktemp("schema2")
+    schema_2_file(directory, crud, links)
+    memory = MemoryStore()
+    memory.write(WriteBatch(crud=crud, links=links))
+    migrated = SqliteStore(directory)
+    try:
+        expected, got = Shard(memory, None), Shard(migrated, None)
+        for address in ADDRESSES:
+            assert got.crud(address) == expected.crud(address) == expected_crud(crud, address)
+        for link_type, tag, options in queries:
+            opts = parse_link_options(options)
+            assert got.links(BASE, link_type, tag, opts) == expected.links(BASE, link_type, tag, opts)
+            assert got.link_count(BASE, link_type, tag, opts) == expected.link_count(BASE, link_type, tag, opts)
+        assert migrated.eav("QmA") == [EavRow("QmA", "crud-status", "rejected", 9), EavRow("QmA", "dht-held", "QmH", 0)]
+        assert migrated.eav("links:" + BASE) == []
+    finally:
+        migrated.close()
+    db = sqlite3.connect(directory / DB_FILENAME)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    db.close()
