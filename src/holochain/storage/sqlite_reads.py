@@ -317,7 +317,9 @@ class SqliteReads:
     def links_to(self, base: str, target: str) -> list[LinkFact]:
         found = [
             LinkFact(*r)
-            for r in self._read(f"SELECT {_LINK_COLUMNS} FROM links WHERE base=? AND target=?", (base, target))
+            for r in self._read(
+                f"SELECT {_LINK_COLUMNS} FROM links INDEXED BY links_target WHERE base=? AND target=?", (base, target)
+            )
         ]
         pending = self._pending_links(base)
         if not pending:
