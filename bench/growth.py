@@ -28,7 +28,7 @@ store named by ``--store`` (SQLite with ``synchronous=FULL``, the store of
   version; grows the chain of versions by N updates;
 * ``holding``: a holder validating and integrating incoming ops — LinkAdds
   (with their targets) on one anchor, grown by N; and the Content ops of one
-  anchor committed by 1,000 agents (the 701st to 1,000th against a fresh holder's first 300).
+  anchor committed by 1,000 agents (the last 300 to a grown holder against the first 300 to a fresh one).
 
 Growth runs 64 calls in flight and is bounded in time (``--max-secs`` per
 phase): a phase that runs out of time says how far it grew.
@@ -140,7 +140,7 @@ def get(address: str) -> bool:
 WINDOW = 100
 ROUNDS = 3  # windows per instance, alternated between the fresh and the grown one
 IN_FLIGHT = 64
-AGENTS = 1000 + ROUNDS * 100  # the grown holder holds 1,000 at the end, the fresh one 300
+AGENTS = 1000  # agents committing one anchor: the grown holder holds them all at the end
 
 
 class GrowthError(RuntimeError):
@@ -424,7 +424,7 @@ async def holding_phase(lab: Lab, n: int) -> list[dict[str, Any]]:
     # one anchor committed by 1,000 agents
     anchor_ops = []
     deadline = time.monotonic() + lab.max_secs
-    for k in range(AGENTS):
+    for k in range(AGENTS + measured):  # the first ``measured`` go to the fresh holder
         if time.monotonic() > deadline:
             break
         agent = await lab.instance(f"agent {k}", store="memory")
@@ -466,21 +466,27 @@ async def run(store: str, n: int, phases: list[str], max_secs: float) -> dict[st
             for row in found:
                 row["phase"], row["store"], row["phase_secs"] = name, store, round(time.perf_counter() - t0, 1)
             rows.extend(found)
-    return {"store": store, "n": n, "rows": rows}
+    return {"store": store, "n": n, "window": WINDOW, "agents": AGENTS, "rows": rows}
 
 
 def main(argv: list[str] | None = None) -> int:
+    global WINDOW, AGENTS  # a process of its own: the windows and agents of this run
     p = argparse.ArgumentParser(prog="python -m bench.growth", description=__doc__.split("\n\n")[0])
     p.add_argument("--store", choices=("memory", "sqlite"), default="memory")
     p.add_argument("--n", type=int, default=100_000, help="calls the data grows by (default 100000)")
     p.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated: {','.join(PHASES)}")
     p.add_argument("--max-secs", type=float, default=600.0, help="growth time allowed per phase (default 600)")
+    p.add_argument("--window", type=int, default=WINDOW, help=f"calls per measured window (default {WINDOW})")
+    p.add_argument("--agents", type=int, default=AGENTS, help=f"agents committing one anchor (default {AGENTS})")
     p.add_argument("--out", type=Path, help="write the rows as JSON here (else to stdout)")
     args = p.parse_args(argv)
     phases = [x.strip() for x in args.phases.split(",") if x.strip()]
     unknown = [x for x in phases if x not in PHASES]
     if unknown or args.n < 1:
         p.error(f"unknown phase(s) {unknown}; choose from {', '.join(PHASES)}" if unknown else "--n must be positive")
+    if args.window < 1 or args.agents < 2 * ROUNDS * args.window:
+        p.error(f"--window must be positive and --agents at least {2 * ROUNDS} windows")
+    WINDOW, AGENTS = args.window, args.agents
     try:
         result = uvloop.run(run(args.store, args.n, phases, args.max_secs))
     except GrowthError as exc:
@@ -494,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def render(rows: list[dict[str, Any]]) -> str:
     """The rows as a table: µs per call early and late, and their ratio."""
-    lines = [f"{'store':7} {'row':62} {'first 100':>10} {'after N':>10} {'ratio':>6} {'N':>8}  (loop + writer µs)"]
+    lines = [f"{'store':7} {'row':62} {'fresh':>10} {'after N':>10} {'ratio':>6} {'N':>8}  (loop + writer µs)"]
     for r in rows:
         lines.append(
             f"{r['store']:7} {r['row']:62} {r['early_us']:>8.1f}us {r['late_us']:>8.1f}us "
