@@ -8,13 +8,18 @@ from __future__ import annotations
 import itertools
 import sqlite3
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import package, write_project
+from holochain.conductor.conductor import load_dna_file
 from holochain.core import json as cjson
 from holochain.core.crud import strongest_status
+from holochain.core.crypto import AgentKey
 from holochain.core.links import LinkRow, parse_link_options, select_links
 from holochain.core.time import format_ns, parse_iso8601_ns
+from holochain.instance.instance import Instance
 from holochain.instance.shard import Shard
 from holochain.storage import sqlite_schema
 from holochain.storage.base import CrudFact, EavRow, LinkFact, WriteBatch
@@ -206,3 +211,85 @@ def test_a_schema_2_store_is_migrated_into_states_with_nothing_lost(tmp_path_fac
     db = sqlite3.connect(directory / DB_FILENAME)
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     db.close()
+
+
+# -- walking to the latest version starts from the furthest held version known ---------------------
+
+VERSIONS_ZOME = """
+from dataclasses import dataclass
+from holochain import hdk
+
+zome = hdk.Zome()
+
+@zome.entry_type("note", description="a note")
+@dataclass
+class Note:
+    text: str
+
+@zome.function(public=True)
+def add(text: str) -> str:
+    return hdk.commit_entry(Note(text))
+
+@zome.function(public=True)
+def update(address: str, text: str) -> str:
+    return hdk.update_entry(Note(text), address)
+
+@zome.function(public=True)
+def remove(address: str) -> str:
+    return hdk.remove_entry(address)
+
+@zome.function(public=True)
+def get(address: str):
+    return hdk.get_entry(address)
+
+@zome.function(public=True)
+def history(address: str):
+    return hdk.get_entry_history(address)
+"""
+
+
+async def _call(instance, function, **args):
+    out = instance.call("notes", function, args)
+    return cjson.loads(out if isinstance(out, str) else await out)
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+async def test_the_latest_version_is_found_from_any_version_however_long_the_chain(tmp_path, kind):
+    dna = load_dna_file(package(write_project(tmp_path / "dna", {"notes": VERSIONS_ZOME})))
+    store = MemoryStore() if kind == "memory" else SqliteStore(tmp_path / "store")
+    instance = Instance("inst", dna, AgentKey.for_test_agent("alice"), "alice", store)
+    await instance.initialize()
+    instance.start()
+    try:
+        first = (await _call(instance, "add", text="v0"))["Ok"]
+        versions = [first]
+        for i in range(1, 30):  # every update names the first version: the walk finds the latest
+            versions.append((await _call(instance, "update", address=first, text=f"v{i}"))["Ok"])
+            if i % 7 == 0:
+                middle = versions[i // 2]
+                assert (await _call(instance, "get", address=middle))["Ok"]["App"][1] == f'{{"text":"v{i}"}}'
+        assert len(set(versions)) == 30
+        for address in (first, versions[10], versions[-1]):
+            assert (await _call(instance, "get", address=address))["Ok"]["App"][1] == '{"text":"v29"}'
+        history = (await _call(instance, "history", address=first))["Ok"]
+        assert [item["meta"]["address"] for item in history["items"]] == versions  # All still walks every one
+        # deleting the latest version: from any version, nothing is found any more
+        await _call(instance, "remove", address=first)
+        for address in (first, versions[10], versions[-1]):
+            assert (await _call(instance, "get", address=address))["Ok"] is None
+    finally:
+        instance.close()
+
+
+async def test_a_second_update_of_a_version_forgets_the_paths_through_it(tmp_path):
+    """The earliest update of a version wins: a new one that is earlier changes the path."""
+    store = MemoryStore()
+    shard = Shard(store, None)
+    store.write(WriteBatch(crud=[CrudFact(a, "live", None, 1) for a in ("QmV0", "QmV1", "QmV2", "QmX")]))
+    store.write(WriteBatch(crud=[CrudFact("QmV0", "modified", "QmV1", 10), CrudFact("QmV1", "modified", "QmV2", 20)]))
+    shard.remember_newer("QmV0", "QmV2")
+    assert shard.newer_version("QmV0") == "QmV2"
+    shard._crud_changed("QmV2")  # updating the newest version keeps the path
+    assert shard.newer_version("QmV0") == "QmV2"
+    shard._crud_changed("QmV1")  # a second update of a version in the middle forgets it
+    assert shard.newer_version("QmV0") == "QmV0"
