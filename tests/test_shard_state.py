@@ -86,18 +86,21 @@ def test_crud_state_is_the_strongest_status_and_the_earliest_crud_link(tmp_path_
 
 @st.composite
 def link_facts(draw):
-    """Adds, and tombstones of the same type and tag (any case), as remove_link makes them."""
-    kinds = {la: (draw(st.sampled_from(TYPES)), draw(st.sampled_from(TAGS))) for la in LINK_ADDS}
+    """Adds, and tombstones of the same type and tag (any case), as remove_link makes them: a
+    LinkAdd has one header, so one index; a removal at a given time is one LinkRemove."""
+    kinds = {
+        la: (draw(st.sampled_from(TYPES)), draw(st.sampled_from(TAGS)), draw(st.integers(1, 6))) for la in LINK_ADDS
+    }
     facts = []
     for _ in range(draw(st.integers(1, 14))):
         link_add = draw(st.sampled_from(LINK_ADDS))
-        link_type, tag = kinds[link_add]
-        index = draw(st.integers(1, 6))
+        link_type, tag, added = kinds[link_add]
         if draw(st.booleans()):
-            facts.append(LinkFact(BASE, link_add, link_type, tag, "QmT" + link_add[-1], index))
+            facts.append(LinkFact(BASE, link_add, link_type, tag, "QmT" + link_add[-1], added))
         else:
-            tag = draw(st.sampled_from([tag, tag.upper(), tag.lower()]))
-            facts.append(LinkFact(BASE, link_add, link_type, tag, None, index, draw(st.sampled_from(["QmR1", "QmR2"]))))
+            index = draw(st.integers(1, 6))
+            tag = [tag, tag.upper(), tag.lower()][index % 3]
+            facts.append(LinkFact(BASE, link_add, link_type, tag, None, index, f"QmR{index}"))
     return facts
 
 
