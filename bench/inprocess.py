@@ -236,7 +236,9 @@ def main(argv: list[str] | None = None) -> int:
         inflights = [int(k) for k in args.inflight.split(",")]
         result: Any = uvloop.run(commit(args.dna, args.dir, inflights, args.secs, args.warm))
     elif args.command == "instances":
-        result = uvloop.run(instances(args.dna, args.dir, args.count, args.inflight, args.secs, args.warm, args.reps))
+        result = uvloop.run(
+            instances(args.dna, args.dir, args.count, args.inflight, args.total, args.secs, args.warm, args.reps)
+        )
     else:
         result = uvloop.run(build(args.dna, args.dir, args.length))
     json.dump(result, sys.stdout)

@@ -481,7 +481,7 @@ def growth(settings: Settings, lab: Lab) -> list[dict[str, Any]]:
         out = lab.root / f"growth-{store}.json"
         args = ["--store", store, "--n", str(settings.growth_n), "--out", str(out)]
         if settings.growth_n < 10_000:  # a quick look: smaller windows, fewer agents
-            args += ["--window", "20", "--agents", "200"]
+            args += ["--window", "10", "--agents", "100"]
         done = subprocess.run(
             [sys.executable, "-m", "bench.growth", *args], cwd=REPO, capture_output=True, text=True, timeout=7200
         )

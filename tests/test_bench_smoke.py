@@ -12,11 +12,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import REPO
 
 SECTIONS = ("throughput", "hammer", "chain", "inprocess", "startup", "memory", "instances", "growth")
 
 
+@pytest.mark.timeout(420)
 def test_bench_quick_run_completes_and_writes_json(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     done = subprocess.run(
@@ -45,7 +48,7 @@ def test_bench_quick_run_completes_and_writes_json(tmp_path: Path) -> None:
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=400,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     raw = json.loads(out.read_text(encoding="utf-8"))
