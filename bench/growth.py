@@ -140,6 +140,8 @@ def get(address: str) -> bool:
 WINDOW = 100
 ROUNDS = 3  # windows per instance, alternated between the fresh and the grown one
 IN_FLIGHT = 64
+INFLIGHT_MEASURED = 1  # calls in flight in a measured window (--inflight)
+SEQUENTIAL = {"update_entry of the first version (a chain of updates)"}  # concurrent updates fork it
 AGENTS = 1000  # agents committing one anchor: the grown holder holds them all at the end
 
 
@@ -196,18 +198,27 @@ def _writer_cpu(instance: Instance) -> float:
     return stats.cpu_s if stats is not None else 0.0
 
 
-async def window(instance: Instance, step: Callable[[int], Any]) -> tuple[float, float]:
-    """Cost in µs per call of ``WINDOW`` calls of ``step(i)`` (an awaitable), one at a time:
-    the event loop's (median) and the writer process's (mean)."""
+async def window(instance: Instance, step: Callable[[int], Any], inflight: int = 1) -> tuple[float, float]:
+    """Cost in µs per call of ``WINDOW`` calls of ``step(i)`` (an awaitable): the event loop's
+    and the writer process's.  One at a time, the loop's is the median over the calls; with
+    ``inflight`` at a time (group commit shares a transaction between them, as under load),
+    the loop's CPU for the window divided by its calls."""
     gc.collect()
-    costs = []
     writer = _writer_cpu(instance)
-    for i in range(WINDOW):
+    if inflight == 1:
+        costs = []
+        for i in range(WINDOW):
+            t0 = time.thread_time()
+            await step(i)
+            costs.append(time.thread_time() - t0)
+        loop = statistics.median(costs)
+    else:
         t0 = time.thread_time()
-        await step(i)
-        costs.append(time.thread_time() - t0)
+        for k in range(0, WINDOW, inflight):
+            await asyncio.gather(*(step(i) for i in range(k, min(WINDOW, k + inflight))))
+        loop = (time.thread_time() - t0) / WINDOW
     writer = _writer_cpu(instance) - writer
-    return 1e6 * statistics.median(costs), 1e6 * writer / WINDOW
+    return 1e6 * loop, 1e6 * writer / WINDOW
 
 
 async def grow(step: Callable[[int], Any], n: int, max_secs: float) -> int:
@@ -252,8 +263,9 @@ async def compare(
     late: dict[str, list[tuple[float, float]]] = {name: [] for name in fresh[1]}
     for _ in range(ROUNDS):
         for name in fresh[1]:
-            early[name].append(await window(fresh[0], fresh[1][name]))
-            late[name].append(await window(grown[0], grown[1][name]))
+            k = 1 if name in SEQUENTIAL else INFLIGHT_MEASURED
+            early[name].append(await window(fresh[0], fresh[1][name], k))
+            late[name].append(await window(grown[0], grown[1][name], k))
     return [_row(name, early[name], late[name], n, unit) for name in fresh[1]]
 
 
@@ -466,11 +478,11 @@ async def run(store: str, n: int, phases: list[str], max_secs: float) -> dict[st
             for row in found:
                 row["phase"], row["store"], row["phase_secs"] = name, store, round(time.perf_counter() - t0, 1)
             rows.extend(found)
-    return {"store": store, "n": n, "window": WINDOW, "agents": AGENTS, "rows": rows}
+    return {"store": store, "n": n, "window": WINDOW, "agents": AGENTS, "inflight": INFLIGHT_MEASURED, "rows": rows}
 
 
 def main(argv: list[str] | None = None) -> int:
-    global WINDOW, AGENTS  # a process of its own: the windows and agents of this run
+    global WINDOW, AGENTS, INFLIGHT_MEASURED  # a process of its own: the windows of this run
     p = argparse.ArgumentParser(prog="python -m bench.growth", description=__doc__.split("\n\n")[0])
     p.add_argument("--store", choices=("memory", "sqlite"), default="memory")
     p.add_argument("--n", type=int, default=100_000, help="calls the data grows by (default 100000)")
@@ -478,6 +490,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-secs", type=float, default=600.0, help="growth time allowed per phase (default 600)")
     p.add_argument("--window", type=int, default=WINDOW, help=f"calls per measured window (default {WINDOW})")
     p.add_argument("--agents", type=int, default=AGENTS, help=f"agents committing one anchor (default {AGENTS})")
+    p.add_argument("--inflight", type=int, default=1, help="calls in flight in a measured window (default 1)")
     p.add_argument("--out", type=Path, help="write the rows as JSON here (else to stdout)")
     args = p.parse_args(argv)
     phases = [x.strip() for x in args.phases.split(",") if x.strip()]
@@ -486,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"unknown phase(s) {unknown}; choose from {', '.join(PHASES)}" if unknown else "--n must be positive")
     if args.window < 1 or args.agents < 2 * ROUNDS * args.window:
         p.error(f"--window must be positive and --agents at least {2 * ROUNDS} windows")
-    WINDOW, AGENTS = args.window, args.agents
+    WINDOW, AGENTS, INFLIGHT_MEASURED = args.window, args.agents, max(1, args.inflight)
     try:
         result = uvloop.run(run(args.store, args.n, phases, args.max_secs))
     except GrowthError as exc:
