@@ -203,7 +203,7 @@ def _stats(values: list[float], unit: float) -> dict[str, float]:
 async def measure(args: argparse.Namespace, root: Path) -> dict[str, Any]:
     from holochain.net.location import holders_for
     from holochain.testing import package_dna
-    from holochain.testing.nats import NatsServer
+    from holochain.testing.nats_server import NatsServer
 
     project = root / "app_spec"
     shutil.copytree(REPO / "examples" / "app_spec", project, ignore=shutil.ignore_patterns("dist", ".hc"))

@@ -365,6 +365,8 @@ def summarize(raw: dict[str, Any]) -> dict[str, Any]:
         }
     if raw.get("growth"):
         summary["growth"] = raw["growth"]
+    if raw.get("encryption"):
+        summary["encryption"] = summarize_encryption(raw["encryption"])
     summary["targets"] = _targets(summary, raw)
     return summary
 
@@ -469,6 +471,8 @@ def render(summary: dict[str, Any]) -> str:
                 for kind, m in summary["instances"].items()
             ),
         ]
+    if summary.get("encryption"):
+        lines += render_encryption(summary["encryption"])
     if summary.get("targets"):
         lines += ["", "Targets (issues 6 and 16)", "", "| measure | target | measured | met |", "|---|---|---|---|"]
         for t in summary["targets"]:
@@ -479,3 +483,59 @@ def render(summary: dict[str, Any]) -> str:
             note = f" ({t['note']})" if t["note"] else ""
             lines.append(f"| {t['measure']} | {t['target']} | {values} | {met}{note} |")
     return "\n".join(lines) + "\n"
+
+
+# -- the encryption section ---------------------------------------------------------------
+
+
+def summarize_encryption(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per workload and load: medians, and encrypted ÷ plain within each repetition."""
+    by = {(r["workload"], r["conns"], r["inflight"], r["store"], r["rep"]): r for r in rows}
+    out = []
+    for workload, conns, inflight in sorted({(r["workload"], r["conns"], r["inflight"]) for r in rows}):
+        pairs = [
+            (by[(workload, conns, inflight, "encrypted", rep)], by[(workload, conns, inflight, "plain", rep)])
+            for rep in sorted({r["rep"] for r in rows})
+            if (workload, conns, inflight, "encrypted", rep) in by and (workload, conns, inflight, "plain", rep) in by
+        ]
+        if not pairs:
+            continue
+        out.append(
+            {
+                "workload": workload,
+                "conns": conns,
+                "inflight": inflight,
+                "plain_cps": round(statistics.median(p["cps"] for _, p in pairs), 1),
+                "encrypted_cps": round(statistics.median(e["cps"] for e, _ in pairs), 1),
+                "cps_ratio": round(statistics.median(e["cps"] / p["cps"] for e, p in pairs if p["cps"]), 3),
+                "p50_ratio": round(statistics.median(e["p50_ms"] / p["p50_ms"] for e, p in pairs if p["p50_ms"]), 3),
+                "us_per_call_ratio": round(
+                    statistics.median(
+                        e["server_us_per_call"] / p["server_us_per_call"] for e, p in pairs if p["server_us_per_call"]
+                    ),
+                    3,
+                ),
+                "first_reply_ratio": round(
+                    statistics.median(e["first_reply_s"] / p["first_reply_s"] for e, p in pairs), 3
+                ),
+            }
+        )
+    return out
+
+
+def render_encryption(table: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "",
+        "Encrypted (SQLCipher) store ÷ plain store (medians; ratios within each repetition)",
+        "",
+        "| workload | load | plain calls/s | encrypted calls/s | ×plain calls/s | ×plain p50 | ×plain server µs/call "
+        "| ×plain first reply |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in table:
+        lines.append(
+            f"| {row['workload']} | {row['conns']}×{row['inflight']} | {row['plain_cps']:,.0f} "
+            f"| {row['encrypted_cps']:,.0f} | {row['cps_ratio']:.2f} | {row['p50_ratio']:.2f} "
+            f"| {row['us_per_call_ratio']:.2f} | {row['first_reply_ratio']:.2f} |"
+        )
+    return lines

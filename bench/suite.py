@@ -15,6 +15,7 @@ figures as plain data.
 * ``memory`` — ``holochain -c`` with 1 and with 1+N instances: RSS per instance.
 * ``instances`` — N instances committing at once in one process against one alone.
 * ``growth`` — cost per call on fresh data against after N calls (``bench.growth``).
+* ``encryption`` — the same store plain and encrypted (SQLCipher): see :mod:`.encryption`.
 
 Servers of one repetition run one after another in a shuffled order, so slow
 drifts of the machine hit every server alike; every load run also records
@@ -532,3 +533,7 @@ SECTIONS: dict[str, Callable[[Settings, Lab], Any]] = {
     "instances": instances,
     "growth": growth,
 }
+
+from .encryption import encryption  # noqa: E402  (it builds on the helpers above)
+
+SECTIONS["encryption"] = encryption

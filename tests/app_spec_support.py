@@ -8,6 +8,7 @@ uuid ``altered-dna`` (another DNA hash), as ``app2``, bridged app1 → app2 as
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,12 +24,31 @@ ALICE = "HcSCIv3cPT5kegjoqgXM7nVU8rFbd9pyg5oOYUz9PSryp5mb7DKhCsXCS768pua"  # ali
 BOB = "HcSCJCqoIY3uwiw34acyvNmJMyzkk4y9groHdYKBekqp7y48mvwfVTQQkzcjnfz"  # bob::app
 
 
-@pytest.fixture(scope="session")
-def app_spec_dna(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``examples/app_spec`` packaged by ``hc package`` (into a temporary copy)."""
+WASM_APP_SPEC = REPO / "wasm" / "build" / "app_spec.dna.json"
+
+
+def _python_app_spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = tmp_path_factory.mktemp("app_spec") / "app_spec"
     shutil.copytree(REPO / "examples" / "app_spec", project, ignore=shutil.ignore_patterns("dist", ".hc"))
     return package_dna(project)
+
+
+@pytest.fixture(scope="session")
+def app_spec_dna(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``examples/app_spec`` packaged by ``hc package`` (into a temporary copy)."""
+    return _python_app_spec(tmp_path_factory)
+
+
+@pytest.fixture(scope="session", params=["python", "wasm"], name="app_spec_dna")
+def app_spec_dna_both(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """app_spec in both engines, for the modules that import this one (the app_spec scenarios):
+    the Python port, and its Rust twin under ``wasm/app_spec`` built to WebAssembly by
+    ``make wasm`` (which ``make test`` runs first; built here if it has not been)."""
+    if request.param == "wasm":
+        if not WASM_APP_SPEC.is_file():
+            subprocess.run(["make", "wasm"], cwd=REPO, check=True, timeout=900)
+        return WASM_APP_SPEC
+    return _python_app_spec(tmp_path_factory)
 
 
 @pytest.fixture

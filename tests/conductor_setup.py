@@ -15,9 +15,10 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from conftest import HOLOCHAIN, REPO, package, write_project
+from conftest import HOLOCHAIN, JS_DIR, REPO, node, package, write_project
 
 DONE = "*** Done. All interfaces started."
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # Debian's, installed by `make setup`
 
 # A zome that emits a User signal.
 SIGNAL_ZOME = """
@@ -88,11 +89,29 @@ def dna(dna_id: str, file: Path, hash_: str | None = None, uuid: str | None = No
     return text
 
 
-def instance(instance_id: str, dna_id: str, agent_id: str, storage: Path | None) -> str:
+def instance(instance_id: str, dna_id: str, agent_id: str, storage: Path | None, *, encrypted: bool = False) -> str:
     text = f'[[instances]]\nid = "{instance_id}"\ndna = "{dna_id}"\nagent = "{agent_id}"\n'
     if storage is None:
         return text + '[instances.storage]\ntype = "memory"\n'
-    return text + f'[instances.storage]\ntype = "lmdb"\npath = {toml_str(storage)}\n'
+    text += f'[instances.storage]\ntype = "lmdb"\npath = {toml_str(storage)}\n'
+    return text + ("encrypted = true\n" if encrypted else "")
+
+
+def open_db(path: Path, test_agent: str | None = None) -> Any:
+    """A DB-API connection to a store's database: SQLCipher's, keyed as the conductor keys it,
+    when ``test_agent`` (the name of the test agent whose encrypted store it is) is given."""
+    if test_agent is None:
+        import sqlite3
+
+        return sqlite3.connect(path)
+    from sqlcipher3 import dbapi2
+
+    from holochain.conductor.keystore import store_key
+    from holochain.core.crypto import AgentKey
+
+    conn = dbapi2.connect(str(path))
+    conn.execute(f"PRAGMA key = \"x'{store_key(AgentKey.for_test_agent(test_agent))}'\"")
+    return conn
 
 
 def interface(
@@ -135,3 +154,15 @@ def run_holochain(
 def start_holochain(spawn, config: Path, cwd: Path, **kwargs: Any):
     """A running `holochain -c config`, ready (Done line seen)."""
     return spawn([HOLOCHAIN, "-c", str(config)], cwd, ready=DONE, **kwargs)
+
+
+def ui_bundle(root: Path) -> Path:
+    """The test UI bundle (tests/js/ui_bundle with hc-web-client built for the browser) under
+    ``root``/ui, and a file beside it that must never be served."""
+    bundle = root / "ui"
+    bundle.mkdir()
+    shutil.copy(JS_DIR / "ui_bundle" / "index.html", bundle / "index.html")
+    built = node(str(JS_DIR / "build_ui_client.js"), env={"OUT": str(bundle / "hc-web-client.js")})
+    assert built.returncode == 0, built.stderr
+    (root / "secret.txt").write_text("not for the web")
+    return bundle

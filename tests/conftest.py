@@ -50,6 +50,63 @@ def package(project: Path) -> Path:
     return out
 
 
+def one_instance_config(tmp_path: Path, dna: Path, *, storage: str = 'type = "memory"', extra: str = "") -> Path:
+    """A `holochain -c` configuration: test agent alice, instance `app` of ``dna``, an admin
+    WebSocket interface `ws` on a free port; ``storage`` is the instance's storage table body,
+    ``extra`` more TOML at the end (e.g. a `[logger]` table)."""
+    from holochain.core.dna import Dna
+
+    config = tmp_path / "conductor-config.toml"
+    config.write_text(f"""
+persistence_dir = "{tmp_path / "data"}"
+[[agents]]
+id = "alice"
+name = "alice::app"
+public_address = "[SHOULD BE REWRITTEN]"
+keystore_file = "[UNUSED]"
+test_agent = true
+[[dnas]]
+id = "blog"
+file = "{dna}"
+hash = "{Dna.from_text(dna.read_bytes()).address}"
+[[instances]]
+id = "app"
+dna = "blog"
+agent = "alice"
+[instances.storage]
+{storage}
+[[interfaces]]
+id = "ws"
+admin = true
+choose_free_port = true
+[interfaces.driver]
+type = "websocket"
+port = 0
+[[interfaces.instances]]
+id = "app"
+{extra}
+""")
+    return config
+
+
+def read_until(fd: int, text: str, timeout: float = 60.0) -> str:
+    """What the other end of a pty printed, up to (at least) ``text``."""
+    import select
+
+    got = b""
+    deadline = time.monotonic() + timeout
+    while text.encode() not in got:
+        left = deadline - time.monotonic()
+        assert left > 0, f"{text!r} not printed: {got[-2000:]!r}"
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            try:
+                got += os.read(fd, 65536)
+            except OSError:  # the other end closed
+                break
+    return got.decode(errors="replace")
+
+
 @pytest.fixture(scope="session")
 def blog_dna(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example blog DNA, packaged into a temporary directory."""

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from app_spec_support import BOB, HOLO_WORLD_POST, app_spec_dna, one  # noqa: F401  (fixtures)
+from app_spec_support import BOB, HOLO_WORLD_POST, app_spec_dna_both, one  # noqa: F401  (fixtures)
 from holochain.core.crypto import AgentKey, encode_call_data_for_signing
 from holochain.instance.instance import InstanceError
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from app_spec_support import HOLO_WORLD_POST, app_spec_dna, one, post  # noqa: F401  (fixtures)
+from app_spec_support import HOLO_WORLD_POST, app_spec_dna_both, one, post  # noqa: F401  (fixtures)
 
 
 def content_of(entry: dict) -> dict:

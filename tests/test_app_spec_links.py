@@ -6,7 +6,7 @@ import json
 import re
 import time
 
-from app_spec_support import app_spec_dna, one  # noqa: F401  (fixtures)
+from app_spec_support import app_spec_dna_both, one  # noqa: F401  (fixtures)
 
 BAD_LINK = re.compile(
     r'Target for link not found: Link \{ base: HashString\(".*"\), target: HashString\(".*"\), '

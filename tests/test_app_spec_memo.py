@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app_spec_support import HOT_MEMO, app_spec_dna, one  # noqa: F401  (fixtures)
+from app_spec_support import HOT_MEMO, app_spec_dna_both, one  # noqa: F401  (fixtures)
 
 MEMO = {"content": "Reminder: Buy some HOT."}
 

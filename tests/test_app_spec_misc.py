@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from app_spec_support import ALICE, BOB, HOLO_WORLD_POST, app_spec_dna, one, two  # noqa: F401  (fixtures)
+from app_spec_support import ALICE, BOB, HOLO_WORLD_POST, app_spec_dna_both, one, two  # noqa: F401  (fixtures)
 from holochain.core.crypto import encode_call_data_for_signing
 
 
@@ -69,7 +69,7 @@ async def _in_zome_call(instance, fn):
     from holochain.ribosome import runner
     from holochain.ribosome.host_api import CallHost
 
-    return await runner.run_to_completion(lambda: fn(CallHost(instance, "blog", None)), None)
+    return await runner.run_to_completion(lambda: fn(CallHost(instance.host, "blog", None)), None)
 
 
 async def test_show_env(scenario, one):
@@ -200,7 +200,7 @@ async def test_a_bridge_that_does_not_exist(scenario, one):
 async def test_offline_agent_can_post_get_and_recommend(scenario, app_spec_dna, tmp_path):
     """A conductor whose network is holochain-rust's unreachable sim2h relay works alone."""
     from holochain.conductor.conductor import Conductor, load_dna_file
-    from holochain.conductor.config import parse_config
+    from holochain.conductor.config_file import parse_config
 
     config = parse_config(
         {

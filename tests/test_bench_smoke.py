@@ -16,7 +16,7 @@ import pytest
 
 from conftest import REPO
 
-SECTIONS = ("throughput", "hammer", "chain", "inprocess", "startup", "memory", "instances", "growth")
+SECTIONS = ("throughput", "hammer", "chain", "inprocess", "startup", "memory", "encryption", "instances", "growth")
 
 
 @pytest.mark.timeout(420)

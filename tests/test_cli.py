@@ -10,14 +10,14 @@ import pytest
 
 from conftest import HC, HOLOCHAIN, REPO
 from holochain.client import Client
-from holochain.conductor.keystore import NULL_PASSPHRASE, Keystore, KeystoreError
+from holochain.conductor.keystore import NULL_PASSPHRASE, Keystore, KeystoreFileError
 
 
 def hc(*args: str, cwd: Path, input: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([HC, *args], cwd=cwd, capture_output=True, text=True, timeout=60, input=input)
 
 
-@pytest.mark.parametrize("command", ["init", "generate", "package", "hash", "keygen", "run"])
+@pytest.mark.parametrize("command", ["init", "generate", "package", "hash", "keygen", "run", "test", "chain"])
 def test_every_command_explains_itself(command, tmp_path):
     done = hc(command, "--help", cwd=tmp_path)
     assert done.returncode == 0
@@ -108,7 +108,7 @@ def test_keygen_writes_an_encrypted_keystore(tmp_path):
     keystore = Keystore.load(Path(path), NULL_PASSPHRASE)
     assert keystore.public_address == address
     assert keystore.root_seed.hex() not in text
-    with pytest.raises(KeystoreError, match="wrong passphrase"):
+    with pytest.raises(KeystoreFileError, match="wrong passphrase"):
         Keystore.load(Path(path), "not the passphrase")
 
 

@@ -25,7 +25,7 @@ from conductor_setup import (
 )
 from holochain.client import Client, RpcError
 from holochain.conductor.conductor import Conductor
-from holochain.conductor.config import parse_config
+from holochain.conductor.config_file import parse_config
 from holochain.instance.instance import InstanceError
 
 ECHO = {

@@ -1,19 +1,30 @@
 """Restarting `holochain -c`: committed entries and admin changes survive a clean stop
-and a `kill -9`, and a damaged chain is refused at start, never served."""
+and a `kill -9`, and a damaged chain is refused at start, never served; for plain and for
+encrypted (SQLCipher) stores alike."""
 
 from __future__ import annotations
 
 import signal
-import sqlite3
 
 import pytest
 
-from conductor_setup import agent, blog_copy, dna, instance, interface, run_holochain, start_holochain, write_config
+from conductor_setup import (
+    agent,
+    blog_copy,
+    dna,
+    instance,
+    interface,
+    open_db,
+    run_holochain,
+    start_holochain,
+    write_config,
+)
 from holochain.client import Client
 
 
-@pytest.fixture
-def setup(tmp_path, spawn):
+@pytest.fixture(params=[False, True], ids=["plain", "encrypted"])
+def setup(request, tmp_path, spawn):
+    encrypted = request.param
     blog = blog_copy(tmp_path)
     data = tmp_path / "data"
     data.mkdir()
@@ -22,10 +33,16 @@ def setup(tmp_path, spawn):
         data,
         agent("alice"),
         dna("blog", blog),
-        instance("app", "blog", "alice", data / "app"),
+        instance("app", "blog", "alice", data / "app", encrypted=encrypted),
         interface("admin", ["app"], admin=True),
     )
-    return {"config": config, "data": data, "tmp": tmp_path, "start": lambda: start_holochain(spawn, config, tmp_path)}
+    return {
+        "config": config,
+        "data": data,
+        "tmp": tmp_path,
+        "start": lambda: start_holochain(spawn, config, tmp_path),
+        "key_of": "alice" if encrypted else None,  # the test agent whose key opens the store
+    }
 
 
 async def commit_posts(port: int, prefix: str, n: int) -> list[str]:
@@ -74,18 +91,18 @@ async def test_a_damaged_chain_is_refused_at_start_and_left_as_it_is(setup):
     await commit_posts(conductor.ports["admin"], "x", 2)
     assert conductor.stop() == 0
     db = setup["data"] / "app" / "instance.sqlite3"
-    with sqlite3.connect(db) as conn:
+    with open_db(db, setup["key_of"]) as conn:
         header = conn.execute("SELECT header FROM chain WHERE seq = 3").fetchone()[0]
         conn.execute("UPDATE chain SET header = ? WHERE seq = 3", (header.replace('"timestamp":"', '"timestamp":"1'),))
-    damaged = rows(db)
+    damaged = rows(db, setup["key_of"])
     done = run_holochain(setup["config"], setup["tmp"])
     assert done.returncode == 2
     assert "source chain of instance 'app' is damaged at record 3" in done.stderr
-    assert rows(db) == damaged  # nothing rewritten, nothing dropped
+    assert rows(db, setup["key_of"]) == damaged  # nothing rewritten, nothing dropped
 
 
-def rows(db) -> list:
-    with sqlite3.connect(db) as conn:
+def rows(db, key_of: str | None) -> list:
+    with open_db(db, key_of) as conn:
         return (
             conn.execute("SELECT * FROM chain ORDER BY seq").fetchall()
             + conn.execute("SELECT * FROM contents ORDER BY address").fetchall()

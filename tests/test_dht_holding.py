@@ -18,7 +18,7 @@ from holochain.core.dht_ops import DhtOp
 from holochain.core.entry import Entry
 from holochain.core.header import ChainHeader
 from holochain.core.links import link_data_json, link_json
-from holochain.core.time import format_ns, now_ns
+from holochain.core.time import format_ns, system_clock
 from holochain.net import NetworkError
 from holochain.net.wire import seal_envelope
 
@@ -72,7 +72,7 @@ def header_for(entry: Entry, key: AgentKey = MALLORY, signature: str | None = No
         fields.get("link"),
         None,
         fields.get("link_update_delete"),
-        format_ns(now_ns()),
+        format_ns(system_clock()),
     )
 
 
@@ -246,7 +246,7 @@ async def test_a_deletion_needs_a_live_entry(scenario, one):
                 None,
                 None,
                 entry.address,
-                format_ns(now_ns() + 1000),
+                format_ns(system_clock() + 1000),
             ),
         ),
     )

@@ -10,7 +10,7 @@ import pytest
 
 from app_spec_support import app_spec_dna, one  # noqa: F401  (fixtures)
 from holochain.conductor.conductor import Conductor, ConductorError, load_dna_file
-from holochain.conductor.config import parse_config
+from holochain.conductor.config_file import parse_config
 from holochain.net import MemorySwitchboard, Network, NetworkConfigError, RequestTimeout, Unreachable
 from holochain.net.config import network_for_instance, shared_memory_network
 from holochain.net.location import holders_for, location
@@ -157,7 +157,7 @@ async def test_not_found_is_told_apart_from_no_answer(scenario, one):
     instance = alice.instance("app")
 
     async def get(address, timeout_ms):
-        host = CallHost(instance, "blog", None)
+        host = CallHost(instance.host, "blog", None)
         return await runner.run_to_completion(
             lambda: host.get_entry_result(address, {"status_request": "Latest", "timeout": timeout_ms}), host
         )

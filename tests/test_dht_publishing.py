@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from app_spec_support import app_spec_dna  # noqa: F401  (fixture)
-from holochain.instance.publish import CURSOR_KEY
+from holochain.instance.publish_dht_ops import CURSOR_KEY
 from holochain.testing import DnaSpec, PlayerConfig, Scenario
 
 

@@ -28,8 +28,8 @@ from holochain.conductor.config import (
     StorageConfig,
 )
 from holochain.core import json as cjson
-from holochain.interfaces.api import interface_methods
 from holochain.interfaces.jsonrpc import Dispatcher
+from holochain.interfaces.methods import interface_methods
 
 EXAMPLES = int(os.environ.get("HC_FUZZ_EXAMPLES", "300"))
 

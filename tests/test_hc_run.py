@@ -248,7 +248,8 @@ def test_package_flag_packages_then_runs(spawn, tmp_path):
 
 def test_missing_dna_says_what_to_do(tmp_path):
     done = subprocess.run([HC, "run", "--port", "0"], cwd=tmp_path, capture_output=True, text=True, timeout=30)
-    assert done.returncode == 1
+    assert done.returncode == 2
+    assert "Error while trying to boot from config: Could not load DNA file" in done.stderr
     assert "hc package" in done.stderr
 
 
@@ -264,7 +265,8 @@ def test_port_in_use_is_a_clear_error(blog_dna, tmp_path):
             text=True,
             timeout=30,
         )
-    assert done.returncode == 1
+    assert done.returncode == 2
+    assert "Error while trying to boot from config: " in done.stderr
     assert f"cannot listen on port {port}" in done.stderr
 
 

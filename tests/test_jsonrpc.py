@@ -7,7 +7,7 @@ import asyncio
 import orjson
 import pytest
 
-from holochain.interfaces.jsonrpc import Dispatcher, RpcError
+from holochain.interfaces.jsonrpc import Dispatcher, JsonRpcError
 
 
 async def slow(params):
@@ -16,7 +16,7 @@ async def slow(params):
 
 
 def failing(params):
-    raise RpcError(-32602, "`x` param not provided")
+    raise JsonRpcError(-32602, "`x` param not provided")
 
 
 def buggy(params):

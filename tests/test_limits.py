@@ -123,8 +123,10 @@ async def test_a_client_that_never_reads_cannot_grow_server_memory(limited):
     before = rss_mb(conductor.proc.pid)
     reader, writer = await asyncio.open_connection("127.0.0.1", conductor.port)
     writer.write(
-        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        b"Sec-WebSocket-Key: " + base64.b64encode(os.urandom(16)) + b"\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{conductor.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n".encode()
+        + b"Sec-WebSocket-Key: "
+        + base64.b64encode(os.urandom(16))
+        + b"\r\nSec-WebSocket-Version: 13\r\n\r\n"
     )
     await reader.readuntil(b"\r\n\r\n")
     payload = json.dumps(

@@ -18,7 +18,7 @@ from app_spec_support import app_spec_dna  # noqa: F401  (fixture)
 from conductor_setup import agent, dna, free_port, instance, interface, start_holochain, write_config
 from conftest import HC
 from holochain.client import Client
-from holochain.testing.nats import NatsServer
+from holochain.testing.nats_server import NatsServer
 
 NETWORK = {"heartbeat_interval_ms": 200, "gossip_interval_ms": 500, "request_timeout_ms": 5000}
 

@@ -11,7 +11,7 @@ import random
 import signal
 
 from app_spec_support import app_spec_dna  # noqa: F401  (fixture)
-from holochain.testing.nats import NatsServer
+from holochain.testing.nats_server import NatsServer
 from test_multiprocess_network import call, conductor, content, eventually
 
 ROUNDS = int(os.environ.get("HC_NET_SOAK_ROUNDS", "1"))

@@ -9,7 +9,7 @@ import os
 
 from app_spec_support import app_spec_dna  # noqa: F401  (fixture)
 from conftest import BIN, HOLOCHAIN, JS_DIR, node
-from holochain.testing.nats import NatsServer
+from holochain.testing.nats_server import NatsServer
 
 
 def test_tryorama_waits_for_consistency_across_processes(tmp_path, app_spec_dna):

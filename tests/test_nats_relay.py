@@ -11,12 +11,12 @@ import pytest
 from app_spec_support import app_spec_dna  # noqa: F401  (fixture)
 from conductor_setup import free_port
 from holochain.conductor.conductor import Conductor, load_dna_file
-from holochain.conductor.config import parse_config
+from holochain.conductor.config_file import parse_config
 from holochain.core import json as cjson
 from holochain.core.crypto import AgentKey
 from holochain.net.nats import NatsOptions, NatsSwitchboard
 from holochain.testing import DnaSpec, PlayerConfig, Scenario
-from holochain.testing.nats import NatsServer
+from holochain.testing.nats_server import NatsServer
 from test_net_conformance import HEARTBEAT, SPACE, Agent, until
 
 

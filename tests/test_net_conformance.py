@@ -25,12 +25,12 @@ from holochain.core.crypto import AgentKey
 from holochain.core.dht_ops import DhtOp
 from holochain.core.entry import Entry
 from holochain.core.header import ChainHeader
-from holochain.core.time import format_ns, now_ns
+from holochain.core.time import format_ns, system_clock
 from holochain.net import MemorySwitchboard, RequestTimeout, Unreachable, settle
 from holochain.net.location import holders_for
 from holochain.net.nats import NatsOptions, NatsSwitchboard
 from holochain.testing import DnaSpec, PlayerConfig, Scenario
-from holochain.testing.nats import NatsServer, RouteProxy
+from holochain.testing.nats_server import NatsServer, RouteProxy
 
 HEARTBEAT = 0.1  # presence in these tests: a vanished agent is gone after 0.35 s
 SPACE = "QmConformanceSpace"
@@ -370,7 +370,7 @@ def signed_post(i: int) -> DhtOp:
         None,
         None,
         None,
-        format_ns(now_ns()),
+        format_ns(system_clock()),
     )
     return DhtOp("Content", entry, header)
 

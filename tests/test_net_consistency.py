@@ -11,7 +11,7 @@ import json
 
 from app_spec_support import app_spec_dna  # noqa: F401  (fixture)
 from holochain.conductor.conductor import Conductor, load_dna_file
-from holochain.conductor.config import parse_config
+from holochain.conductor.config_file import parse_config
 from holochain.testing import DnaSpec, PlayerConfig, Scenario
 
 

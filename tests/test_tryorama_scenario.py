@@ -35,3 +35,33 @@ def test_tryorama_runs_our_scenarios(tmp_path):
     assert "# fail" not in done.stdout, output
     assert done.stdout.count("\nok ") >= 14, output
     assert done.returncode == 0, output
+
+
+def test_tryorama_drives_a_wasm_dna(tmp_path):
+    from holochain.testing.nats_server import NatsServer
+    from wat_zomes import proxy_zome, wasm_dna
+
+    wat = tmp_path / "wat.dna.json"
+    wat.write_text(json.dumps(wasm_dna(proxy_zome())), encoding="utf-8")
+    storage = tmp_path / "tryorama"
+    storage.mkdir()
+    with NatsServer.start(tmp_path / "nats", websocket=True) as relay:
+        done = node(
+            str(JS_DIR / "tryorama_wasm.js"),
+            timeout=120,
+            env={
+                "TRYORAMA_HOLOCHAIN_PATH": HOLOCHAIN,
+                "TRYORAMA_STORAGE": str(storage),
+                "TRYORAMA_CHOOSE_FREE_PORT": "1",
+                "TRYORAMA_STRICT_CONDUCTOR_TIMEOUT": "1",
+                "WAT_DNA": str(wat),
+                "SIM2H_URL": relay.ws_url,
+                "HC_WASM_CACHE": str(tmp_path / "wasm-cache"),
+                "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+            },
+        )
+    output = done.stdout + done.stderr
+    report = json.loads(next(l for l in done.stdout.splitlines() if l.startswith("REPORT "))[7:])
+    assert report == {"successes": 1, "errors": []}, output
+    assert "# fail" not in done.stdout, output
+    assert done.stdout.count("\nok ") >= 6, output

@@ -25,14 +25,16 @@ from typing import Any
 import aiohttp
 import orjson
 
+from .core.errors import HolochainPyError
+
 __all__ = ["Client", "SyncClient", "RpcError", "ClientError"]
 
 
-class ClientError(Exception):
+class ClientError(HolochainPyError):
     """The connection failed or closed before an answer came."""
 
 
-class RpcError(Exception):
+class RpcError(HolochainPyError):
     """The conductor answered with a JSON-RPC error."""
 
     def __init__(self, code: int, message: str) -> None:
@@ -42,6 +44,9 @@ class RpcError(Exception):
 
 
 class Client:
+    """A JSON-RPC client of one conductor interface over WebSocket (``await Client.connect(url)``):
+    calls, admin methods, and the signals the conductor pushes (:attr:`signals`)."""
+
     def __init__(
         self, session: aiohttp.ClientSession, ws: aiohttp.ClientWebSocketResponse, timeout: float | None
     ) -> None:

@@ -12,6 +12,8 @@ import click
 from .. import __version__
 from ..core.dna import Dna, DnaError
 from . import scaffold
+from .chain import chain_cmd
+from .test_cmd import test_cmd
 
 __all__ = ["main"]
 
@@ -41,7 +43,9 @@ def cli() -> None:
       hc init my_app && cd my_app
       hc generate zomes/notes     # a Python zome that runs as generated
       hc package                  # writes dist/my_app.dna.json
+      hc test                     # package, then run test/ (pytest, node)
       hc run                      # JSON-RPC on ws://localhost:8888
+      hc chain                    # after `hc run --persist`: the stored chain
     """
 
 
@@ -57,6 +61,9 @@ def init_cmd(path: Path) -> None:
     (path / ".gitignore").write_text(scaffold.GITIGNORE, encoding="utf-8")
     (path / ".hcignore").write_text(scaffold.HCIGNORE, encoding="utf-8")
     (path / "README.md").write_text(scaffold.project_readme(path.resolve().name), encoding="utf-8")
+    (path / "pytest.ini").write_text(scaffold.PYTEST_INI, encoding="utf-8")
+    (path / "test" / "conftest.py").write_text(scaffold.TEST_CONFTEST, encoding="utf-8")
+    (path / "test" / "test_dna.py").write_text(scaffold.project_test(path.resolve().name), encoding="utf-8")
     click.echo(f'Created new Holochain project at: "{path}"')
 
 
@@ -74,6 +81,13 @@ def generate_cmd(zome_path: Path) -> None:
     (zome_path / "zome.json").write_text(scaffold.zome_json(name), encoding="utf-8")
     (code / "__init__.py").write_text(scaffold.zome_code(name), encoding="utf-8")
     click.echo(f"Generated zome '{name}' at {zome_path}: edit {code / '__init__.py'}")
+    tests = Path("test")
+    test_file = tests / f"test_{name}.py"
+    if tests.is_dir() and not test_file.exists():
+        test_file.write_text(scaffold.zome_test(name), encoding="utf-8")
+        if not (tests / "conftest.py").exists():
+            (tests / "conftest.py").write_text(scaffold.TEST_CONFTEST, encoding="utf-8")
+        click.echo(f"Added its test {test_file}: run it with `hc test`")
 
 
 @cli.command("package")
@@ -85,7 +99,17 @@ def generate_cmd(zome_path: Path) -> None:
 )
 @click.option("-p", "--properties", help="DNA properties as a JSON object (app.json's own win).")
 def package_cmd(output: Path | None, properties: str | None) -> None:
-    """Build the DNA file from this project: app.json plus every zome's code."""
+    """Build the DNA file from this project: app.json plus every zome's code.
+
+    \b
+    A zome is zomes/<name>/ with its zome.json and its code:
+      code/__init__.py   a Python zome (bundled as it is)
+      code/.hcbuild      a WebAssembly zome: its build steps run in code/
+                         (bash, as holochain-rust ran them), the artifact
+                         is embedded, and entry types, traits and functions
+                         come from the wasm's __hdk_get_json_definition
+      <name>.wasm or code/<name>.wasm   a ready WebAssembly zome
+    """
     from ..ribosome.packager import PackageError, package_project, write_package
 
     props = None
@@ -156,10 +180,28 @@ def hash_cmd(path: Path | None, props: tuple[str, ...], uuid: str | None) -> Non
     is_flag=True,
     help="Use the well-known insecure passphrase (for tests and throwaway agents only).",
 )
-def keygen_cmd(path: Path | None, quiet: bool, nullpass: bool) -> None:
-    """Create a new agent key and save it in a passphrase-encrypted keystore file."""
+@click.option(
+    "-f",
+    "--force",
+    is_flag=True,
+    help="Overwrite the file at --path if there is one (the agent identity it holds is lost).",
+)
+def keygen_cmd(path: Path | None, quiet: bool, nullpass: bool, force: bool) -> None:
+    """Create a new agent key and save it in a passphrase-encrypted keystore file (mode 0600).
+
+    An existing file at --path is never replaced unless --force is given: it
+    may be the only copy of an agent's identity.
+    """
     from ..conductor.keystore import NULL_PASSPHRASE, Keystore
 
+    def refuse_existing() -> None:
+        if path is not None and not force and (path.exists() or path.is_symlink()):
+            raise _fail(
+                f"{path} already exists (it may hold an agent's only key); "
+                "choose another --path, or add --force to overwrite it"
+            )
+
+    refuse_existing()
     if nullpass:
         passphrase = NULL_PASSPHRASE
     else:
@@ -171,6 +213,7 @@ def keygen_cmd(path: Path | None, quiet: bool, nullpass: bool) -> None:
         click.echo("Generating keystore (this will take a few moments)...", err=True)
     keystore = Keystore.generate()
     target = path or config_root() / "keys" / keystore.public_address
+    refuse_existing()  # again: the passphrase prompt may have taken a while
     keystore.save(target, passphrase)
     if quiet:
         click.echo(keystore.public_address)
@@ -215,7 +258,22 @@ def keygen_cmd(path: Path | None, quiet: bool, nullpass: bool) -> None:
     help="Name the agent's key is derived from (same name, same address).",
 )
 @click.option("--persist", is_flag=True, help="Keep the chain in ./.hc (SQLite) across restarts.")
+@click.option(
+    "-w",
+    "--watch",
+    is_flag=True,
+    help="Package first, then repackage and reload the zome code whenever a zome's source changes "
+    "(the chain is kept; code that fails to load is reported and the previous code keeps running).",
+)
 @click.option("--logging", "verbose", is_flag=True, help="Log what the conductor does (to stderr).")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    envvar="HOLOCHAIN_LOG_FORMAT",
+    default="text",
+    show_default=True,
+    help="Logs as text lines, or one JSON object per line for machines (no progress lines then).",
+)
 @click.option(
     "--networked",
     type=click.Choice(["nats", "sim2h"], case_sensitive=False),
@@ -241,7 +299,9 @@ def run_cmd(
     interface: str,
     agent_name: str,
     persist: bool,
+    watch: bool,
     verbose: bool,
+    log_format: str,
     networked: str | None,
     servers: tuple[str, ...],
 ) -> None:
@@ -258,7 +318,10 @@ def run_cmd(
     if servers and networked is None:
         raise _fail("--server needs --networked")
 
-    if do_package:
+    from ..core.progress import set_enabled
+
+    set_enabled(log_format != "json")
+    if do_package or watch:
         from ..ribosome.packager import PackageError, package_project, write_package
 
         try:
@@ -276,8 +339,14 @@ def run_cmd(
         persist=persist,
         verbose=verbose,
         network=network_table(networked.lower() if networked else None, servers),
+        watch=Path.cwd() if watch else None,
+        log_format=log_format,
     )
     sys.exit(code)
+
+
+cli.add_command(chain_cmd)
+cli.add_command(test_cmd)
 
 
 def main() -> None:

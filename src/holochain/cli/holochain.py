@@ -13,32 +13,26 @@ stores flush, exit status 0.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 
 import click
 
 from .. import COMPATIBLE_VERSION, __version__
-from ..conductor.conductor import Conductor, ConductorError
-from ..conductor.config import ConfigError, Configuration, load_config
-from ..instance.instance import InstanceError
-from ..storage.base import StorageError
+from ..conductor.conductor import Conductor
+from ..conductor.config import Configuration
+from ..conductor.config_file import load_config
+from ..core.errors import HolochainPyError
 from .hc import config_root
-from .runtime import StopSignal, run_async, setup_logging
+from .logs import LOG_FORMATS, log_state_dumps, logger_level
+from .runtime import StopSignal, boot_failed, run_async, setup_logging
 
 __all__ = ["main"]
-
-BOOT_ERROR = "Error while trying to boot from config: "
-EXIT_BAD_CONFIG = 2
 
 
 def _out(line: str) -> None:
     print(line, flush=True)
-
-
-def _fail(message: str) -> int:
-    print(BOOT_ERROR + message, file=sys.stderr, flush=True)
-    return EXIT_BAD_CONFIG
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -52,9 +46,16 @@ def _fail(message: str) -> int:
 @click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
-    default="warning",
+    default=None,
+    help="How much the conductor logs to stderr (default: the [logger] table's `type`, else warning).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(LOG_FORMATS),
+    envvar="HOLOCHAIN_LOG_FORMAT",
+    default="text",
     show_default=True,
-    help="How much the conductor logs to stderr.",
+    help="Logs as text lines, or as one JSON object per line for machines (no progress lines then).",
 )
 @click.version_option(
     f"{COMPATIBLE_VERSION} (holochain-py {__version__})",
@@ -63,7 +64,7 @@ def _fail(message: str) -> int:
     prog_name="holochain",
     message="%(prog)s %(version)s",
 )
-def cli(config_path: Path | None, log_level: str) -> None:
+def cli(config_path: Path | None, log_level: str | None, log_format: str) -> None:
     """Run a Holochain conductor: the agents, DNAs, instances, interfaces, bridges
     and UI servers of a holochain-rust TOML configuration.
 
@@ -77,15 +78,16 @@ def cli(config_path: Path | None, log_level: str) -> None:
     HOLOCHAIN_PASSPHRASE), "file" (path), "unixsocket" (path) or "mock"
     (passphrase).
     """
-    setup_logging(log_level)
+    setup_logging(log_level or "warning", fmt=log_format)
     path = config_path or config_root() / "conductor" / "conductor-config.toml"
     _out(f"Using config path: {path}")
     try:
         config = load_config(path)
-    except ConfigError as exc:
-        sys.exit(_fail(str(exc)))
+    except HolochainPyError as exc:
+        sys.exit(boot_failed(str(exc)))
     for key in config.unknown_keys:
         print(f"Ignoring unknown configuration table or key `{key}`", file=sys.stderr, flush=True)
+    setup_logging(logger_level(config.logger, log_level), fmt=log_format, rules=config.logger.rules)
     if config.persistence_dir is None:  # holochain-rust's default
         config.persistence_dir = str(config_root() / "conductor")
     sys.exit(run_async(lambda: _serve(config)))
@@ -105,18 +107,21 @@ async def _serve(config: Configuration) -> int:
     try:
         _out("Unlocking agent keys:")
         await service.start()
-    except (ConfigError, ConductorError, InstanceError, StorageError) as exc:
+    except HolochainPyError as exc:  # every error of the tree, from every layer
         await service.stop()
         stop.close()
-        return _fail(str(exc))
+        return boot_failed(str(exc))
     if stop.is_set:  # interrupted while starting
         await service.stop()
         stop.close()
         return 0
     _out(DONE_LINE)
+    dumps = asyncio.ensure_future(log_state_dumps(service.conductor)) if config.logger.state_dump else None
     try:
         await stop.wait()
     finally:
+        if dumps is not None:
+            dumps.cancel()
         _out("Gracefully shutting down conductor...")
         await service.stop()
         stop.close()

@@ -1,12 +1,17 @@
-"""``hc run``: a development conductor for the DNA of the current project."""
+"""``hc run``: a development conductor for the DNA of the current project.
+
+A DNA or configuration it cannot run is reported as ``holochain -c`` reports
+it: ``Error while trying to boot from config: <what and why>``, exit status 2.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 from typing import Any
 
-from ..conductor.conductor import Conductor, ConductorError, load_dna_file
+from ..conductor.conductor import Conductor, load_dna_file
 from ..conductor.config import (
     AgentConfig,
     Configuration,
@@ -17,8 +22,8 @@ from ..conductor.config import (
     StorageConfig,
 )
 from ..core.crypto import AgentKey
-from ..storage.base import StorageError
-from .runtime import StopSignal, run_async, setup_logging
+from ..core.errors import HolochainPyError
+from .runtime import StopSignal, boot_failed, run_async, setup_logging
 
 __all__ = ["run_dev_conductor", "dev_config", "network_table"]
 
@@ -82,16 +87,18 @@ def run_dev_conductor(
     persist: bool,
     verbose: bool,
     network: dict[str, Any] | None = None,
+    watch: Path | None = None,
+    log_format: str = "text",
 ) -> int:
-    setup_logging("debug" if verbose else "warning")
+    """Serve the DNA until stopped; with ``watch`` (the project directory), reload zome code as it changes."""
+    setup_logging("debug" if verbose else "warning", fmt=log_format)
     from ..interfaces.service import ConductorService
 
     try:
         dna = load_dna_file(dna_path)
-    except ConductorError as exc:
+    except HolochainPyError as exc:
         hint = " (run `hc package` first, or pass --package)" if not dna_path.exists() else ""
-        print(f"Error: {exc}{hint}", file=sys.stderr)
-        return 1
+        return boot_failed(f"{exc}{hint}")
     config = dev_config(
         dna_path, dna.address, port=port, interface=interface, agent_name=agent_name, persist=persist, network=network
     )
@@ -101,22 +108,30 @@ def run_dev_conductor(
         service = ConductorService(Conductor(config, save_config=False))
         try:
             await service.start()
-        except (ConductorError, StorageError) as exc:
-            print(f"Error: {exc}", file=sys.stderr)
+        except HolochainPyError as exc:  # every error of the tree, from every layer
             await service.stop()
-            return 1
+            return boot_failed(str(exc))
         except OSError as exc:
-            print(f"Error: cannot listen on port {port}: {exc.strerror}", file=sys.stderr)
             await service.stop()
-            return 1
+            return boot_failed(f"cannot listen on port {port}: {exc.strerror}")
         bound = service.port_of(INTERFACE_ID)
         print(f"Holochain development conductor started. Running {interface} server on port {bound}", flush=True)
+        watcher = None
+        if watch is not None:
+            from .watch import ZomeWatcher
+
+            conductor = service.conductor
+            watching = ZomeWatcher(watch, dna_path, lambda: conductor.instances.get(INSTANCE_ID))
+            watcher = asyncio.ensure_future(watching.run())
+            print(f"Watching {watch / 'zomes'} for changes: zome code is repackaged and reloaded", flush=True)
         interactive = sys.stdin is not None and sys.stdin.isatty()
         if interactive:
             print("Type 'exit' to stop the conductor and exit the program", flush=True)
         try:
             await stop.wait(prompt=interactive)
         finally:
+            if watcher is not None:
+                watcher.cancel()
             await service.stop()
             stop.close()
         return 0

@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
-__all__ = ["setup_logging", "run_async", "StopSignal"]
+from .logs import setup_logging  # logging set-up lives in .logs; kept importable from here
+
+__all__ = ["setup_logging", "run_async", "StopSignal", "boot_failed", "BOOT_ERROR", "EXIT_BOOT_FAILED"]
+
+# How both commands report a configuration they cannot run (holochain-rust's words), and
+# the exit status that says so (holochain-rust exited 0 here, leaving callers to guess).
+BOOT_ERROR = "Error while trying to boot from config: "
+EXIT_BOOT_FAILED = 2
 
 
-def setup_logging(level: str) -> None:
-    """Log to stderr (stdout carries the readiness markers clients parse)."""
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-        stream=sys.stderr,
-    )
-    for noisy in ("aiohttp.access", "asyncio"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def boot_failed(message: str) -> int:
+    """Print ``Error while trying to boot from config: <message>`` on stderr; the exit status."""
+    print(BOOT_ERROR + message, file=sys.stderr, flush=True)
+    return EXIT_BOOT_FAILED
 
 
 def raise_open_files_limit() -> None:
@@ -37,7 +38,7 @@ def raise_open_files_limit() -> None:
         pass
 
 
-def run_async(main: Callable[[], Awaitable[int]]) -> int:
+def run_async(main: Callable[[], Coroutine[Any, Any, int]]) -> int:
     """Run ``main`` on uvloop when available (it is faster), else asyncio."""
     raise_open_files_limit()
     try:

@@ -21,25 +21,30 @@ from typing import Any
 import orjson
 
 from ..core.crypto import AgentKey
-from ..core.dna import Dna, DnaError
+from ..core.dna import Dna
+from ..core.errors import ZomeError
 from ..core.keys import AgentKeystore
 from ..core.rust_text import rust_debug_str
+from ..instance.call_zome import INSTANCE_ERROR_PREFIX
 from ..instance.instance import Instance, InstanceError
 from ..net import Network
 from ..net.config import NetworkConfigError, network_for_instance
+from ..ribosome.host_api import ZomeCallReply
 from ..storage.base import StorageError, Store
 from ..storage.memory import MemoryStore
 from ..storage.sqlite import SqliteStore
-from .admin import AdminOperations
+from .admin import ConductorAdmin
 from .bridges import check_bridges, required_bridges
 from .config import (
     ConfigError,
     Configuration,
     DnaConfig,
     InstanceConfig,
-    write_config_atomically,
 )
-from .keystore import Keystore, KeystoreError
+from .config_file import write_config_atomically
+from .dna_files import load_dna_file
+from .errors import ConductorError
+from .keystore import Keystore, KeystoreFileError, store_key
 from .passphrase import PassphraseError, PassphraseService
 from .signals import Signal, SignalKind, consistency_signal, instance_signal_frame
 
@@ -52,30 +57,16 @@ CONFIG_FILENAME = "conductor-config.toml"
 SignalListener = Callable[[str, SignalKind, bytes], None]
 
 
-class ConductorError(Exception):
-    """A conductor operation failed; the message is shown to the operator or client."""
-
-
-def load_dna_file(path: Path) -> Dna:
-    """Read and parse a ``.dna.json`` file (raises :class:`ConductorError`)."""
-    try:
-        text = path.read_bytes()
-    except FileNotFoundError:
-        raise ConductorError(f'Could not load DNA file "{path}": no such file') from None
-    except OSError as exc:
-        raise ConductorError(f'Could not load DNA file "{path}": {exc.strerror}') from None
-    try:
-        return Dna.from_text(text)
-    except DnaError as exc:
-        raise ConductorError(f'Could not load DNA file "{path}", Error: {exc}') from None
-
-
 def _rpc_error_text(message: str) -> str:
     """A bridge failure as holochain-rust hands it to the caller: the JSON-RPC error object."""
     return orjson.dumps({"code": -32602, "message": message}).decode()
 
 
-class Conductor(AdminOperations):
+class Conductor:
+    """Hosts the agents, DNAs and instances of a :class:`~.config.Configuration`: boots and shuts
+    them down, routes zome calls (from interfaces and across bridges), turns what instances emit
+    into signal frames, and carries out the admin API's configuration changes."""
+
     def __init__(
         self,
         config: Configuration,
@@ -86,6 +77,7 @@ class Conductor(AdminOperations):
         notify: Callable[[str], None] | None = None,
     ) -> None:
         self.config = config
+        self.admin = ConductorAdmin(self)  # the admin API's operations on this conductor
         # progress lines (holochain prints them on stdout, as holochain-rust does)
         self.notify = notify or (lambda line: log.info("%s", line))
         self.base_dir = base_dir or Path.cwd()
@@ -175,7 +167,7 @@ class Conductor(AdminOperations):
             try:
                 passphrase = await asyncio.to_thread(self.passphrases.passphrase)
                 keystore = await asyncio.to_thread(Keystore.load, path, passphrase)
-            except (PassphraseError, KeystoreError) as exc:
+            except (PassphraseError, KeystoreFileError) as exc:
                 raise ConductorError(f"agent '{agent.id}': {exc}") from None
             key = keystore.agent_key
             if key.address != agent.public_address:
@@ -239,13 +231,16 @@ class Conductor(AdminOperations):
 
     # -- instances ----------------------------------------------------------------------
 
-    def _open_store(self, inst_config: InstanceConfig) -> Store:
+    def _open_store(self, inst_config: InstanceConfig, key: AgentKey) -> Store:
         storage = inst_config.storage
         if not storage.persistent:
             return MemoryStore()
         assert storage.path is not None
         return SqliteStore(
-            self.resolve(storage.path), synchronous=self.synchronous, label=f"instance '{inst_config.id}'"
+            self.resolve(storage.path),
+            synchronous=self.synchronous,
+            label=f"instance '{inst_config.id}'",
+            key=store_key(key) if storage.encrypted else None,
         )
 
     async def _create_instance(self, inst_config: InstanceConfig) -> bool:
@@ -261,18 +256,22 @@ class Conductor(AdminOperations):
         except NetworkConfigError as exc:
             raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
         try:
-            store = self._open_store(inst_config)
-        except StorageError as exc:
+            store = self._open_store(inst_config, key)
+        except (StorageError, OSError) as exc:  # OSError: its directory cannot be made
             raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
-        instance = Instance(
-            inst_config.id,
-            dna,
-            key,
-            agent_config.name,
-            store,
-            network=network,
-            keystore=self._runtime_keystore(agent_config.id, key),
-        )
+        try:
+            instance = Instance(
+                inst_config.id,
+                dna,
+                key,
+                agent_config.name,
+                store,
+                network=network,
+                keystore=self._runtime_keystore(agent_config.id, key),
+            )
+        except ZomeError as exc:  # zome code that cannot be loaded (e.g. WebAssembly)
+            store.close()
+            raise ConductorError(f'Error while trying to create instance "{inst_config.id}": {exc}') from exc
         try:
             await instance.initialize()
         except (InstanceError, StorageError) as exc:
@@ -322,9 +321,9 @@ class Conductor(AdminOperations):
         *,
         token: str | None = None,
         provenance: list[str] | None = None,
-    ) -> str | Awaitable[str]:
-        """Call a zome function of an instance: the JSON text of its result, or an
-        awaitable of it.  Raises :class:`InstanceError`.
+    ) -> ZomeCallReply:
+        """Call a zome function of an instance: the JSON text of its result, or a future or
+        an awaitable of it (a :data:`ZomeCallReply`).  Raises :class:`InstanceError`.
 
         With ``signals.consistency`` on, the call is announced with holochain-rust's
         ``SignalZomeFunctionCall`` / ``ReturnZomeFunctionResult`` pair, the return
@@ -369,7 +368,7 @@ class Conductor(AdminOperations):
         if event is not None:
             self._emit(instance_id, "Consistency", consistency_signal({"ReturnZomeFunctionResult": event}, None, []))
 
-    def bridge_call(self, caller_id: str, handle: str, zome: str, function: str, args: Any) -> str | Awaitable[str]:
+    def bridge_call(self, caller_id: str, handle: str, zome: str, function: str, args: Any) -> ZomeCallReply:
         """A call from instance ``caller_id`` through its bridge ``handle``.
 
         As in holochain-rust the callee is called with its public token (and the
@@ -384,7 +383,7 @@ class Conductor(AdminOperations):
         try:
             result = self.call_zome(bridge.callee_id, zome, function, args)
         except InstanceError as exc:
-            raise InstanceError(_rpc_error_text(f"Holochain Instance Error: {exc}")) from None
+            raise InstanceError(_rpc_error_text(INSTANCE_ERROR_PREFIX + str(exc))) from None
         if isinstance(result, str):
             return result
         return self._bridge_result(result)
@@ -393,7 +392,7 @@ class Conductor(AdminOperations):
         try:
             return await result
         except InstanceError as exc:
-            raise InstanceError(_rpc_error_text(f"Holochain Instance Error: {exc}")) from None
+            raise InstanceError(_rpc_error_text(INSTANCE_ERROR_PREFIX + str(exc))) from None
 
     # -- configuration persistence ---------------------------------------------------------
 

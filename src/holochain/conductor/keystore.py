@@ -13,8 +13,8 @@ the signing key pair (the agent's address) and the encryption key pair, named
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,8 +25,10 @@ import nacl.secret
 import nacl.utils
 
 from ..core.crypto import AgentKey
+from ..core.errors import HostingError
+from ..core.private_files import write_private
 
-__all__ = ["KeystoreError", "Keystore", "NULL_PASSPHRASE", "KDF_LEVELS"]
+__all__ = ["KeystoreFileError", "Keystore", "NULL_PASSPHRASE", "KDF_LEVELS", "store_key"]
 
 FORMAT = "holochain-py keystore"
 VERSION = 1
@@ -38,7 +40,20 @@ KDF_LEVELS = {
 }
 
 
-class KeystoreError(Exception):
+def store_key(agent_key: AgentKey) -> str:
+    """The SQLCipher key (64 hex digits) of the encrypted stores of an agent.
+
+    Derived (keyed BLAKE2b) from the agent's root seed, which only its keystore passphrase
+    unlocks: whoever cannot unlock the keystore cannot open the stores, a passphrase change
+    (the keystore saved again) leaves them readable, and the key itself is never stored.
+    A test agent's seed follows from its name, so its "encrypted" stores protect nothing.
+    """
+    return hashlib.blake2b(
+        b"SQLCipher key of an instance store", key=agent_key.seed, person=b"holochain-py v1", digest_size=32
+    ).hexdigest()
+
+
+class KeystoreFileError(HostingError):
     """A keystore that cannot be read or unlocked; never includes secrets."""
 
 
@@ -50,11 +65,14 @@ def _unb64(text: Any, what: str, path: Path) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
     except (TypeError, ValueError):
-        raise KeystoreError(f"keystore {path} is damaged: {what} is not base64") from None
+        raise KeystoreFileError(f"keystore {path} is damaged: {what} is not base64") from None
 
 
 @dataclass
 class Keystore:
+    """An agent's keystore file: the root seed its key is derived from, sealed with a passphrase
+    (holochain-rust's ``hc keygen`` format)."""
+
     root_seed: bytes
 
     @classmethod
@@ -85,15 +103,7 @@ class Keystore:
             "kdf": {"algorithm": "argon2id13", "opslimit": opslimit, "memlimit": memlimit, "salt": _b64(salt)},
             "secrets": {"root_seed": _b64(bytes(sealed))},
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(document, fh, indent=2)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        write_private(path, json.dumps(document, indent=2) + "\n")
 
     @classmethod
     def read_public_address(cls, path: Path) -> str:
@@ -104,15 +114,15 @@ class Keystore:
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise KeystoreError(f"keystore file {path} does not exist") from None
+            raise KeystoreFileError(f"keystore file {path} does not exist") from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise KeystoreError(f"keystore file {path} cannot be read: {exc}") from None
+            raise KeystoreFileError(f"keystore file {path} cannot be read: {exc}") from None
         except json.JSONDecodeError:
-            raise KeystoreError(f"keystore {path} is damaged: not JSON") from None
+            raise KeystoreFileError(f"keystore {path} is damaged: not JSON") from None
         if not isinstance(document, dict) or document.get("format") != FORMAT:
-            raise KeystoreError(f"{path} is not a {FORMAT} file")
+            raise KeystoreFileError(f"{path} is not a {FORMAT} file")
         if document.get("version") != VERSION:
-            raise KeystoreError(f"keystore {path} has version {document.get('version')}; expected {VERSION}")
+            raise KeystoreFileError(f"keystore {path} has version {document.get('version')}; expected {VERSION}")
         return document
 
     @classmethod
@@ -124,18 +134,18 @@ class Keystore:
             sealed = _unb64(document["secrets"]["root_seed"], "the root seed", path)
             opslimit, memlimit = int(kdf["opslimit"]), int(kdf["memlimit"])
         except (KeyError, TypeError, ValueError):
-            raise KeystoreError(f"keystore {path} is damaged: missing fields") from None
+            raise KeystoreFileError(f"keystore {path} is damaged: missing fields") from None
         try:
             key = nacl.pwhash.argon2id.kdf(
                 nacl.secret.SecretBox.KEY_SIZE, passphrase.encode("utf-8"), salt, opslimit=opslimit, memlimit=memlimit
             )
         except (nacl.exceptions.ValueError, nacl.exceptions.RuntimeError):
-            raise KeystoreError(f"keystore {path} is damaged: bad key-derivation parameters") from None
+            raise KeystoreFileError(f"keystore {path} is damaged: bad key-derivation parameters") from None
         try:
             seed = nacl.secret.SecretBox(key).decrypt(sealed)
         except nacl.exceptions.CryptoError:
-            raise KeystoreError(f"wrong passphrase for keystore {path} (or the file was altered)") from None
+            raise KeystoreFileError(f"wrong passphrase for keystore {path} (or the file was altered)") from None
         keystore = cls(seed)
         if keystore.public_address != document.get("public_address"):
-            raise KeystoreError(f"keystore {path} is damaged: its key does not match its public address")
+            raise KeystoreFileError(f"keystore {path} is damaged: its key does not match its public address")
         return keystore

@@ -32,6 +32,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..core.errors import HostingError
+
 __all__ = ["PassphraseError", "PassphraseService", "DEFAULT_ENV_VARIABLE", "SERVICE_KEYS"]
 
 DEFAULT_ENV_VARIABLE = "HOLOCHAIN_PASSPHRASE"
@@ -46,7 +48,7 @@ SERVICE_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 _MAX_PASSPHRASE_BYTES = 4096
 
 
-class PassphraseError(Exception):
+class PassphraseError(HostingError):
     """No passphrase could be had; the message says from where and why (never the passphrase)."""
 
 

@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import CoreError
+
 __all__ = [
     "CRUD_STATUSES",
     "strongest_status",
@@ -39,7 +41,7 @@ _PRIORITY = {"deleted": 3, "modified": 2, "live": 1}
 _MAX_VERSIONS = 10_000  # a walk never runs longer than this, whatever a peer claims
 
 
-class EntryOptionsError(ValueError):
+class EntryOptionsError(CoreError, ValueError):
     """``GetEntryOptions`` that holochain-rust's serde would not accept."""
 
 
@@ -103,7 +105,7 @@ def _item(record: VersionRecord, with_headers: bool) -> dict[str, Any]:
     }
 
 
-_EMPTY_SINGLE = {"meta": None, "entry": None, "headers": []}
+_EMPTY_SINGLE: dict[str, Any] = {"meta": None, "entry": None, "headers": []}
 
 
 def walk_versions(
@@ -138,6 +140,7 @@ def latest_entry(result: dict[str, Any]) -> dict[str, Any] | None:
     """``GetEntryResult::latest``: the entry of the newest version found, if any."""
     body = result["result"]
     if "Single" in body:
-        return body["Single"].get("entry")
+        entry: dict[str, Any] | None = body["Single"].get("entry")
+        return entry
     items = body["All"]["items"]
     return items[-1]["entry"] if items else None

@@ -16,6 +16,7 @@ import nacl.bindings
 import nacl.exceptions
 
 from . import hcid
+from .errors import CoreError
 
 __all__ = [
     "AgentKey",
@@ -26,7 +27,7 @@ __all__ = [
 ]
 
 
-class PublicKeyError(ValueError):
+class PublicKeyError(CoreError, ValueError):
     """A public key or signature that cannot even be decoded."""
 
 

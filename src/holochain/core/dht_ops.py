@@ -27,6 +27,7 @@ from typing import Any
 from . import json as cjson
 from .address import address_of
 from .entry import Entry, EntryShapeError
+from .errors import CoreError
 from .header import ChainHeader
 
 __all__ = [
@@ -43,7 +44,7 @@ OP_KINDS = ("Content", "Update", "Deletion", "LinkAdd", "LinkRemove")
 NEVER_PUBLISHED = frozenset({"Dna", "CapTokenGrant", "CapTokenClaim"})
 
 
-class DhtOpError(ValueError):
+class DhtOpError(CoreError, ValueError):
     """JSON that is not a well-formed DHT op; the text says what is wrong."""
 
 
@@ -126,11 +127,13 @@ class DhtOp:
     @property
     def link_data(self) -> dict[str, Any]:
         value = self.entry.value
-        return value["LinkAdd"] if self.entry.variant == "LinkAdd" else value["LinkRemove"][0]
+        data: dict[str, Any] = value["LinkAdd"] if self.entry.variant == "LinkAdd" else value["LinkRemove"][0]
+        return data
 
     @property
     def link(self) -> dict[str, str]:
-        return self.link_data["link"]
+        link: dict[str, str] = self.link_data["link"]
+        return link
 
     @property
     def author(self) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 
 from . import json as cjson
 from .address import address_of
+from .errors import CoreError
 
 __all__ = ["Dna", "DnaError", "ZERO_UUID", "json_merge_patch"]
 
@@ -43,7 +44,7 @@ _SYS_ORDER = {
 }
 
 
-class DnaError(ValueError):
+class DnaError(CoreError, ValueError):
     """A DNA file that holochain-rust would refuse to load; the text says why."""
 
 
@@ -95,29 +96,22 @@ def _fn_declaration(value: Any, where: str) -> dict[str, Any]:
     }
 
 
+def _link_defs(entry_type: dict[str, Any], key: str, other: str, where: str) -> list[dict[str, str]]:
+    """An entry type's ``links_to`` (``other`` = ``target_type``) or ``linked_from`` (``base_type``)."""
+    found = []
+    for i, link in enumerate(_list(entry_type.get(key, []), f"{where}.{key}")):
+        link = _obj(link, f"{where}.{key}[{i}]")
+        found.append({other: _str(link, other, where), "link_type": _str(link, "link_type", where)})
+    return found
+
+
 def _entry_type_def(value: Any, where: str) -> dict[str, Any]:
     value = _obj(value, where)
     sharing = value.get("sharing", "public")
     if sharing not in ("public", "private", "encrypted"):
         raise DnaError(f"{where}: `sharing` must be public, private or encrypted, not {sharing!r}")
-    links_to = []
-    for i, link in enumerate(_list(value.get("links_to", []), f"{where}.links_to")):
-        link = _obj(link, f"{where}.links_to[{i}]")
-        links_to.append(
-            {
-                "target_type": _str(link, "target_type", where),
-                "link_type": _str(link, "link_type", where),
-            }
-        )
-    linked_from = []
-    for i, link in enumerate(_list(value.get("linked_from", []), f"{where}.linked_from")):
-        link = _obj(link, f"{where}.linked_from[{i}]")
-        linked_from.append(
-            {
-                "base_type": _str(link, "base_type", where),
-                "link_type": _str(link, "link_type", where),
-            }
-        )
+    links_to = _link_defs(value, "links_to", "target_type", where)
+    linked_from = _link_defs(value, "linked_from", "base_type", where)
     return {
         "properties": _str(value, "properties", where, "{}"),
         "sharing": sharing,
@@ -268,11 +262,13 @@ class Dna:
 
     @property
     def name(self) -> str:
-        return self.canonical["name"]
+        name: str = self.canonical["name"]
+        return name
 
     @property
     def uuid(self) -> str:
-        return self.canonical["uuid"]
+        uuid: str = self.canonical["uuid"]
+        return uuid
 
     @property
     def properties(self) -> Any:
@@ -280,7 +276,8 @@ class Dna:
 
     @property
     def zomes(self) -> dict[str, Any]:
-        return self.canonical["zomes"]
+        zomes: dict[str, Any] = self.canonical["zomes"]
+        return zomes
 
     def with_uuid(self, uuid: str) -> Dna:
         canonical = dict(self.canonical)

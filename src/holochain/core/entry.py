@@ -18,6 +18,7 @@ from typing import Any
 
 from . import json as cjson
 from .address import address_of
+from .errors import CoreError
 
 __all__ = [
     "Entry",
@@ -45,7 +46,7 @@ _SYS_BY_NAME = {v: k for k, v in SYS_TYPE_NAMES.items()}
 _VARIANTS = frozenset(SYS_TYPE_NAMES) | {"App"}
 
 
-class EntryShapeError(ValueError):
+class EntryShapeError(CoreError, ValueError):
     """JSON that does not describe an entry; the message says what is wrong."""
 
 
@@ -63,7 +64,8 @@ def type_json_to_name(value: Any) -> str:
         except KeyError:
             raise EntryShapeError(f"unknown entry type {value!r}") from None
     if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("App"), str):
-        return value["App"]
+        app_type: str = value["App"]
+        return app_type
     raise EntryShapeError(f"invalid entry type {cjson.dumps(value)}")
 
 
@@ -176,7 +178,8 @@ class Entry:
     def type_name(self) -> str:
         """The string form of the type: ``post`` or ``%agent_id``."""
         if self.variant == "App":
-            return self.value["App"][0]
+            name: str = self.value["App"][0]
+            return name
         return SYS_TYPE_NAMES[self.variant]
 
     @property
@@ -186,7 +189,8 @@ class Entry:
     @property
     def app_value_json(self) -> str:
         """The JSON text of an app entry's value."""
-        return self.value["App"][1]
+        text: str = self.value["App"][1]
+        return text
 
     def to_json(self) -> dict[str, Any]:
         return self.value

@@ -1,4 +1,26 @@
-"""Errors in the shapes holochain-rust puts on the wire.
+"""The one exception tree, and the errors in the shapes holochain-rust puts on the wire.
+
+Every error this conductor raises on purpose is a :class:`HolochainPyError`,
+in one subtree per layer (the leaves live beside the code that raises them):
+
+* :class:`CoreError` — core: a value that breaks a rule of the data model
+  (``DnaError``, ``EntryShapeError``, ``DhtOpError``, …, and :class:`HolochainError`);
+* :class:`StorageError` — storage: a store cannot be opened, read or written;
+* :class:`NetworkError` — net: a peer cannot be reached, a request timed out,
+  a message or a ``[network]`` table is malformed;
+* :class:`ZomeError` — ribosome and hdk: zome code that cannot be loaded or
+  failed, a host call refused (:class:`RibosomeError`, :class:`ZomeApiError`);
+* :class:`WorkflowError` — instance: a zome call refused
+  (``InstanceError``), a dependency not yet found (``Unresolved``);
+* :class:`HostingError` — conductor, config, keystore and passphrase files;
+* :class:`InterfaceError` — interfaces: a JSON-RPC error reply (``JsonRpcError``).
+
+Errors become wire shapes in one place each: JSON-RPC errors at the
+interfaces (:mod:`holochain.interfaces.error_replies`), a zome's ``{"Err": …}``
+through ``to_zome_api_error`` below, boot errors in the CLIs
+(``Error while trying to boot from config: …``).  The one exception outside
+the tree is the ribosome's ``ZomeCallTimeout``: a :class:`BaseException` on
+purpose, so zome code's ``except Exception`` cannot swallow it.
 
 Three shapes reach clients and zome code:
 
@@ -20,10 +42,19 @@ from typing import Any
 from . import json as cjson
 
 __all__ = [
+    "HolochainPyError",
+    "CoreError",
+    "StorageError",
+    "NetworkError",
+    "ZomeError",
+    "WorkflowError",
+    "HostingError",
+    "InterfaceError",
     "HolochainError",
     "RibosomeErrorCode",
     "RibosomeError",
     "ZomeApiError",
+    "ZomeExecutionError",
     "CORE_ERROR_FILE",
     "CORE_ERROR_LINE",
 ]
@@ -44,7 +75,39 @@ _UNIT_KINDS = {
 }
 
 
-class HolochainError(Exception):
+class HolochainPyError(Exception):
+    """The root of every error holochain-py raises on purpose; the message says what and why."""
+
+
+class CoreError(HolochainPyError):
+    """core: a value that breaks a rule of the data model (a malformed DNA, entry, op, option…)."""
+
+
+class StorageError(HolochainPyError):
+    """storage: a store cannot be opened, read or written (the message names it)."""
+
+
+class NetworkError(HolochainPyError):
+    """net: a network request failed (a peer unreachable, a timeout), or what came over the wire is malformed."""
+
+
+class ZomeError(HolochainPyError):
+    """ribosome and hdk: zome code that cannot be loaded or that failed, or a host call it made refused."""
+
+
+class WorkflowError(HolochainPyError):
+    """instance: a workflow step refused its input or cannot finish yet."""
+
+
+class HostingError(HolochainPyError):
+    """conductor: a configuration, keystore, passphrase or conductor operation that cannot be carried out."""
+
+
+class InterfaceError(HolochainPyError):
+    """interfaces: a request answered with an error."""
+
+
+class HolochainError(CoreError):
     """core's ``HolochainError``: a kind (enum variant) and its payload."""
 
     def __init__(self, kind: str, payload: Any = None) -> None:
@@ -140,7 +203,7 @@ class RibosomeErrorCode(enum.Enum):
         return ZomeApiError.internal(self.value)
 
 
-class RibosomeError(Exception):
+class RibosomeError(ZomeError):
     """A host function failing with a bare error code (zome code sees ``Internal("<code text>")``)."""
 
     def __init__(self, code: RibosomeErrorCode) -> None:
@@ -151,7 +214,7 @@ class RibosomeError(Exception):
         return self.code.to_zome_api_error()
 
 
-class ZomeApiError(Exception):
+class ZomeApiError(ZomeError):
     """The HDK's error: ``Internal(String)``, ``FunctionNotImplemented``,
     ``HashNotFound``, ``ValidationFailed(String)`` or ``Timeout(String)``."""
 
@@ -184,3 +247,17 @@ class ZomeApiError(Exception):
 
     def __repr__(self) -> str:
         return f"ZomeApiError({self.variant!r}, {self.message!r})"
+
+
+class ZomeExecutionError(ZomeError):
+    """Zome code that could not run to a result: a WebAssembly trap, fuel or time
+    exhausted, a bad pointer or output, or a module that cannot load.
+
+    ``zome`` and ``function`` name what failed (``function`` is empty when the
+    module itself failed to load); the message says what happened.
+    """
+
+    def __init__(self, zome: str, function: str, message: str) -> None:
+        self.zome = zome
+        self.function = function
+        super().__init__(message)

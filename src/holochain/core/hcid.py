@@ -14,6 +14,8 @@ from functools import lru_cache
 
 import reedsolo
 
+from .errors import CoreError
+
 __all__ = ["encode", "decode", "HcidError", "SIGNING_KIND", "ENCRYPTING_KIND"]
 
 SIGNING_KIND = "hcs0"
@@ -30,7 +32,7 @@ _ENCODED_LEN = 63
 _PREFIX_CAP = "101"
 
 
-class HcidError(ValueError):
+class HcidError(CoreError, ValueError):
     """A string that is not a valid (or correctable) HCID of the given kind."""
 
 

@@ -29,6 +29,10 @@ _FIELDS = (
 
 
 class ChainHeader:
+    """A source-chain header: which entry, who signed it, the previous header (``link``), the
+    previous one of the same type, what it updates or deletes, and when.  Its JSON text is what is
+    hashed into its address, so it is kept as holochain-rust writes it."""
+
     __slots__ = (*_FIELDS, "_content", "_address")
 
     def __init__(

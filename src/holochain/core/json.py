@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["dumps", "dumps_bytes", "dumps_plain", "loads", "JSONDecodeError", "format_float"]
+__all__ = ["RawJson", "dumps", "dumps_bytes", "dumps_plain", "loads", "JSONDecodeError", "format_float"]
 
 JSONDecodeError = orjson.JSONDecodeError
 
@@ -26,8 +26,16 @@ _U64_MAX = 2**64 - 1
 _I64_MIN = -(2**63)
 
 
+class RawJson(str):
+    """JSON text to be passed on exactly as it is (a WebAssembly zome's output)."""
+
+    __slots__ = ()
+
+
 def loads(data: str | bytes) -> Any:
     """Parse JSON text. Big integers become floats, as serde_json reads them."""
+    if type(data) is RawJson:  # orjson takes exact str only
+        data = str.__str__(data)
     return orjson.loads(data)
 
 

@@ -30,10 +30,11 @@ from dataclasses import dataclass
 
 import nacl.bindings
 import nacl.exceptions
-import nacl.utils
 
 from . import hcid
 from .crypto import AgentKey
+from .errors import CoreError
+from .randomness import RandomSource, system_random
 
 __all__ = [
     "AgentKeystore",
@@ -57,7 +58,7 @@ _NONCE = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 _MAX_RANDOM_SEED = 1024
 
 
-class KeystoreError(Exception):
+class KeystoreError(CoreError):
     """A keystore operation holochain-rust would refuse; the text is its message."""
 
 
@@ -77,18 +78,19 @@ def kdf_derive(parent: bytes, index: int, context: bytes, size: int = SEED_SIZE)
 class EncryptionKey:
     """An X25519 key pair derived from a seed (``crypto_kx_seed_keypair``)."""
 
-    __slots__ = ("_secret", "public_bytes", "address")
+    __slots__ = ("_random", "_secret", "public_bytes", "address")
 
-    def __init__(self, seed: bytes) -> None:
+    def __init__(self, seed: bytes, random: RandomSource = system_random) -> None:
         if len(seed) != SEED_SIZE:
             raise KeystoreError("a key seed is 32 bytes")
         public, secret = nacl.bindings.crypto_kx_seed_keypair(seed)
+        self._random = random  # the nonces
         self._secret = secret
         self.public_bytes = public
         self.address = hcid.encode(public, hcid.ENCRYPTING_KIND)
 
     def encrypt(self, plaintext: str) -> str:
-        nonce = nacl.utils.random(_NONCE)
+        nonce = self._random(_NONCE)
         cipher = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(
             plaintext.encode("utf-8"), None, nonce, self._secret
         )
@@ -123,18 +125,19 @@ class _Secret:
     seed: bytes
 
 
-def sign_one_time(payloads: list[str]) -> dict[str, object]:
+def sign_one_time(payloads: list[str], random: RandomSource = system_random) -> dict[str, object]:
     """Sign each payload with a fresh random key that is then forgotten."""
-    key = AgentKey(nacl.utils.random(SEED_SIZE))
+    key = AgentKey(random(SEED_SIZE))
     return {"pub_key": key.address, "signatures": [key.sign(p) for p in payloads]}
 
 
 class AgentKeystore:
     """One agent's named secrets, as holochain-rust's ``Keystore`` holds them."""
 
-    def __init__(self, root_seed: bytes) -> None:
+    def __init__(self, root_seed: bytes, random: RandomSource = system_random) -> None:
         if len(root_seed) != SEED_SIZE:
             raise KeystoreError("a root seed is 32 bytes")
+        self._random = random  # random seeds and encryption nonces
         self._secrets: dict[str, _Secret] = {ROOT_SEED: _Secret("seed", root_seed)}
         self._signing: dict[str, AgentKey] = {}
         self._encrypting: dict[str, EncryptionKey] = {}
@@ -142,8 +145,8 @@ class AgentKeystore:
         self.add_key_from_seed(ROOT_SEED, ENC_KEY_ID, "encrypting")
 
     @classmethod
-    def for_agent(cls, agent: AgentKey) -> AgentKeystore:
-        return cls(agent.seed)
+    def for_agent(cls, agent: AgentKey, random: RandomSource = system_random) -> AgentKeystore:
+        return cls(agent.seed, random)
 
     @property
     def agent_key(self) -> AgentKey:
@@ -172,7 +175,7 @@ class AgentKeystore:
         self._check_dst(dst_id)
         if not 1 <= size <= _MAX_RANDOM_SEED:
             raise KeystoreError(f"seed size must be between 1 and {_MAX_RANDOM_SEED} bytes")
-        self._secrets[dst_id] = _Secret("seed", nacl.utils.random(size))
+        self._secrets[dst_id] = _Secret("seed", self._random(size))
 
     def add_seed_from_seed(self, src_id: str, dst_id: str, context: str, index: int) -> None:
         self._check_dst(dst_id)
@@ -196,7 +199,7 @@ class AgentKeystore:
             self._signing[dst_id] = key
             address = key.address
         elif kind == "encrypting":
-            enc = EncryptionKey(source.seed)
+            enc = EncryptionKey(source.seed, self._random)
             self._encrypting[dst_id] = enc
             address = enc.address
         else:

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import CoreError
 from .rust_text import rust_debug_str
 from .time import parse_iso8601_ns
 
@@ -41,7 +42,7 @@ LINK_STATUS_REQUESTS = ("Live", "Deleted", "All")
 SORT_ORDERS = ("Ascending", "Descending")
 
 
-class LinkOptionsError(ValueError):
+class LinkOptionsError(CoreError, ValueError):
     """``GetLinksOptions`` that holochain-rust's serde would not accept."""
 
 
@@ -114,7 +115,7 @@ def parse_link_options(options: Any) -> dict[str, Any]:
         ((kind, body),) = pagination.items()
         if kind == "Size":
             if not isinstance(body, dict) or not all(
-                isinstance(body.get(k), int) and not isinstance(body.get(k), bool) and body.get(k) >= 0
+                isinstance(body.get(k), int) and not isinstance(body.get(k), bool) and body[k] >= 0
                 for k in ("page_number", "page_size")
             ):
                 raise LinkOptionsError("Size pagination needs non-negative page_number and page_size")

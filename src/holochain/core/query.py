@@ -20,13 +20,14 @@ from collections.abc import Callable
 from typing import Any
 
 from .entry import SYS_TYPE_NAMES
+from .errors import CoreError
 
 __all__ = ["QueryPatternError", "compile_type_names", "parse_query_options"]
 
 _GLOB_CHARS = set("./*[]{}")
 
 
-class QueryPatternError(ValueError):
+class QueryPatternError(CoreError, ValueError):
     """An entry-type pattern that is not a valid glob."""
 
 

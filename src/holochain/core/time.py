@@ -1,4 +1,9 @@
-"""Timestamps as holochain-rust writes them into headers.
+"""Timestamps as holochain-rust writes them into headers, and the clock that makes them.
+
+Nothing in core reads the wall clock by itself: whoever needs "now" is given
+a :data:`Clock` (:func:`system_clock` in production, :func:`stepping_clock`
+under test), so the rules that stamp headers and order them are deterministic
+when the test wants them to be.
 
 chrono's ``to_rfc3339()`` on a UTC time: ``+00:00`` (never ``Z``), and the
 fraction omitted when the nanoseconds are zero, else 3, 6 or 9 digits,
@@ -8,17 +13,28 @@ whichever is the shortest exact form.  These strings enter header hashes.
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import time as _time
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["now_ns", "format_ns", "parse_iso8601_ns"]
+__all__ = ["Clock", "system_clock", "stepping_clock", "format_ns", "parse_iso8601_ns"]
+
+Clock = Callable[[], int]
+"""A source of "now": nanoseconds since the epoch."""
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
 
-def now_ns() -> int:
-    """Wall-clock time in nanoseconds since the epoch."""
+def system_clock() -> int:
+    """Wall-clock time in nanoseconds since the epoch (the production :data:`Clock`)."""
     return _time.time_ns()
+
+
+def stepping_clock(start_ns: int, step_ns: int = 1_000_000) -> Clock:
+    """A deterministic :data:`Clock`: ``start_ns``, then ``step_ns`` later at every reading."""
+    ticks = itertools.count(start_ns, step_ns)
+    return lambda: next(ticks)
 
 
 _last_second: list[Any] = [None, ""]  # the last second formatted, and its text (commits come in bursts)

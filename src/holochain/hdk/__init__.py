@@ -19,8 +19,8 @@ from typing import Any
 
 from ..core.entry import Entry
 from ..core.errors import ZomeApiError
-from . import api as _api
-from .api import *  # noqa: F403  (the zome API, listed in api.__all__)
+from . import functions as _functions
+from .functions import *  # noqa: F403  (the zome API, listed in functions.__all__)
 from .host import OutsideZomeCall, ZomeHost, current_host
 from .zome import InitError, ValidationError, Zome, to_json_value
 
@@ -49,7 +49,7 @@ __all__ = [
     "ZomeHost",
     "OutsideZomeCall",
     "THIS_INSTANCE",
-    *_api.__all__,
+    *_functions.__all__,
 ]
 
 

@@ -19,11 +19,12 @@ from typing import Any, Protocol
 import greenlet
 
 from ..core.entry import Entry
+from ..core.errors import ZomeError
 
 __all__ = ["ZomeHost", "current_host", "OutsideZomeCall"]
 
 
-class OutsideZomeCall(RuntimeError):
+class OutsideZomeCall(ZomeError, RuntimeError):
     """An HDK function was called outside a running zome call."""
 
 

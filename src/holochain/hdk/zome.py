@@ -41,7 +41,7 @@ from typing import Any
 
 from ..core import json as cjson
 from ..core.entry import Entry
-from ..core.errors import HolochainError, RibosomeError, ZomeApiError
+from ..core.errors import HolochainError, RibosomeError, ZomeApiError, ZomeError
 
 __all__ = [
     "Zome",
@@ -61,15 +61,15 @@ VALIDATION_PACKAGES = ("Entry", "ChainEntries", "ChainHeaders", "ChainFull")
 _SHARING = ("public", "private", "encrypted")
 
 
-class ValidationError(Exception):
+class ValidationError(ZomeError):
     """Raise from a validation callback to reject; the message is the reason."""
 
 
-class InitError(Exception):
+class InitError(ZomeError):
     """Raise from ``init`` to refuse to start the instance; the message says why."""
 
 
-class ArgumentError(Exception):
+class ArgumentError(ZomeError):
     """Zome-call arguments that do not fit the function's parameters.
 
     It reaches the caller as holochain-rust's raw ``{"SerializationError": …}``.
@@ -108,6 +108,9 @@ class LinkDefinition:
 
 @dataclasses.dataclass
 class EntryTypeDefinition:
+    """One entry type a zome defines: its sharing, its validation package, its validator and the
+    links from and to it."""
+
     name: str
     description: str
     sharing: str

@@ -21,26 +21,23 @@ leaves the op pending.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..core.entry import Entry
-from ..core.errors import HolochainError
+from ..core.errors import HolochainError, WorkflowError
 from ..core.header import ChainHeader
 from ..core.links import link_debug
 from ..core.rust_text import rust_debug_str
 from ..core.validation import SYSTEM_PACKAGE_DEFINITIONS
-from ..hdk.api import EntryValidation, LinkValidation, ValidationData
-from ..ribosome.host_api import CallHost
-
-if TYPE_CHECKING:
-    from .instance import Instance
+from .cascade import Cascade
+from .workspace import Workspace
 
 __all__ = ["AppValidation", "Unresolved", "LinkDefinitionPath", "PackageFactory"]
 
 PackageFactory = Callable[[Any], Mapping[str, Any]]
 
 
-class Unresolved(Exception):
+class Unresolved(WorkflowError):
     """Validation needs entries that cannot be found yet (holochain-rust's UnresolvedDependencies)."""
 
     def __init__(self, addresses: list[str], why: str = "") -> None:
@@ -65,10 +62,13 @@ class LinkDefinitionPath:
 
 
 class AppValidation:
-    def __init__(self, instance: Instance) -> None:
-        self.instance = instance
-        self.dna = instance.dna
-        self.ribosome = instance.ribosome
+    """The ``app_validation`` workflow: the DNA's validation callbacks on an entry."""
+
+    def __init__(self, ws: Workspace, cascade: Cascade) -> None:
+        self.ws = ws
+        self.cascade = cascade
+        self.dna = ws.dna
+        self.ribosome = ws.ribosome
 
     # -- definitions ---------------------------------------------------------------------------
 
@@ -91,17 +91,13 @@ class AppValidation:
         if entry.is_app:
             found = self.dna.entry_type_def(entry.type_name)
             if found is not None:
-                definition = self.ribosome.zomes[found[0]].entry_types.get(entry.type_name)
-                if definition is not None:
-                    return definition.validation_package
+                return self.ribosome.entry_package_definition(found[0], entry.type_name)
             return "Entry"
         if entry.variant in ("LinkAdd", "LinkRemove"):
             body = entry.value["LinkAdd"] if entry.variant == "LinkAdd" else entry.value["LinkRemove"][0]
             path = self.find_link_definition(body["link"]["link_type"])
             if path is not None:
-                link_def = self.ribosome.zomes[path.zome].link_definition(path.link_type)
-                if link_def is not None:
-                    return link_def.validation_package
+                return self.ribosome.link_package_definition(path.zome, path.entry_type, path.link_type, path.direction)
             return "Entry"
         return SYSTEM_PACKAGE_DEFINITIONS.get(entry.variant, "Entry")
 
@@ -125,23 +121,14 @@ class AppValidation:
         else:
             raise HolochainError.not_implemented("Validation not implemented")
 
-    def _data(self, package: PackageFactory, definition: Any, lifecycle: str) -> ValidationData:
-        return ValidationData(package=package(definition), lifecycle=lifecycle)
-
-    def _decode(self, entry: Entry) -> tuple[str, Any]:
+    def _zome_of(self, entry: Entry) -> str:
         found = self.dna.entry_type_def(entry.type_name)
-        definition = self.ribosome.zomes[found[0]].entry_types.get(entry.type_name) if found else None
-        if found is None or definition is None:
+        if found is None or not self.ribosome.has_zome(found[0]):
             raise HolochainError.validation_failed(f"Unknown app entry type '{entry.type_name}'")
-        try:
-            return found[0], definition.decode(entry.app_value_json)
-        except Exception:
-            raise HolochainError.validation_failed(
-                f"Could not convert Entry result to requested type : {entry.app_value_json}"
-            ) from None
+        return found[0]
 
     def _old_version(self, address: str, holding: bool, missing: str) -> tuple[Entry, dict[str, Any] | None]:
-        record = self.instance.cascade.lookup(address, with_network=True)
+        record = self.cascade.lookup(address, with_network=True)
         if record is None:
             if holding:
                 raise Unresolved([address])
@@ -149,30 +136,30 @@ class AppValidation:
         header = record.headers[-1] if record.headers else None
         return Entry(record.entry), header
 
-    def _run_entry_validator(self, zome: str, type_name: str, validation: EntryValidation) -> None:
-        reason = self.ribosome.validate_entry(zome, type_name, validation, CallHost(self.instance, zome, None))
+    def _run_entry_validator(self, zome: str, type_name: str, action: str, entry: Entry | None, *rest: Any) -> None:
+        package, lifecycle, old, old_header = rest
+        reason = self.ribosome.validate_entry(
+            zome, type_name, action, entry, package, lifecycle, self.ws.zome_host(zome), old, old_header
+        )
         if reason is not None:
             raise HolochainError.validation_failed(reason)
 
     def _app(self, entry: Entry, header: ChainHeader, lifecycle: str, package: PackageFactory, holding: bool) -> None:
-        zome, value = self._decode(entry)
-        definition = self.package_definition(entry)
+        zome = self._zome_of(entry)
+        chosen = package(self.package_definition(entry))
         old_address = header.link_update_delete
         if old_address is None:
-            validation = EntryValidation("create", value, self._data(package, definition, lifecycle))
-        else:
-            old, old_header = self._old_version(
-                old_address,
-                holding,
-                f"Could not find App Entry during validation, got err: entry {old_address} not found",
-            )
-            if not old.is_app:
-                raise HolochainError.validation_failed("Entry type should be App Type")
-            _, old_value = self._decode(old)
-            validation = EntryValidation(
-                "modify", value, self._data(package, definition, lifecycle), old_value, old_header
-            )
-        self._run_entry_validator(zome, entry.type_name, validation)
+            self._run_entry_validator(zome, entry.type_name, "create", entry, chosen, lifecycle, None, None)
+            return
+        old, old_header = self._old_version(
+            old_address,
+            holding,
+            f"Could not find App Entry during validation, got err: entry {old_address} not found",
+        )
+        if not old.is_app:
+            raise HolochainError.validation_failed("Entry type should be App Type")
+        self._zome_of(old)
+        self._run_entry_validator(zome, entry.type_name, "modify", entry, chosen, lifecycle, old, old_header)
 
     def _deletion(
         self, entry: Entry, header: ChainHeader, lifecycle: str, package: PackageFactory, holding: bool
@@ -181,13 +168,12 @@ class AppValidation:
         old, old_header = self._old_version(deleted, holding, "Could not obtain entry for link_update_delte")
         if not old.is_app:
             raise HolochainError.validation_failed("Entry type should be App Type")
-        zome, old_value = self._decode(old)
-        validation = EntryValidation("delete", None, self._data(package, "ChainFull", lifecycle), old_value, old_header)
-        self._run_entry_validator(zome, old.type_name, validation)
+        zome = self._zome_of(old)
+        self._run_entry_validator(zome, old.type_name, "delete", None, package("ChainFull"), lifecycle, old, old_header)
 
     def link_entries(self, link: dict[str, str], holding: bool) -> tuple[Entry, Entry]:
         """Base and target, latest versions (holochain-rust's ``get_link_entries``)."""
-        cascade = self.instance.cascade
+        cascade = self.cascade
         base = cascade.latest_entry(link["base"])
         if base is None:
             if holding:
@@ -205,7 +191,7 @@ class AppValidation:
         link_data = entry.value["LinkAdd"] if is_add else entry.value["LinkRemove"][0]
         link = link_data["link"]
         if holding and not is_add:
-            missing = [a for a in entry.value["LinkRemove"][1] if self.instance.shard.entry(a) is None]
+            missing = [a for a in entry.value["LinkRemove"][1] if self.ws.shard.entry(a) is None]
             if missing:
                 raise Unresolved(missing)
         base, target = self.link_entries(link, holding)
@@ -224,23 +210,23 @@ class AppValidation:
                 f"Wrong target type for link of type '{link['link_type']}'. Found '{path.target_type}', "
                 f"but link is defined to link to '{target.type_name}'s."
             )
-        validation = LinkValidation(
+        reason = self.ribosome.validate_link(
+            path.zome,
+            path.link_type,
             "add" if is_add else "remove",
             link_data,
-            self._data(package, self.package_definition(entry), lifecycle),
+            package(self.package_definition(entry)),
+            lifecycle,
             path.entry_type,
             path.direction,
-        )
-        reason = self.ribosome.validate_link(
-            path.zome, path.link_type, validation, CallHost(self.instance, path.zome, None)
+            self.ws.zome_host(path.zome),
         )
         if reason is not None:
             raise HolochainError.validation_failed(reason)
 
     def _agent(self, entry: Entry, lifecycle: str, package: PackageFactory) -> None:
         agent = dict(entry.value["AgentId"])
-        validation = EntryValidation("create", agent, self._data(package, "Entry", lifecycle))
-        failures = self.ribosome.validate_agent(validation, lambda zome: CallHost(self.instance, zome, None))
+        failures = self.ribosome.validate_agent(agent, package("Entry"), lifecycle, self.ws.zome_host)
         if failures:
             errors = ", ".join(f"Fail({rust_debug_str(reason)})" for _, reason in failures)
             raise HolochainError.generic(f"Failed to validate agent ID on a zome, [{errors}]")

@@ -22,22 +22,20 @@ holochain-rust.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..core.dht_ops import DhtOp, check_entry_shape
 from ..core.entry import Entry, EntryShapeError
 from ..core.errors import HolochainError, RibosomeError, RibosomeErrorCode
 from ..core.header import ChainHeader
 from ..core.links import link_data_json, link_json
-from ..core.time import now_ns
 from ..core.validation import AUTHOR_VALIDATED_SYS, check_provenances
 from ..ribosome.host_api import CallInfo
 from ..storage.base import WriteBatch
-from .app_validation import Unresolved
+from .app_validation import AppValidation, Unresolved
+from .cascade import Cascade
 from .validation_package import ValidationPackage
-
-if TYPE_CHECKING:
-    from .instance import Instance
+from .workspace import Workspace
 
 __all__ = ["Authoring", "MAX_ENTRY_BYTES", "local_ops"]
 
@@ -60,12 +58,19 @@ def local_ops(entry: Entry, header: ChainHeader) -> list[DhtOp]:
 
 
 class Authoring:
-    def __init__(self, instance: Instance) -> None:
-        self.instance = instance
-        self.chain = instance.chain
-        self._app_types = frozenset(
-            t for z in instance.dna.zomes.values() for t in z["entry_types"] if not t.startswith("%")
-        )
+    """The commit workflow, and the CRUD, link and capability entries built on it."""
+
+    def __init__(self, ws: Workspace, validation: AppValidation, cascade: Cascade) -> None:
+        self.ws = ws
+        self.validation = validation
+        self.cascade = cascade
+        self.chain = ws.chain
+        self.dna_changed()
+
+    def dna_changed(self) -> None:
+        """Re-read the DNA's app entry types (its zome code was reloaded)."""
+        zomes = self.ws.dna.zomes.values()
+        self._app_types = frozenset(t for z in zomes for t in z["entry_types"] if not t.startswith("%"))
 
     # -- the commit workflow --------------------------------------------------------------------
 
@@ -94,15 +99,15 @@ class Authoring:
         link_update_delete: str | None = None,
         validate: bool = True,
     ) -> str:
-        instance = self.instance
+        ws = self.ws
         if validate:
             self.check_committable(entry)
             if provenances:
                 check_provenances(entry.address, provenances)
             if entry.variant in ("LinkAdd", "LinkRemove"):
                 body = entry.value["LinkAdd"] if entry.variant == "LinkAdd" else entry.value["LinkRemove"][0]
-                instance.validation.link_entries(body["link"], holding=False)
-                if instance.validation.find_link_definition(body["link"]["link_type"]) is None:
+                self.validation.link_entries(body["link"], holding=False)
+                if self.validation.find_link_definition(body["link"]["link_type"]) is None:
                     raise HolochainError.generic("Unknown entry type")
         header = self.chain.new_header(entry, link_update_delete)
         if validate:
@@ -119,9 +124,9 @@ class Authoring:
                     header.timestamp,
                 )
             )
-            chain, dna = self.chain, instance.dna
+            chain, dna = self.chain, ws.dna
             try:
-                instance.validation.validate(
+                self.validation.validate(
                     entry, preflight, "Chain", lambda d: ValidationPackage(chain, preflight, d, dna), holding=False
                 )
             except Unresolved:
@@ -131,26 +136,26 @@ class Authoring:
                 header = self.chain.new_header(entry, link_update_delete, header.provenances[0][1])
         batch = WriteBatch()
         self.append(entry, header, batch)
-        ticket = instance.store.write(batch)
-        instance.wrote(ticket, call)
+        ticket = ws.store.write(batch)
+        ws.wrote(ticket, call)
         return entry.address
 
     def append(self, entry: Entry, header: ChainHeader, batch: WriteBatch) -> None:
         """Append to the chain and hold it locally, all in ``batch``."""
         self.chain.append(header, entry, batch)
-        now = now_ns()
+        now = self.ws.clock()
         for op in local_ops(entry, header):
-            self.instance.shard.integrate(op, batch, now, log_op=False)
+            self.ws.shard.integrate(op, batch, now, log_op=False)
         # the header is an entry of its own (published as such); the author can get it at once
         batch.contents[header.address] = '{"ChainHeader":' + header.content + "}"  # = dumps({"ChainHeader": …})
         if entry.variant == "CapTokenGrant":
-            self.instance.grants_changed()
+            self.ws.grants_changed()
 
     # -- CRUD -----------------------------------------------------------------------------------
 
     def _latest(self, address: str) -> str:
         try:
-            latest = self.instance.cascade.latest_version_address(address)
+            latest = self.cascade.latest_version_address(address)
         except HolochainError:
             raise RibosomeError(RibosomeErrorCode.WorkflowFailed) from None
         if latest is None:
@@ -171,7 +176,7 @@ class Authoring:
     def _link_data(self, action: str, base: str, target: str, link_type: str, tag: str) -> dict[str, Any]:
         head = self.chain.head
         assert head is not None, "a chain always has genesis records"
-        agent_id = {"nick": self.instance.agent_nick, "pub_sign_key": self.instance.agent.address}
+        agent_id = {"nick": self.ws.agent_nick, "pub_sign_key": self.ws.agent.address}
         return link_data_json(action, link_json(base, target, link_type, tag), head.to_json(), agent_id)
 
     def link(self, base: str, target: str, link_type: str, tag: str, call: CallInfo | None) -> str:
@@ -185,13 +190,13 @@ class Authoring:
         options = parse_link_options(None)
         found: dict[str, None] = {}
         try:
-            remote = self.instance.cascade.remote_links(base, link_type, tag, options) or []
+            remote = self.cascade.remote_links(base, link_type, tag, options) or []
         except HolochainError:
             raise RibosomeError(RibosomeErrorCode.WorkflowFailed) from None
         for link in remote:
             if link["address"] == target:
                 found[link["link_add"]] = None
-        for link_add in self.instance.shard.live_links_to(base, target, link_type, tag):
+        for link_add in self.ws.shard.live_links_to(base, target, link_type, tag):
             found[link_add] = None
         data = self._link_data("REMOVE", base, target, link_type, tag)
         self.commit(Entry({"LinkRemove": [data, list(found)]}), [], call)

@@ -17,7 +17,7 @@ only when the network is needed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..core.crud import (
     CRUD_STATUSES,
@@ -34,9 +34,7 @@ from ..core.links import LinkOptionsError, parse_link_options
 from ..core.validation import check_provenances
 from ..net import NetworkError, RequestTimeout
 from ..ribosome import runner
-
-if TYPE_CHECKING:
-    from .instance import Instance
+from .workspace import Workspace
 
 __all__ = ["Cascade"]
 
@@ -45,9 +43,11 @@ _DEFAULT_TIMEOUT_MS = 60000
 
 
 class Cascade:
-    def __init__(self, instance: Instance) -> None:
-        self.instance = instance
-        self.shard = instance.shard
+    """The ``get`` workflow: entries and links, from the local shard first, then from the DHT."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.shard = ws.shard
 
     # -- the network ----------------------------------------------------------------------
 
@@ -60,13 +60,13 @@ class Cascade:
             raise HolochainError.generic(str(exc)) from None
 
     def _online(self) -> bool:
-        node = self.instance.node
+        node = self.ws.node
         return node is not None and not node.closed and bool(node.others())
 
     def remote_record(self, address: str, timeout_ms: int = _DEFAULT_TIMEOUT_MS) -> VersionRecord | None:
         if not self._online():
             return None
-        node = self.instance.node
+        node = self.ws.node
         assert node is not None
         raw = self._ask(node.get_entry(address, timeout_ms / 1000), address)
         return None if raw is None else _checked_record(address, raw)
@@ -103,19 +103,20 @@ class Cascade:
         # Latest: start from the furthest held version known on the path, and remember how
         # far this walk got through held versions (see Shard.newer_version)
         shard = self.shard
-        reached = [shard.newer_version(address), True]  # furthest held version, all held so far
+        furthest = [shard.newer_version(address)]  # the furthest held version reached
+        all_held = [True]  # every version so far was held here
 
         def lookup(a: str) -> VersionRecord | None:
             record = shard.record(a, headers)
             if record is not None:
-                if reached[1]:
-                    reached[0] = a
+                if all_held[0]:
+                    furthest[0] = a
                 return record
-            reached[1] = False
+            all_held[0] = False
             return self.remote_record(a, timeout)
 
-        result = walk_versions(lookup, reached[0], "Latest", headers)
-        shard.remember_newer(address, reached[0])
+        result = walk_versions(lookup, furthest[0], "Latest", headers)
+        shard.remember_newer(address, furthest[0])
         return result
 
     def latest_entry(self, address: str) -> Entry | None:
@@ -145,7 +146,7 @@ class Cascade:
         """What the base's holders answer; None if offline or no holder answered."""
         if not self._online():
             return None
-        node = self.instance.node
+        node = self.ws.node
         assert node is not None
         query = {"link_type": link_type, "tag": tag, "options": options, "count": False}
         answer = self._ask(node.get_links(base, query, options["timeout"] / 1000), base)
@@ -156,7 +157,7 @@ class Cascade:
             opts = parse_link_options(options)
         except LinkOptionsError:
             raise RibosomeError(RibosomeErrorCode.ArgumentDeserializationFailed) from None
-        local = base == self.instance.chain.agent_address
+        local = base == self.ws.chain.agent_address
         if count:
             found = None if local else self.remote_links(base, link_type, tag, opts)
             if found is None:

@@ -34,7 +34,8 @@ from ..core import json as cjson
 from ..core.crypto import AgentKey, PublicKeyError, verify
 from ..core.entry import Entry, EntryShapeError
 from ..core.header import ChainHeader
-from ..core.time import format_ns, now_ns, parse_iso8601_ns
+from ..core.progress import Progress
+from ..core.time import Clock, format_ns, parse_iso8601_ns, system_clock
 from ..storage.base import ChainRow, StorageError, Store, WriteBatch
 
 __all__ = ["SourceChain", "ChainRecord", "VERIFIED_MARK_KEY"]
@@ -63,8 +64,14 @@ class ChainRecord:
 
 
 class SourceChain:
-    def __init__(self, store: Store, agent: AgentKey, label: str) -> None:
+    """This agent's source chain: the append-only, hash-linked records of everything it authored,
+    read from and appended to its store.  It is verified when loaded (or trusted up to a stored
+    mark) and keeps what calls read often: the head, the last header of each type, the agent
+    entries, the grants and claims."""
+
+    def __init__(self, store: Store, agent: AgentKey, label: str, clock: Clock = system_clock) -> None:
         self.store = store
+        self.clock = clock  # what new headers are stamped with
         self.agent = agent
         self.label = label
         self.length = 0
@@ -95,15 +102,18 @@ class SourceChain:
                 self._reset()
         previous = self.head
         count = self.length
-        for row, content in self.store.chain_records(count):
-            if row.seq != count:
-                raise self._damage(row.seq, f"missing record {count}")
-            header = self._check_row(row, previous, verify_signatures)
-            entry = self._load_entry(row, header, content)
-            self._advance(header, entry, row.entry_type)
-            self._digest.update(_record_bytes(row, content))  # type: ignore[arg-type]
-            previous = header
-            count += 1
+        with Progress(f"{self.label}: verifying the chain", self.store.chain_length(), unit="records") as progress:
+            progress.advance(count)
+            for row, content in self.store.chain_records(count):
+                if row.seq != count:
+                    raise self._damage(row.seq, f"missing record {count}")
+                header = self._check_row(row, previous, verify_signatures)
+                entry = self._load_entry(row, header, content)
+                self._advance(header, entry, row.entry_type)
+                self._digest.update(_record_bytes(row, content))  # type: ignore[arg-type]
+                previous = header
+                count += 1
+                progress.advance()
         if count < self.store.chain_length():
             raise self._damage(count, "missing record")
         self.length = count
@@ -148,7 +158,9 @@ class SourceChain:
         """Re-hash records ``0..length-1`` and rebuild the state from them; True if they match the mark."""
         last: ChainRow | None = None
         expected = 0
+        progress = Progress(f"{self.label}: re-hashing the verified chain", length, unit="records")
         for row, content in self.store.chain_records(0, length):
+            progress.advance()
             if row.seq != expected or content is None:
                 return False
             self._digest.update(_record_bytes(row, content))
@@ -163,12 +175,14 @@ class SourceChain:
                     return False
                 if not isinstance(value, dict) or len(value) != 1:
                     return False
+                body: Any = value.get("CapTokenGrant" if kind == "%cap_token_grant" else "CapTokenClaim")
                 if kind == "%cap_token_grant":
-                    self.grants[row.entry_address] = value.get("CapTokenGrant")
+                    self.grants[row.entry_address] = body
                 else:
-                    self.claims.append((row.entry_address, value.get("CapTokenClaim")))
+                    self.claims.append((row.entry_address, body))
             last = row
             expected += 1
+        progress.finish()
         if expected != length or self._digest.hexdigest() != digest or last is None:
             return False
         try:
@@ -250,7 +264,7 @@ class SourceChain:
 
     def next_timestamp_ns(self) -> int:
         """Now, but always after the head, so headers order by time too."""
-        ns = now_ns()
+        ns = self.clock()
         return ns if ns > self.head_ns else self.head_ns + 1
 
     def new_header(

@@ -55,6 +55,10 @@ _NEWER_VERSIONS = 4096
 
 
 class Shard:
+    """The part of the DHT held here, in the store: entries with their headers, CRUD status and
+    links, and the log of ops held for others.  It answers peers' queries and the cascade's local
+    reads."""
+
     def __init__(self, store: Store, dna: Dna) -> None:
         self.store = store
         self.dna = dna
@@ -146,6 +150,7 @@ class Shard:
         entry = self.entry(address)
         if entry is None:
             return None
+        status: str | None
         if entry.variant == "ChainHeader":
             status, link = "live", None  # headers are always live
         else:

@@ -19,15 +19,26 @@ validated.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ..core.dna import Dna
 from ..core.header import ChainHeader
 from ..core.validation import headers_before
+from ..net import NetworkError
+from ..ribosome import runner
+from .app_validation import Unresolved
+from .cascade import Cascade
 from .chain import SourceChain
+from .workspace import Workspace
 
-__all__ = ["ValidationPackage", "RemoteValidationPackage", "public_entry"]
+__all__ = ["ValidationPackage", "RemoteValidationPackage", "AuthorPackages", "public_entry"]
+
+log = logging.getLogger(__name__)
+
+_PACKAGE_TIMEOUT = 10.0
+_MAX_CHAIN_WALK = 100_000
 
 _KEYS = ("chain_header", "source_chain_entries", "source_chain_headers", "custom")
 _WITH_ENTRIES = ("ChainEntries", "ChainFull")
@@ -144,3 +155,47 @@ class RemoteValidationPackage(_LazyPackage):
 
     def _entries(self) -> list[dict[str, Any]]:
         return list(self._fetch().get("source_chain_entries") or [])
+
+
+class AuthorPackages:
+    """Where a holder gets an author's validation package: from the author, else from the DHT."""
+
+    def __init__(self, ws: Workspace, cascade: Cascade) -> None:
+        self.ws = ws
+        self.cascade = cascade
+
+    def fetch(self, header: ChainHeader, definition: Any) -> Mapping[str, Any]:
+        """Ask the author for its package; if it is gone, rebuild it from the DHT."""
+        node = self.ws.node
+        if node is not None and not node.closed:
+            try:
+                package = runner.wait_for(node.get_validation_package(header.author, header.address, _PACKAGE_TIMEOUT))
+            except NetworkError as exc:
+                log.info(
+                    "%s: author %s cannot give a package (%s); rebuilding it from the DHT",
+                    self.ws.instance_id,
+                    header.author,
+                    exc,
+                )
+                package = None
+            if package is not None:
+                return package
+        return self._package_from_dht(header, definition)
+
+    def _package_from_dht(self, header: ChainHeader, definition: Any) -> Mapping[str, Any]:
+        cascade = self.cascade
+        headers: list[dict[str, Any]] = []
+        entries: list[dict[str, Any]] = []
+        previous = header.link
+        while previous is not None and len(headers) < _MAX_CHAIN_WALK:
+            record = cascade.lookup(previous)
+            if record is None or "ChainHeader" not in record.entry:
+                raise Unresolved([previous], f"header {previous} of {header.author}'s chain is not on the DHT")
+            older = ChainHeader.from_json(record.entry["ChainHeader"])
+            headers.append(older.to_json())
+            if definition in ("ChainEntries", "ChainFull"):
+                found = cascade.lookup(older.entry_address)
+                if found is not None and public_entry(self.ws.dna, found.entry):
+                    entries.append(found.entry)
+            previous = older.link
+        return {"source_chain_headers": headers, "source_chain_entries": entries}

@@ -4,9 +4,10 @@ Both serve JSON-RPC through a :class:`~.jsonrpc.Dispatcher` on any path, and
 put a bound on everything a client controls: message size (5 MiB, as
 holochain-rust's ws server), requests in flight per WebSocket connection
 (reading pauses until replies go out: back-pressure, no unbounded queue),
-connections per interface, and the bytes a slow reader may leave queued for
-signals.  A browser page's ``Origin`` must be allowed to reach an admin
-interface; non-browser clients send none.
+connections per interface (HTTP too), and the bytes a slow reader may leave
+queued for signals.  Every request first passes the web rules of
+:mod:`.web_security` (its ``Host`` must name loopback or the bind address; a
+browser page's ``Origin`` must be allowed), before any handler runs.
 
 WebSocket replies are text frames; requests may come as text or as binary
 frames holding UTF-8 (invalid UTF-8 closes the connection with 1007).  The
@@ -22,19 +23,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import stat
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from .jsonrpc import Dispatcher
+from .jsonrpc import Batch, Dispatcher
+from .web_security import (
+    HostPolicy,
+    OriginPolicy,
+    cors_headers,
+    guard_middleware,
+    is_loopback_name,
+    ui_content_security_policy,
+)
 
-__all__ = ["Limits", "WebSocketServer", "HttpServer", "StaticUiServer", "origin_is_loopback", "bind_hosts"]
+__all__ = ["Limits", "WebSocketServer", "HttpServer", "StaticUiServer", "bind_hosts"]
 
 log = logging.getLogger(__name__)
 
@@ -44,24 +53,18 @@ log = logging.getLogger(__name__)
 _YIELD_S = 0.0005
 _LEN16 = struct.Struct("!BBH")
 _LEN64 = struct.Struct("!BBQ")
-_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 _JSON_TYPES = {"application/json", "application/json; charset=utf-8", "application/json;charset=utf-8"}
 
 
 @dataclass
 class Limits:
+    """What one interface lets a client use: message size, requests in flight per connection,
+    connections, unread output."""
+
     max_message_bytes: int = 5 * 1024 * 1024
     max_in_flight: int = 256  # per WebSocket connection
     max_connections: int = 1024  # per interface
     max_queued_bytes: int = 16 * 1024 * 1024  # unread output before a connection is dropped
-
-
-def origin_is_loopback(origin: str) -> bool:
-    try:
-        host = urlsplit(origin).hostname
-    except ValueError:
-        return False
-    return host is not None and (host in _LOOPBACK_HOSTS or host.startswith("127."))
 
 
 def bind_hosts(address: str | None) -> list[str]:
@@ -75,18 +78,43 @@ def bind_hosts(address: str | None) -> list[str]:
 
 
 class _Server:
-    """An aiohttp app listening on one port (all hosts share the port)."""
+    """An aiohttp app listening on one port (all hosts share the port).
 
-    def __init__(self, name: str, port: int, hosts: list[str], limits: Limits) -> None:
+    Every request passes ``host_policy`` and (when set) ``origin_policy`` first;
+    the handlers never see one that does not.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        port: int,
+        hosts: list[str],
+        limits: Limits,
+        host_policy: HostPolicy,
+        origin_policy: OriginPolicy | None,
+    ) -> None:
         self.name = name
         self.requested_port = port
         self.hosts = hosts
         self.limits = limits
+        self.host_policy = host_policy
+        self.origin_policy = origin_policy
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
 
+    def _new_app(self, client_max_size: int) -> web.Application:
+        return web.Application(
+            client_max_size=client_max_size,
+            middlewares=[guard_middleware(self.name, self.host_policy, self.origin_policy)],
+        )
+
     def _app(self) -> web.Application:
         raise NotImplementedError
+
+    def _connection_count(self) -> int:
+        """Open TCP connections of this server (idle keep-alive ones too)."""
+        server = self._runner.server if self._runner is not None else None
+        return len(server.connections) if server is not None else 0
 
     async def start(self) -> int:
         app = self._app()
@@ -178,14 +206,16 @@ class _RpcServer(_Server):
         dispatcher: Callable[[], Dispatcher],
         *,
         limits: Limits | None = None,
-        origin_allowed: Callable[[str], bool] | None = None,
+        host_policy: HostPolicy | None = None,
+        origin_policy: OriginPolicy | None = None,
     ) -> None:
-        super().__init__(name, port, hosts, limits or Limits())
+        super().__init__(
+            name, port, hosts, limits or Limits(), host_policy or HostPolicy(), origin_policy or OriginPolicy()
+        )
         self.dispatcher = dispatcher
-        self.origin_allowed = origin_allowed
 
     def _app(self) -> web.Application:
-        app = web.Application(client_max_size=self.limits.max_message_bytes)
+        app = self._new_app(self.limits.max_message_bytes)
         app.router.add_route(self._METHOD, "/{tail:.*}", self._handle)
         return app
 
@@ -203,10 +233,6 @@ class WebSocketServer(_RpcServer):
         self.connections: dict[web.WebSocketResponse, _Connection] = {}
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        origin = request.headers.get("Origin")
-        if origin is not None and self.origin_allowed is not None and not self.origin_allowed(origin):
-            log.warning("%s: refused a WebSocket from origin %s", self.name, origin)
-            return web.Response(status=403, text=f"origin {origin} is not allowed on this interface\n")
         if len(self.connections) >= self.limits.max_connections:
             return web.Response(status=503, text="too many connections on this interface\n")
         ws = web.WebSocketResponse(
@@ -221,14 +247,17 @@ class WebSocketServer(_RpcServer):
         transport = request.transport
         if transport is None:  # the client went away during the handshake
             return ws
-        conn = self.connections[ws] = _Connection(ws, transport)  # type: ignore[arg-type]
+        conn = self.connections[ws] = _Connection(ws, transport)
         protocol = request.protocol
         slots = asyncio.Semaphore(self.limits.max_in_flight)
         pending: set[asyncio.Future[Any]] = set()
 
         def later(fut: asyncio.Future[Any]) -> None:
-            pending.discard(fut)
             slots.release()
+            answered(fut)
+
+        def answered(fut: asyncio.Future[Any]) -> None:
+            pending.discard(fut)
             if fut.cancelled():
                 return
             exc = fut.exception()
@@ -261,6 +290,10 @@ class WebSocketServer(_RpcServer):
                     pass
                 elif isinstance(out, bytes):
                     conn.send(out)
+                elif isinstance(out, Batch):  # each member takes its own place among the in-flight
+                    batch = asyncio.ensure_future(out.answer(await out.admit(slots)))
+                    pending.add(batch)
+                    batch.add_done_callback(answered)  # its members gave their places back
                 else:
                     await slots.acquire()  # back-pressure: stop reading while too many wait
                     fut = out if isinstance(out, asyncio.Future) else asyncio.ensure_future(out)
@@ -322,7 +355,7 @@ class WebSocketServer(_RpcServer):
         try:
             await asyncio.wait_for(ws.close(code=WSCloseCode.GOING_AWAY, message=b"interface stopped"), 1.0)
         except (TimeoutError, ConnectionError, RuntimeError):
-            transport = ws._req.transport if ws._req is not None else None  # type: ignore[attr-defined]
+            transport = ws._req.transport if ws._req is not None else None
             if transport is not None:
                 transport.abort()
 
@@ -339,23 +372,19 @@ def _offered_protocols(request: web.Request) -> tuple[str, ...]:
 class HttpServer(_RpcServer):
     """JSON-RPC over HTTP POST (any path), as jsonrpc-http-server answers it."""
 
-    def _cors(self, request: web.Request) -> dict[str, str]:
+    @staticmethod
+    def _cors(request: web.Request) -> dict[str, str]:
+        """CORS headers for a page whose origin passed the policy (the guard refused the others)."""
         origin = request.headers.get("Origin")
         if origin is None:
             return {}
-        if self.origin_allowed is not None and not self.origin_allowed(origin):
-            return {}
-        headers = {
-            "Access-Control-Allow-Origin": origin,
-            "Access-Control-Allow-Methods": "OPTIONS, POST",
-            "Vary": "origin",
-        }
-        requested = request.headers.get("Access-Control-Request-Headers")
-        if requested:
-            headers["Access-Control-Allow-Headers"] = requested
-        return headers
+        return cors_headers(origin, request.headers.get("Access-Control-Request-Headers"))
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if self._connection_count() > self.limits.max_connections:
+            return web.Response(
+                status=503, headers={"Connection": "close"}, text="too many connections on this interface\n"
+            )
         cors = self._cors(request)
         if request.method == "OPTIONS":
             return web.Response(status=200, headers={"Allow": "OPTIONS, POST", "Accept": "application/json", **cors})
@@ -363,9 +392,6 @@ class HttpServer(_RpcServer):
             return web.Response(
                 status=405, headers=cors, text="Used HTTP Method is not allowed. POST or OPTIONS is required\n"
             )
-        origin = request.headers.get("Origin")
-        if origin is not None and self.origin_allowed is not None and not self.origin_allowed(origin):
-            return web.Response(status=403, text=f"origin {origin} is not allowed on this interface\n")
         content_type = request.headers.get("Content-Type", "").strip().lower()
         if content_type not in _JSON_TYPES:
             return web.Response(
@@ -403,8 +429,15 @@ class StaticUiServer(_Server):
     apps can route on the client.  ``GET /_dna_connections.json`` answers
     ``{"dna_interface": <the interface config, or null>}``, which is how
     hc-web-client's ``connect()`` without a url finds the conductor's WebSocket.
-    Nothing outside ``root_dir`` is ever served.
+
+    Only regular files under ``root_dir`` are ever served, never a dotfile or
+    anything under a dot-directory (``.env``, ``.git/``), whatever symlinks
+    say; a path that cannot name such a file (a dot segment, a NUL, over
+    :data:`MAX_PATH` characters, a symlink loop) gets 404.  Every page carries
+    :func:`~.web_security.ui_content_security_policy`.
     """
+
+    MAX_PATH = 1024
 
     def __init__(
         self,
@@ -416,36 +449,61 @@ class StaticUiServer(_Server):
         *,
         reroute_to_root: bool = True,
         limits: Limits | None = None,
+        host_policy: HostPolicy | None = None,
     ) -> None:
-        super().__init__(name, port, hosts, limits or Limits())
+        super().__init__(name, port, hosts, limits or Limits(), host_policy or HostPolicy(), None)
         self.root_dir = root_dir.resolve()
         self.dna_interface = dna_interface
         self.reroute_to_root = reroute_to_root
+        bind = host_policy.bind_address if host_policy is not None else None
+        extra = (
+            [] if not bind or is_loopback_name(bind) else [f"ws://{_url_host(bind)}:*", f"http://{_url_host(bind)}:*"]
+        )
+        self.headers = {"Content-Security-Policy": ui_content_security_policy(extra)}
 
     def _app(self) -> web.Application:
-        app = web.Application(client_max_size=64 * 1024)
+        app = self._new_app(64 * 1024)
         app.router.add_route("GET", "/_dna_connections.json", self._connections)
         app.router.add_route("GET", "/{tail:.*}", self._file)
         return app
 
     async def _connections(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response({"dna_interface": self.dna_interface()})
+        return web.json_response({"dna_interface": self.dna_interface()}, headers=self.headers)
 
     def _find(self, tail: str) -> Path | None:
+        """The regular file ``tail`` names under the root, or None."""
         try:
-            target = (self.root_dir / tail).resolve()
-        except (OSError, ValueError):
+            target = (self.root_dir / tail).resolve(strict=True)
+            relative = target.relative_to(self.root_dir)
+            if any(part.startswith(".") for part in relative.parts):
+                return None
+            if target.is_dir():
+                target = (target / "index.html").resolve(strict=True)
+                relative = target.relative_to(self.root_dir)
+                if any(part.startswith(".") for part in relative.parts):
+                    return None
+            return target if stat.S_ISREG(target.stat().st_mode) else None
+        except (OSError, ValueError, RuntimeError):  # missing, outside the root, a loop, too long
             return None
-        if target != self.root_dir and self.root_dir not in target.parents:
-            return None
-        if target.is_dir():
-            target = target / "index.html"
-        return target if target.is_file() else None
+
+    @classmethod
+    def _refused(cls, tail: str) -> bool:
+        """Paths that can never name a servable file: too long, a NUL, a dot or empty-named segment."""
+        if len(tail) > cls.MAX_PATH or "\x00" in tail or "\\" in tail:
+            return True
+        return any(part.startswith(".") for part in tail.split("/") if part)
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
-        target = self._find(request.match_info["tail"])
+        tail = request.match_info["tail"]
+        if self._refused(tail):
+            return web.Response(status=404, text="Not Found\n", headers=self.headers)
+        target = await asyncio.to_thread(self._find, tail)
         if target is None and self.reroute_to_root:
-            target = self._find("")
+            target = await asyncio.to_thread(self._find, "")
         if target is None:
-            return web.Response(status=404, text="Not Found\n")
-        return web.FileResponse(target)
+            return web.Response(status=404, text="Not Found\n", headers=self.headers)
+        return web.FileResponse(target, headers=self.headers)
+
+
+def _url_host(address: str) -> str:
+    return f"[{address}]" if ":" in address and not address.startswith("[") else address

@@ -26,11 +26,12 @@ from collections.abc import Callable
 from ..conductor.conductor import Conductor, ConductorError
 from ..conductor.config import InterfaceConfig, UiInterfaceConfig
 from ..conductor.signals import SignalKind, stats_frame
-from ..ribosome import runner
-from .admin_api import admin_methods
-from .api import interface_methods
+from ..ribosome import runner, wasm
+from .admin_methods import admin_methods
 from .jsonrpc import Dispatcher, Method
-from .servers import HttpServer, Limits, StaticUiServer, WebSocketServer, bind_hosts, origin_is_loopback
+from .methods import interface_methods
+from .servers import HttpServer, Limits, StaticUiServer, WebSocketServer, bind_hosts
+from .web_security import HostPolicy, Origin, OriginPolicy
 
 __all__ = ["ConductorService", "bound_line", "DONE_LINE", "STATS_INTERVAL"]
 
@@ -53,6 +54,10 @@ def _announce(line: str) -> None:
 
 
 class ConductorService:
+    """A conductor on the wire: boots it, starts the interfaces and UI servers its configuration
+    lists (and those the admin API adds), routes signals to connected clients, and stops it all
+    cleanly."""
+
     def __init__(
         self,
         conductor: Conductor,
@@ -84,6 +89,7 @@ class ConductorService:
         """Boot the conductor, then start every interface and UI server."""
         limits = self.conductor.config.limits
         runner.set_limits(limits.max_blocking_ms / 1000, limits.max_call_ms / 1000)
+        wasm.set_limits(wasm.WasmLimits(limits.wasm_fuel, limits.wasm_time_ms, limits.wasm_memory_mb))
         await self.conductor.boot()
         self._unsubscribe = self.conductor.add_signal_listener(self._route_signal)
         for iface in self.conductor.config.interfaces:
@@ -108,11 +114,20 @@ class ConductorService:
 
     # -- interfaces ----------------------------------------------------------------------------
 
-    def _origin_check(self, iface: InterfaceConfig) -> Callable[[str], bool] | None:
-        allowed = set(iface.allowed_origins or ())
-        if not iface.admin and iface.allowed_origins is None:
-            return None  # app interfaces: any page may call zome functions (as holochain-rust)
-        return lambda origin: origin in allowed or origin_is_loopback(origin)
+    def _origin_policy(self, iface: InterfaceConfig) -> OriginPolicy:
+        """Which pages may use an interface: loopback pages and what ``allowed_origins`` adds;
+        app interfaces also the pages of this conductor's own UI interfaces."""
+        try:
+            return OriginPolicy.from_config(iface.allowed_origins, extra=None if iface.admin else self._ui_origins)
+        except ValueError as exc:
+            raise ConductorError(f"interface '{iface.id}': {exc}") from None
+
+    def _ui_origins(self) -> list[Origin]:
+        return [
+            Origin("http", server.host_policy.bind_address or "127.0.0.1", server.port)
+            for server in self.ui_servers.values()
+            if server.port is not None
+        ]
 
     def _build_dispatcher(self, iface: InterfaceConfig) -> Dispatcher:
         if iface.admin and self._admin_methods is None:
@@ -129,28 +144,26 @@ class ConductorService:
         port = 0 if iface.choose_free_port else (iface.port or 0)
         hosts = bind_hosts(iface.bind_address)
         kind = iface.kind
-        if kind == "websocket":
-            server: WebSocketServer | HttpServer = WebSocketServer(
-                f"interface '{iface.id}'",
-                port,
-                hosts,
-                dispatcher,
-                limits=self.limits,
-                origin_allowed=self._origin_check(iface),
-            )
-        elif kind == "http":
-            server = HttpServer(
-                f"interface '{iface.id}'",
-                port,
-                hosts,
-                dispatcher,
-                limits=self.limits,
-                origin_allowed=self._origin_check(iface),
-            )
-        else:
+        kinds: dict[str, type[WebSocketServer | HttpServer]] = {"websocket": WebSocketServer, "http": HttpServer}
+        if kind not in kinds:
+            self._dispatchers.pop(interface_id, None)
             raise ConductorError(
                 f"interface '{iface.id}': driver type `{kind}` is not implemented; use websocket or http"
             )
+        try:
+            origins = self._origin_policy(iface)
+        except ConductorError:
+            self._dispatchers.pop(interface_id, None)
+            raise
+        server = kinds[kind](
+            f"interface '{iface.id}'",
+            port,
+            hosts,
+            dispatcher,
+            limits=self.limits,
+            host_policy=HostPolicy(iface.bind_address),
+            origin_policy=origins,
+        )
         try:
             bound = await server.start()
         except OSError as exc:
@@ -223,6 +236,7 @@ class ConductorService:
             dna_interface,
             reroute_to_root=ui.reroute_to_root,
             limits=self.limits,
+            host_policy=HostPolicy(ui.bind_address),
         )
         try:
             bound = await server.start()

@@ -37,6 +37,7 @@ import weakref
 from typing import Any
 
 from ..core import json as cjson
+from ..core.errors import NetworkError
 from .dht import Network
 from .memory import MemorySwitchboard
 
@@ -68,7 +69,7 @@ NETWORK_KEYS = {
 }
 
 
-class NetworkConfigError(ValueError):
+class NetworkConfigError(NetworkError, ValueError):
     """A ``[network]`` table this conductor cannot use; the text says why."""
 
 
@@ -124,9 +125,8 @@ def _servers(config: dict[str, Any], kind: str) -> list[str]:
             raise NetworkConfigError('[network] type = "sim2h" needs sim2h_url (the relay\'s URL)')
         servers = [url]
     else:
-        servers = config.get("servers")
-        if isinstance(servers, str):
-            servers = [servers]
+        listed: Any = config.get("servers")
+        servers = [listed] if isinstance(listed, str) else listed
         if not isinstance(servers, list) or not servers or not all(isinstance(s, str) and s for s in servers):
             raise NetworkConfigError('[network] servers must list the NATS server URLs, e.g. ["nats://127.0.0.1:4222"]')
     for url in servers:

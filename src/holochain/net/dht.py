@@ -52,6 +52,7 @@ from typing import Any, Protocol
 from ..core import json as cjson
 from ..core.address import address_of
 from ..core.crypto import AgentKey
+from ..core.progress import Progress
 from .gossip import SLICES, GossipIndex, Scope, ScopeError, slice_bounds
 from .location import RING, holders_for, holding_arcs, intersect, location, subtract
 from .memory import MemorySwitchboard
@@ -691,16 +692,19 @@ class DhtNode:
             source = author if author in members and author != self.agent else peer
             by_source.setdefault(source, []).append(op_hash)
         fetched = unfetched = 0
-        for source, hashes in by_source.items():
-            got, missing = await self._fetch_from(source, hashes, timeout)
-            fetched += got
-            if missing and source != peer:
-                got, missing = await self._fetch_from(peer, missing, timeout)
+        with Progress(f"{self.agent[:12]}: catching up with {peer[:12]}", len(lacking), unit="ops") as progress:
+            for source, hashes in by_source.items():
+                got, missing = await self._fetch_from(source, hashes, timeout, progress)
                 fetched += got
-            unfetched += len(missing)
+                if missing and source != peer:
+                    got, missing = await self._fetch_from(peer, missing, timeout)
+                    fetched += got
+                unfetched += len(missing)
         return fetched, unfetched
 
-    async def _fetch_from(self, source: str, hashes: list[str], timeout: float) -> tuple[int, list[str]]:
+    async def _fetch_from(
+        self, source: str, hashes: list[str], timeout: float, progress: Progress | None = None
+    ) -> tuple[int, list[str]]:
         """Fetch and hold ops from ``source``; returns how many came and the hashes that did not."""
         received = 0
         missing: list[str] = []
@@ -718,6 +722,8 @@ class DhtNode:
             got = {r[0] for r in results if isinstance(r, list) and r}
             received += len(got)
             missing += [h for h in chunk if h not in got]
+            if progress is not None:
+                progress.advance(len(chunk))
         return received, missing
 
     # -- queries -----------------------------------------------------------------------------

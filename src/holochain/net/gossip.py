@@ -18,6 +18,7 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
+from ..core.errors import NetworkError
 from .location import FULL_RING, RING, Ranges, in_ranges
 
 __all__ = ["GossipIndex", "Scope", "ScopeError", "slice_bounds", "SLICES", "TOP_SHIFT"]
@@ -27,7 +28,7 @@ TOP_SHIFT = 24  # the top-level buckets are the ring cut in SLICES pieces: locat
 _MAX_RANGES = 4096  # in one request, from an untrusted peer
 
 
-class ScopeError(ValueError):
+class ScopeError(NetworkError, ValueError):
     """A gossip request whose scope or ranges are malformed."""
 
 

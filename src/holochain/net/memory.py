@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 
 
 class MemorySwitchboard:
+    """An in-process switchboard: every agent of a space in this process, with the faults tests
+    inject (delay, drop, partition, loss, duplication) drawn from a seeded random source."""
+
     max_message_bytes = 64 * 1024 * 1024
 
     def __init__(self, name: str = "memory", *, seed: int = 0) -> None:

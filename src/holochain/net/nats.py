@@ -187,7 +187,7 @@ class NatsSwitchboard:
             log.error("network '%s': %r", self.name, task.exception(), exc_info=task.exception())
 
     async def _run(self) -> None:
-        import nats
+        from nats.aio.client import Client as NatsClient
 
         opts = self.options
         kwargs: dict[str, Any] = dict(
@@ -217,7 +217,14 @@ class NatsSwitchboard:
                 kwargs[key] = value
         kwargs.update(opts.extra)
         log.info("network '%s': connecting to %s", self.name, ", ".join(opts.servers))
-        self._nc = await nats.connect(**kwargs)  # retries until a server answers (or we are closed)
+        nc = NatsClient()
+        try:
+            await nc.connect(**kwargs)  # retries until a server answers (or we are closed)
+        except BaseException:
+            # a client that never connected still holds its transport (for ws:// an aiohttp session)
+            await asyncio.shield(_close_quietly(nc))
+            raise
+        self._nc = nc
         self.max_message_bytes = self._nc.max_payload
         log.info("network '%s': connected to %s", self.name, self._nc.connected_url.geturl())
         for space in list(self._spaces.values()):
@@ -270,6 +277,7 @@ class NatsSwitchboard:
         self._closed = True
         if self._runner is not None:
             self._runner.cancel()
+            await asyncio.wait([self._runner], timeout=5)  # it closes a connection still being made
         for task in list(self._tasks):
             task.cancel()
         nc, self._nc = self._nc, None
@@ -527,3 +535,10 @@ class NatsSwitchboard:
 
     def __repr__(self) -> str:
         return f"NatsSwitchboard({self.name!r}, {', '.join(self.options.servers)})"
+
+
+async def _close_quietly(nc: Any) -> None:
+    try:
+        await asyncio.wait_for(nc.close(), 5)
+    except Exception as exc:  # closing what never opened: nothing to report beyond debug
+        log.debug("closing a NATS client that never connected: %r", exc)

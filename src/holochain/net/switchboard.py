@@ -24,11 +24,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from ..core.errors import NetworkError
+
 __all__ = ["Switchboard", "Inbox", "NetworkError", "Unreachable", "RequestTimeout"]
-
-
-class NetworkError(Exception):
-    """A network operation failed; the text says which and why."""
 
 
 class Unreachable(NetworkError):
@@ -56,6 +54,9 @@ class Inbox(Protocol):
 
 
 class Switchboard(Protocol):
+    """What the DHT node needs of a transport: join and leave a space, see its members, and send a
+    request to one of them."""
+
     name: str
     max_message_bytes: int
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..core import json as cjson
 from ..core.crypto import AgentKey, PublicKeyError, verify
+from ..core.errors import NetworkError
 
 __all__ = ["seal_envelope", "open_envelope", "EnvelopeError", "MAX_MESSAGE_BYTES"]
 
@@ -23,7 +24,7 @@ __all__ = ["seal_envelope", "open_envelope", "EnvelopeError", "MAX_MESSAGE_BYTES
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
 
-class EnvelopeError(ValueError):
+class EnvelopeError(NetworkError, ValueError):
     """A message that is malformed, forged or misaddressed; the text says which."""
 
 
@@ -49,7 +50,7 @@ def open_envelope(data: bytes, *, space: str, to: str, sender: str | None = None
         raise EnvelopeError("message is not JSON") from None
     if not isinstance(value, dict):
         raise EnvelopeError("message is not a JSON object")
-    fields = {k: value.get(k) for k in ("space", "from", "to", "kind", "sig")}
+    fields: dict[str, Any] = {k: value.get(k) for k in ("space", "from", "to", "kind", "sig")}
     if not all(isinstance(v, str) for v in fields.values()) or "body" not in value:
         raise EnvelopeError("message lacks space, from, to, kind, body or sig")
     if fields["space"] != space:

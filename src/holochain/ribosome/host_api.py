@@ -18,21 +18,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeAlias
 
 from ..core.dna import Dna
 from ..core.entry import Entry
 from ..core.errors import HolochainError, RibosomeError, RibosomeErrorCode, ZomeApiError
 from . import runner
 
-__all__ = ["CallHost", "HostCore", "CallInfo", "HOLOCHAIN_VERSION", "HDK_VERSION_HASH"]
+__all__ = ["CallHost", "HostCore", "CallInfo", "ZomeCallReply", "HOLOCHAIN_VERSION", "HDK_VERSION_HASH"]
 
 zome_log = logging.getLogger("holochain.zome")
 
 HOLOCHAIN_VERSION = "0.0.52-alpha2"
 HDK_VERSION_HASH = "py-hdk"
 _MAX_SLEEP = 3600.0
+
+
+ZomeCallReply: TypeAlias = str | asyncio.Future[str] | Awaitable[str]
+"""What a zome call answers: the result's JSON text at once; or a future of it that
+completes when what the call wrote is durable (no task, no coroutine: the group commit
+completes it); or an awaitable of it when the call has to wait (for the network, a
+bridge, another call).  A caller that can answer at once tests ``isinstance(reply, str)``
+first, then ``asyncio.Future``, and awaits only what is left."""
 
 
 class HostCore(Protocol):

@@ -10,6 +10,14 @@ directory tree, walked one level at a time (honouring ``.gitignore``,
 * a directory with such a code directory inside is a *zome*: the zome's
   ``entry_types``, ``traits`` and ``fn_declarations`` (what its decorators
   declare) are merged into it;
+* a directory holding a ``.hcbuild`` is WebAssembly zome code: its build steps
+  run as holochain-rust ran them and the artifact becomes ``{"code": "<base64>"}``;
+  a zome directory with such a code directory gets the ``entry_types``,
+  ``traits`` and ``fn_declarations`` its ``__hdk_get_json_definition`` export
+  returns (see :mod:`.wasm_build`);
+* a directory holding one ready ``*.wasm`` file is a WebAssembly zome (its code
+  and its definition taken from that file), as is a zome directory whose
+  ``code/`` directory holds one;
 * any other directory nests as an object.
 
 ``properties`` from ``-p`` are the base, and the root JSON file's
@@ -26,14 +34,16 @@ from typing import Any
 import pathspec
 
 from ..core.dna import Dna, json_merge_patch
+from ..core.errors import ZomeError
 from .python_zome import ZomeCodeError, bundle_directory, is_python_zome_dir, load_zome
+from .wasm_build import BUILD_FILE, WasmBuildError, ready_wasm, run_hcbuild, wasm_json_definition
 
 __all__ = ["package_project", "write_package", "PackageError", "IGNORE_FILES"]
 
 IGNORE_FILES = (".gitignore", ".ignore", ".hcignore")
 
 
-class PackageError(Exception):
+class PackageError(ZomeError):
     """The project cannot be packaged; the message says what to fix."""
 
 
@@ -82,18 +92,67 @@ def _bundle(directory: Path, specs: list[tuple[Path, pathspec.PathSpec]]) -> dic
     for child in children:
         if not child.is_dir():
             continue
+        subdirs = [c for c in sorted(child.iterdir()) if c.is_dir() and not c.name.startswith(".")]
         if is_python_zome_dir(child):
             base[child.name] = {"code": base64.b64encode(bundle_directory(child)).decode("ascii")}
-        elif any(is_python_zome_dir(c) for c in child.iterdir() if c.is_dir() and not c.name.startswith(".")):
+        elif any(is_python_zome_dir(c) for c in subdirs):
             base[child.name] = _zome(child, specs)
-        elif (child / ".hcbuild").is_file() or any((c / ".hcbuild").is_file() for c in child.iterdir() if c.is_dir()):
-            raise PackageError(
-                f"{child} is a Rust/WebAssembly zome (it has a .hcbuild); this packager builds "
-                "Python zomes. Put the zome's Python package in <zome>/code/ with an __init__.py."
-            )
+        elif (child / BUILD_FILE).is_file():
+            base[child.name] = {"code": _b64(_wasm_code(child))}
+        elif wasm_dirs := [c for c in subdirs if _is_wasm_code_dir(c)]:
+            base[child.name] = _wasm_zome(child, wasm_dirs[0], specs)
+        elif _ready_wasm(child) is not None:
+            base[child.name] = _wasm_zome(child, None, specs)
         else:
             base[child.name] = _bundle(child, specs)
     return base
+
+
+def _b64(code: bytes) -> str:
+    return base64.b64encode(code).decode("ascii")
+
+
+def _ready_wasm(directory: Path) -> Path | None:
+    try:
+        return ready_wasm(directory)
+    except WasmBuildError as exc:
+        raise PackageError(str(exc)) from None
+
+
+def _is_wasm_code_dir(directory: Path) -> bool:
+    """Built by a .hcbuild, or (named ``code``, as holochain-rust lays zomes out) one ready .wasm."""
+    return (directory / BUILD_FILE).is_file() or (directory.name == "code" and _ready_wasm(directory) is not None)
+
+
+def _wasm_code(code_dir: Path) -> bytes:
+    """The code of a WebAssembly code directory: built by its .hcbuild, or its one .wasm."""
+    try:
+        if (code_dir / BUILD_FILE).is_file():
+            return run_hcbuild(code_dir)
+    except WasmBuildError as exc:
+        raise PackageError(str(exc)) from None
+    wasm = _ready_wasm(code_dir)
+    assert wasm is not None
+    return wasm.read_bytes()
+
+
+def _wasm_zome(directory: Path, code_dir: Path | None, specs: list[tuple[Path, pathspec.PathSpec]]) -> dict[str, Any]:
+    """A WebAssembly zome: its JSON, its code (built once) and the wasm's own definition."""
+    code = _wasm_code(code_dir if code_dir is not None else directory)
+    value = _bundle(directory, specs) if code_dir is None else _bundle_except(directory, code_dir, specs)
+    code_key = code_dir.name if code_dir is not None else "code"
+    value[code_key] = {"code": _b64(code)}
+    try:
+        definition = wasm_json_definition(code, directory.name)
+    except WasmBuildError as exc:
+        raise PackageError(str(exc)) from None
+    value.update(definition)
+    return value
+
+
+def _bundle_except(directory: Path, skip: Path, specs: list[tuple[Path, pathspec.PathSpec]]) -> dict[str, Any]:
+    """``_bundle(directory)`` without descending into ``skip`` (already built)."""
+    return _bundle(directory, specs + [(directory, pathspec.GitIgnoreSpec.from_lines([f"/{skip.name}/"]))])
 
 
 def _zome(directory: Path, specs: list[tuple[Path, pathspec.PathSpec]]) -> dict[str, Any]:

@@ -23,9 +23,12 @@ import os
 import sys
 import threading
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
+from ..core.errors import ZomeError
+from ..core.progress import Progress
 from ..hdk.zome import Zome
 
 __all__ = [
@@ -44,7 +47,7 @@ _SKIP_SUFFIXES = (".pyc", ".pyo")
 _PACKAGE_ROOT = "_hc_zomes"
 
 
-class ZomeCodeError(Exception):
+class ZomeCodeError(ZomeError):
     """Zome code that cannot be bundled or loaded; the message says why."""
 
 
@@ -73,12 +76,20 @@ def bundle_directory(path: Path) -> bytes:
             full = Path(root) / name
             files.append((full.relative_to(path).as_posix(), full))
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+    size = sum(full.stat().st_size for _, full in files)
+    with (
+        zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive,
+        Progress(
+            f"Packaging zome '{path.parent.name if path.name == 'code' else path.name}'", size, unit="bytes"
+        ) as progress,
+    ):
         for arcname, full in sorted(files):
             info = zipfile.ZipInfo(arcname, date_time=_FIXED_TIME)
             info.external_attr = 0o644 << 16
             info.create_system = 3
-            archive.writestr(info, full.read_bytes())
+            data = full.read_bytes()
+            archive.writestr(info, data)
+            progress.advance(len(data))
     return buffer.getvalue()
 
 
@@ -88,7 +99,9 @@ class _MemoryFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def __init__(self) -> None:
         self.sources: dict[str, tuple[bytes, bool, str]] = {}  # module -> (source, is_pkg, origin)
 
-    def find_spec(self, fullname, path=None, target=None):  # type: ignore[override]
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
         found = self.sources.get(fullname)
         if found is None:
             return None
@@ -99,10 +112,10 @@ class _MemoryFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         spec.has_location = False
         return spec
 
-    def create_module(self, spec):  # type: ignore[override]
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> None:
         return None
 
-    def exec_module(self, module: ModuleType) -> None:  # type: ignore[override]
+    def exec_module(self, module: ModuleType) -> None:
         source, _, origin = self.sources[module.__name__]
         code = compile(source, origin, "exec", dont_inherit=True)
         exec(code, module.__dict__)
@@ -134,7 +147,7 @@ def load_zome(code: bytes, zome_name: str) -> Zome:
             raise ZomeCodeError(f"zome '{zome_name}' bundle has no __init__.py")
         if _PACKAGE_ROOT not in sys.modules:
             root = ModuleType(_PACKAGE_ROOT)
-            root.__path__ = []  # type: ignore[attr-defined]
+            root.__path__ = []
             sys.modules[_PACKAGE_ROOT] = root
         if _finder not in sys.meta_path:
             sys.meta_path.append(_finder)

@@ -33,6 +33,8 @@ from typing import Any
 
 import greenlet
 
+from ..hdk.host import ZomeHost
+
 __all__ = ["start", "wait_for", "Pending", "run_to_completion", "ZomeCallTimeout", "set_limits"]
 
 log = logging.getLogger(__name__)
@@ -118,7 +120,7 @@ class _Worker(greenlet.greenlet):
 
     def __init__(self) -> None:
         super().__init__(self._loop)
-        self.hc_host: Any = None
+        self.hc_host: ZomeHost | None = None
         self.deadline: float | None = None
 
     def _loop(self, fn: Callable[[], Any]) -> None:
@@ -171,7 +173,7 @@ def _settle(worker: _Worker, outcome: Any) -> Any:
     return value
 
 
-def start(fn: Callable[[], Any], host: Any) -> Any:
+def start(fn: Callable[[], Any], host: ZomeHost | None) -> Any:
     """Run ``fn`` in a worker greenlet with ``host`` as the HDK's host.
 
     Returns the result if ``fn`` finished without waiting, a :class:`Pending`
@@ -234,7 +236,7 @@ def wait_for(awaitable: Awaitable[Any]) -> Any:
     return current.parent.switch(_Await(awaitable))
 
 
-async def run_to_completion(fn: Callable[[], Any], host: Any) -> Any:
+async def run_to_completion(fn: Callable[[], Any], host: ZomeHost | None) -> Any:
     """Run ``fn`` like :func:`start` and await it if it suspends."""
     result = start(fn, host)
     if isinstance(result, Pending):

@@ -34,6 +34,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from ..core.errors import StorageError
+
 __all__ = [
     "WriteBatch",
     "Store",
@@ -51,12 +53,11 @@ __all__ = [
 ]
 
 
-class StorageError(Exception):
-    """The store failed or is damaged; the message names the store and the damage."""
-
-
 @dataclass(frozen=True, slots=True)
 class ChainRow:
+    """One source-chain record as stored: its position, its header (address and JSON text), and its
+    entry's address and type."""
+
     seq: int
     header_address: str
     header: str  # header JSON text

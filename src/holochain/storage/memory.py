@@ -84,7 +84,7 @@ class LinkIndex:
             items = ordered.islice(start, len(ordered), reverse=descending)
         else:
             items = ordered.islice(0, len(ordered), reverse=descending)
-        out = []
+        out: list[LinkFact] = []
         skipped = 0
         for _, link_add in items:
             if skipped < offset:
@@ -121,8 +121,8 @@ class Tables:
         self.contents.update(batch.contents)
         for entry_address, header_address, header in batch.headers:
             self.headers.setdefault(entry_address, {})[header_address] = header
-        for row in batch.eav:
-            self.eav.setdefault(row.entity, {})[row] = None
+        for eav_row in batch.eav:
+            self.eav.setdefault(eav_row.entity, {})[eav_row] = None
         self.kv.update(batch.kv)
         crud = self.crud
         for fact in batch.crud:

@@ -45,14 +45,14 @@ import logging
 import os
 import select
 import socket
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from . import writer_process
+from ..core.private_files import private_dir, private_file
+from . import encryption, writer_process
 from .base import StorageError, WriteBatch
 from .sqlite_cache import Cache, Group
 from .sqlite_encoding import payload
@@ -71,22 +71,29 @@ _LOCK_FILENAME = DB_FILENAME + ".lock"
 
 
 class SqliteStore(SqliteReads):
-    def __init__(self, directory: str | Path, *, synchronous: str = "full", label: str = "") -> None:
+    """A store in one SQLite file per instance: reads in this process, writes in groups through the
+    conductor's writer process, durable (and their tickets completed) once the group commits."""
+
+    def __init__(
+        self, directory: str | Path, *, synchronous: str = "full", label: str = "", key: str | None = None
+    ) -> None:
+        """``key`` (64 hex digits) encrypts the store with SQLCipher (see :mod:`.encryption`)."""
         if synchronous not in ("full", "normal"):
             raise ValueError("synchronous must be 'full' or 'normal'")
         self.directory = Path(directory)
         self.label = label or str(self.directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.path = self.directory / DB_FILENAME
+        private_dir(self.directory, tighten=True)  # private entries: 0600 files in a 0700 directory
+        self.path = private_file(self.directory / DB_FILENAME)
         self._synchronous = synchronous.upper()
-        self._lock_fd = take_lock(self.directory / _LOCK_FILENAME, self.label)
+        self._errors = encryption.check_can_open(self.path, key, self.label)
+        self._lock_fd = take_lock(private_file(self.directory / _LOCK_FILENAME), self.label)
         try:
             try:
-                self._reader = writer_process.connect(str(self.path), self._synchronous)
+                self._reader = writer_process.connect(str(self.path), self._synchronous, key)
                 self._init_schema()
-            except sqlite3.DatabaseError as exc:
-                raise StorageError(f"storage of {self.label} at {self.path} is damaged: {exc}") from None
-            self._channel = writers.open_channel(str(self.path), self._synchronous, self.label, self._lock_fd)
+            except self._errors as exc:
+                raise encryption.open_error(self.label, self.path, key, exc) from None
+            self._channel = writers.open_channel(str(self.path), self._synchronous, self.label, self._lock_fd, key)
         except BaseException:
             os.close(self._lock_fd)
             raise
@@ -114,7 +121,7 @@ class SqliteStore(SqliteReads):
     # -- connections -------------------------------------------------------------
 
     def _init_schema(self) -> None:
-        init_schema(self._reader, self.label, self.path)
+        init_schema(self._reader, self.label, self.path, self._errors)
 
     def _read_length(self) -> int:
         row = self._reader.execute("SELECT MAX(seq) FROM chain").fetchone()

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SqliteReads"]
 
-_GET_CONTENT = """
+GET_CONTENT = """
 SELECT content FROM contents WHERE address=?1
 UNION ALL SELECT content FROM chain WHERE entry_address=?1 AND content IS NOT NULL
 UNION ALL SELECT '{"ChainHeader":' || header || '}' FROM chain WHERE header_address=?1 AND folded & 2
@@ -71,6 +71,7 @@ class SqliteReads:
     label: str
     durable_ticket: int
     _reader: sqlite3.Connection
+    _errors: tuple[type[Exception], ...]  # what the connection raises
     _length: int
     _open: Group | None
     _in_flight: Any  # deque[Group]
@@ -90,7 +91,7 @@ class SqliteReads:
     def _read(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
         try:
             return self._reader.execute(sql, args).fetchall()
-        except sqlite3.Error as exc:
+        except self._errors as exc:
             raise StorageError(f"storage of {self.label}: cannot read: {exc}") from None
 
     # -- the chain ---------------------------------------------------------------------------
@@ -121,7 +122,7 @@ class SqliteReads:
             for found in cursor:
                 yield ChainRow(*found)
                 seq = found[0] + 1
-        except sqlite3.Error as exc:
+        except self._errors as exc:
             raise StorageError(f"storage of {self.label}: cannot read the chain: {exc}") from None
         end = self._length
         while seq < end:
@@ -146,7 +147,7 @@ class SqliteReads:
                 row = ChainRow(*found[:5])
                 # an entry that is itself one of our header-entries is kept only in chain
                 yield row, found[5] if found[5] is not None else self.get_content(row.entry_address)
-        except sqlite3.Error as exc:
+        except self._errors as exc:
             raise StorageError(f"storage of {self.label}: cannot read the chain: {exc}") from None
 
     # -- contents, headers, EAV, CRUD --------------------------------------------------------
@@ -160,7 +161,7 @@ class SqliteReads:
         text = self._contents.get(address)
         if text is not None:
             return text
-        found = self._read(_GET_CONTENT, (address,))
+        found = self._read(GET_CONTENT, (address,))
         if not found:
             return None
         text = found[0][0]

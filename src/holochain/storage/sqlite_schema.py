@@ -229,8 +229,11 @@ def _upper(text: str | None) -> str | None:
     return None if text is None else text.upper()
 
 
-def init_schema(conn: sqlite3.Connection, label: str, path: Path) -> None:
-    """Create the tables of a new file, migrate an older one, refuse a newer one; check it."""
+def init_schema(
+    conn: sqlite3.Connection, label: str, path: Path, errors: tuple[type[Exception], ...] = (sqlite3.Error,)
+) -> None:
+    """Create the tables of a new file, migrate an older one, refuse a newer one; check it.
+    ``errors``: what the connection raises (SQLCipher's binding has its own classes)."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version == 0 and conn.execute("SELECT 1 FROM sqlite_master WHERE name='chain'").fetchone():
         version = 1  # schema 1 created its tables before it set its version
@@ -242,7 +245,7 @@ def init_schema(conn: sqlite3.Connection, label: str, path: Path) -> None:
         steps = (_MIGRATE_FROM_1 if version == 1 else "") + _MIGRATE_FROM_2
         try:
             conn.executescript(f"BEGIN IMMEDIATE; {steps} COMMIT;")
-        except sqlite3.Error:
+        except errors:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
@@ -256,7 +259,7 @@ def init_schema(conn: sqlite3.Connection, label: str, path: Path) -> None:
         raise StorageError(f"storage of {label} at {path} is damaged: {result}")
     try:
         conn.execute("SELECT json_extract('[1]', '$[0]')").fetchone()
-    except sqlite3.OperationalError:
+    except errors:
         raise StorageError(
             f"storage of {label}: this SQLite ({sqlite3.sqlite_version}) lacks the "
             "JSON functions the store needs (SQLite 3.38+, or an older one built with JSON1)"

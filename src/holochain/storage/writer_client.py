@@ -93,9 +93,12 @@ class _Writers:
         self._control = ours
         return ours
 
-    def open_channel(self, path: str, synchronous: str, label: str, lock_fd: int) -> socket.socket:
-        """A socket to a writer thread for the database at ``path``, once it has opened it."""
-        request = orjson.dumps({"path": path, "synchronous": synchronous, "label": label})
+    def open_channel(
+        self, path: str, synchronous: str, label: str, lock_fd: int, key: str | None = None
+    ) -> socket.socket:
+        """A socket to a writer thread for the database at ``path``, once it has opened it
+        (an encrypted store's key goes with the request, over the socket pair only)."""
+        request = orjson.dumps({"path": path, "synchronous": synchronous, "label": label, "key": key})
         with self._lock:
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
             try:

@@ -33,8 +33,13 @@ through the same open file) is released only when both are gone, so a
 conductor restarted at once waits until a writer still finishing the group of
 its killed predecessor is done before it reads the chain.
 
-This module imports nothing but the standard library: the process starts in
+This module imports nothing but the standard library (and, for an encrypted
+store only, the SQLCipher binding ``sqlcipher3``): the process starts in
 ~20 ms and stays small.
+
+An encrypted store's connections are SQLCipher's, keyed with the raw 256-bit
+key the conductor derived (it comes over the store's socket pair, never
+through a file or the command line), before anything else is read.
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ import threading
 import time
 from typing import Any
 
-__all__ = ["connect", "WRITER_SETUP", "WRITE", "HEADER", "main"]
+__all__ = ["connect", "db_errors", "WRITER_SETUP", "WRITE", "HEADER", "main"]
 
 HEADER = struct.Struct("!IQ")  # payload length, last ticket of the group
 MAX_FDS = 2  # a store's socket and its lock file
@@ -147,9 +152,30 @@ WRITE = "INSERT INTO inbox VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 COLUMNS = 9  # the JSON texts of a group, one line each (see sqlite_encoding.payload)
 
 
-def connect(path: str, synchronous: str) -> sqlite3.Connection:
-    """A connection with the pragmas every connection to a store has (the reader's too)."""
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+def _cipher() -> Any:
+    """The SQLCipher binding (``sqlcipher3``, which bundles SQLCipher), imported when first needed."""
+    from sqlcipher3 import dbapi2
+
+    return dbapi2
+
+
+def db_errors(encrypted: bool) -> tuple[type[Exception], ...]:
+    """The ``Error`` classes a store's connections raise (SQLCipher's binding has its own)."""
+    return (sqlite3.Error, _cipher().Error) if encrypted else (sqlite3.Error,)
+
+
+def connect(path: str, synchronous: str, key: str | None = None) -> sqlite3.Connection:
+    """A connection with the pragmas every connection to a store has (the reader's too).
+
+    ``key`` (64 hex digits) opens the store with SQLCipher; it is set before any other statement.
+    """
+    if key is None:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    else:
+        if len(key) != 64 or not all(c in "0123456789abcdef" for c in key):
+            raise ValueError("a store key is 64 lower-case hex digits")
+        conn = _cipher().connect(path, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA key = \"x'{key}'\"")
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")
@@ -178,12 +204,16 @@ def _answer(sock: socket.socket, message: dict[str, Any]) -> None:
 class _StoreWriter:
     """One store's writer thread (and its checkpointer)."""
 
-    def __init__(self, sock: socket.socket, lock_fd: int, path: str, synchronous: str, label: str) -> None:
+    def __init__(
+        self, sock: socket.socket, lock_fd: int, path: str, synchronous: str, label: str, key: str | None = None
+    ) -> None:
         self.sock = sock
         self.lock_fd = lock_fd
         self.path = path
         self.synchronous = synchronous
         self.label = label
+        self.key = key
+        self.errors: tuple[type[Exception], ...] = (sqlite3.Error,)
         self.rewind = False
         self.closing = False
         self.checkpoint_wanted = threading.Event()
@@ -192,10 +222,16 @@ class _StoreWriter:
     def run(self) -> None:
         try:
             try:
-                conn = connect(self.path, self.synchronous)
+                self.errors = db_errors(self.key is not None)
+            except ImportError as exc:
+                _answer(self.sock, {"error": f"the SQLCipher binding is not installed: {exc}"})
+                return
+            opening: tuple[type[Exception], ...] = (*self.errors, ValueError)
+            try:
+                conn = connect(self.path, self.synchronous, self.key)
                 conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer thread does them
                 conn.executescript(WRITER_SETUP)
-            except sqlite3.Error as exc:
+            except opening as exc:
                 _answer(self.sock, {"error": str(exc)})
                 return
             _answer(self.sock, {"ok": True})
@@ -232,6 +268,7 @@ class _StoreWriter:
         nothing more is written (the store is broken): groups are read and dropped until the close."""
         transactions = 0
         failed = False
+        writing: tuple[type[Exception], ...] = (*self.errors, ValueError)  # (UnicodeDecodeError is one)
         while True:
             group = self._next_group()
             if isinstance(group, bool):
@@ -248,7 +285,7 @@ class _StoreWriter:
                 if len(columns) != COLUMNS:
                     raise ValueError(f"a group of {len(columns)} columns, not {COLUMNS}")
                 conn.execute(WRITE, columns)
-            except (sqlite3.Error, ValueError) as exc:  # (UnicodeDecodeError is a ValueError)
+            except writing as exc:
                 _answer(self.sock, {"error": str(exc)})
                 failed = True
                 continue
@@ -269,8 +306,8 @@ class _StoreWriter:
     def _checkpoint_loop(self) -> None:
         """Copy the WAL back into the database beside the writer (see ``CHECKPOINT_EVERY``)."""
         try:
-            conn = connect(self.path, self.synchronous)
-        except sqlite3.Error as exc:
+            conn = connect(self.path, self.synchronous, self.key)
+        except self.errors as exc:
             print(f"storage of {self.label}: no checkpoints: {exc}", file=sys.stderr)
             return
         try:
@@ -281,7 +318,7 @@ class _StoreWriter:
                     return
                 try:
                     _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                except sqlite3.Error as exc:  # e.g. disk full: the writer fails and says so
+                except self.errors as exc:  # e.g. disk full: the writer fails and says so
                     print(f"storage of {self.label}: checkpoint failed: {exc}", file=sys.stderr)
                     continue
                 if frames > REWIND_FRAMES:
@@ -303,7 +340,9 @@ def main(argv: list[str] | None = None) -> int:
             break  # the conductor is gone (or done): finish what each store is writing, then stop
         request = json.loads(message)
         sock = socket.socket(fileno=fds[0])
-        writer = _StoreWriter(sock, fds[1], request["path"], request["synchronous"], request["label"])
+        writer = _StoreWriter(
+            sock, fds[1], request["path"], request["synchronous"], request["label"], request.get("key")
+        )
         thread = threading.Thread(target=writer.run, name=f"writer {request['label']}")
         thread.start()
         threads.append(thread)

@@ -22,7 +22,7 @@ from .scenario import Scenario
 try:
     import pytest_asyncio
 except ImportError:  # pragma: no cover - exercised only without the test extras
-    pytest_asyncio = None
+    pytest_asyncio = None  # type: ignore[assignment]
 
 
 if pytest_asyncio is not None:

@@ -36,8 +36,9 @@ from typing import Any
 import orjson
 
 from ..conductor.conductor import Conductor, load_dna_file
-from ..conductor.config import parse_config
+from ..conductor.config_file import parse_config
 from ..core import json as cjson
+from ..core.errors import HolochainPyError
 from ..instance.instance import Instance, InstanceError
 from ..net import Network, settle, shared_memory_network
 
@@ -46,7 +47,7 @@ __all__ = ["Scenario", "Player", "PlayerConfig", "DnaSpec", "InstanceInfo", "Cal
 _scenario_ids = itertools.count(1)
 
 
-class CallFailed(Exception):
+class CallFailed(HolochainPyError):
     """The conductor refused a zome call (what a client sees as a JSON-RPC error)."""
 
 
@@ -65,7 +66,7 @@ class PlayerConfig:
     ``websocket=True`` also serves an admin WebSocket interface with every
     instance on a free loopback port (``Player.url``); ``storage="sqlite"``
     keeps chains on disk under the scenario directory, so a killed player
-    spawns again with its chain.  ``network`` overrides keys of the
+    spawns again with its chain (``"encrypted"``: the same, SQLCipher-encrypted).  ``network`` overrides keys of the
     scenario's ``[network]`` table for this player (e.g. the relay ``servers``
     it connects to).  ``consistency_signals`` turns on holochain-rust's
     consistency signals (what tryorama waits on), collected in ``Player.signals``.
@@ -85,6 +86,8 @@ class PlayerConfig:
 
 @dataclass(frozen=True)
 class InstanceInfo:
+    """An instance of a player as ``info/instances`` lists it."""
+
     id: str
     agent_address: str
     dna_address: str
@@ -126,10 +129,12 @@ class Player:
                 }
             )
             storage: dict[str, Any] = {"type": "memory"}
-            if self.config.storage == "sqlite":
+            if self.config.storage in ("sqlite", "encrypted"):
                 storage = {"type": "file", "path": str(self.scenario.directory / self.name / iid)}
+                if self.config.storage == "encrypted":
+                    storage["encrypted"] = True
             elif self.config.storage != "memory":
-                raise ValueError("storage is 'memory' or 'sqlite'")
+                raise ValueError("storage is 'memory', 'sqlite' or 'encrypted'")
             instances.append({"id": iid, "dna": f"{iid}-dna", "agent": iid, "storage": storage})
         interfaces = []
         if self.config.websocket:

@@ -16,7 +16,9 @@ from ..conductor.conductor import Conductor
 from ..conductor.config import InterfaceConfig
 from ..core.rust_text import rust_debug_str
 from ..instance.instance import InstanceError
-from .jsonrpc import INVALID_PARAMS, Method, RpcError
+from ..ribosome.host_api import ZomeCallReply
+from .error_replies import rpc_error
+from .jsonrpc import INVALID_PARAMS, JsonRpcError, Method
 
 __all__ = ["interface_methods", "params_map", "get_str", "get_bool", "get_int", "opt_str"]
 
@@ -28,17 +30,17 @@ _MISSING = object()
 
 def params_map(params: Any) -> dict[str, Any]:
     if not isinstance(params, dict):
-        raise RpcError(INVALID_PARAMS, "expected params map")
+        raise JsonRpcError(INVALID_PARAMS, "expected params map")
     return params
 
 
 def _required(params: dict[str, Any], key: str, ok: Callable[[Any], bool], problem: str) -> Any:
     """``params[key]`` if present and ``ok``; else holochain-rust's message for it."""
     if key not in params:
-        raise RpcError(INVALID_PARAMS, f"`{key}` param not provided")
+        raise JsonRpcError(INVALID_PARAMS, f"`{key}` param not provided")
     value = params[key]
     if not ok(value):
-        raise RpcError(INVALID_PARAMS, f"`{key}` {problem}")
+        raise JsonRpcError(INVALID_PARAMS, f"`{key}` {problem}")
     return value
 
 
@@ -78,13 +80,13 @@ def opt_str(params: dict[str, Any], key: str) -> str | None:
 def _provenance(value: Any) -> list[str]:
     if isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value):
         return value
-    raise RpcError(INVALID_PARAMS, "invalid provenance: expected [source address, signature], two strings")
+    raise JsonRpcError(INVALID_PARAMS, "invalid provenance: expected [source address, signature], two strings")
 
 
 def make_call_method(conductor: Conductor, exposed: dict[str, str]) -> Method:
     """``call``: checks in holochain-rust's order, errors in its words."""
 
-    def call(params: Any) -> Any:
+    def call(params: Any) -> ZomeCallReply:
         p = params_map(params)
         name = get_str(p, "instance_id")
         zome = get_str(p, "zome")
@@ -96,7 +98,7 @@ def make_call_method(conductor: Conductor, exposed: dict[str, str]) -> Method:
             args = {}
         instance_id = exposed.get(name)
         if instance_id is None:
-            raise RpcError(
+            raise JsonRpcError(
                 INVALID_PARAMS, f"instance identifier invalid: PublicInstanceIdentifier({rust_debug_str(name)})"
             )
         token = p.get("token")
@@ -106,7 +108,7 @@ def make_call_method(conductor: Conductor, exposed: dict[str, str]) -> Method:
         try:
             result = conductor.call_zome(instance_id, zome, function, args, token=token, provenance=provenance)
         except InstanceError as exc:
-            raise RpcError(INVALID_PARAMS, f"Holochain Instance Error: {exc}") from None
+            raise rpc_error(exc, INVALID_PARAMS) from None
         if isinstance(result, (str, asyncio.Future)):
             return result  # a future only waits for durability: it fails with nothing but storage errors
         return _instance_errors(result)
@@ -118,7 +120,7 @@ async def _instance_errors(result: Awaitable[str]) -> str:
     try:
         return await result
     except InstanceError as exc:
-        raise RpcError(INVALID_PARAMS, f"Holochain Instance Error: {exc}") from None
+        raise rpc_error(exc, INVALID_PARAMS) from None
 
 
 def interface_methods(

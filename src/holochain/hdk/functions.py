@@ -138,6 +138,9 @@ def update_agent() -> str:
 
 @dataclasses.dataclass
 class GetEntryOptions:
+    """``GetEntryOptions``: which version (Latest, Initial, All), whether entries and headers come
+    back, and how long to wait (ms)."""
+
     status_request: str = "Latest"  # Latest | Initial | All
     entry: bool = True
     headers: bool = False
@@ -200,6 +203,8 @@ def entry_type_properties(entry_type: str) -> str:
 
 @dataclasses.dataclass
 class SizePagination:
+    """Links a page at a time: page ``page_number`` of ``page_size`` links."""
+
     page_number: int
     page_size: int
 
@@ -223,6 +228,8 @@ class TimePagination:
 
 @dataclasses.dataclass
 class GetLinksOptions:
+    """``GetLinksOptions``: live or deleted links, headers, timeout (ms), pagination and sort order."""
+
     status_request: str = "Live"  # Live | Deleted | All
     headers: bool = False
     timeout: int = 60000  # milliseconds

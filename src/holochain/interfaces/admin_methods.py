@@ -22,11 +22,13 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ..conductor.conductor import ConductorError
-from ..conductor.config import ConfigError, InterfaceConfig, UiInterfaceConfig
+from ..conductor.config import InterfaceConfig, UiInterfaceConfig
+from ..conductor.ids import id_problem
+from ..core.errors import HolochainPyError
 from ..instance.instance import InstanceError
-from ..storage.base import StorageError
-from .api import get_bool, get_int, get_str, opt_str, params_map
-from .jsonrpc import INTERNAL_ERROR, INVALID_PARAMS, Method, RpcError
+from .error_replies import rpc_error
+from .jsonrpc import INVALID_PARAMS, JsonRpcError, Method
+from .methods import get_bool, get_int, get_str, opt_str, params_map
 
 if TYPE_CHECKING:
     from .service import ConductorService
@@ -36,23 +38,14 @@ __all__ = ["admin_methods"]
 SUCCESS = {"success": True}
 
 
-def _fail(exc: Exception) -> RpcError:
-    if isinstance(exc, InstanceError):
-        return RpcError(INTERNAL_ERROR, f"Holochain Instance Error: {exc}")
-    return RpcError(INTERNAL_ERROR, str(exc))
-
-
-_ERRORS = (ConfigError, ConductorError, InstanceError, StorageError)
-
-
 def _guard(fn: Callable[[Any], Any]) -> Method:
-    """Map conductor errors of a method (sync or async) to ``-32603``."""
+    """Map conductor errors of a method (sync or async) to ``-32603`` (:func:`.error_replies.rpc_error`)."""
 
     def method(params: Any) -> Any:
         try:
             result = fn(params)
-        except _ERRORS as exc:
-            raise _fail(exc) from None
+        except HolochainPyError as exc:
+            raise rpc_error(exc) from None
         if inspect.isawaitable(result):
             return _guard_async(result)
         return result
@@ -63,8 +56,8 @@ def _guard(fn: Callable[[Any], Any]) -> Method:
 async def _guard_async(result: Awaitable[Any]) -> Any:
     try:
         return await result
-    except _ERRORS as exc:
-        raise _fail(exc) from None
+    except HolochainPyError as exc:
+        raise rpc_error(exc) from None
 
 
 def _serialized(fn: Callable[[Any], Any], lock: asyncio.Lock) -> Callable[[Any], Any]:
@@ -81,54 +74,86 @@ def _serialized(fn: Callable[[Any], Any], lock: asyncio.Lock) -> Callable[[Any],
     return method
 
 
+def get_id(p: dict[str, Any], key: str, kind: str) -> str:
+    """A string param that names (or will name) something: it must follow the one id rule."""
+    value = get_str(p, key)
+    problem = id_problem(kind, value)
+    if problem is not None:
+        raise JsonRpcError(INVALID_PARAMS, f"`{key}`: {problem}")
+    return value
+
+
+Param = Callable[[dict[str, Any]], Any]
+
+
+def id_param(key: str, kind: str) -> Param:
+    return lambda p: get_id(p, key, kind)
+
+
+def str_param(key: str) -> Param:
+    return lambda p: get_str(p, key)
+
+
+def opt_str_param(key: str) -> Param:
+    return lambda p: opt_str(p, key)
+
+
 def _port(p: dict[str, Any]) -> int:
     port = get_int(p, "port")
     if not 0 <= port <= 65535:
-        raise RpcError(INVALID_PARAMS, "`port` has to be a 16bit integer")
+        raise JsonRpcError(INVALID_PARAMS, "`port` has to be a 16bit integer")
     return port
 
 
 def admin_methods(service: ConductorService) -> dict[str, Method]:
     """The methods only admin interfaces have."""
     conductor = service.conductor
+    admin = conductor.admin
 
     def changed(result: Any = SUCCESS) -> Any:
         service.refresh()
         return result
 
+    def change(call: Callable[..., Any], *params: Param, answer: Callable[[Any], Any] = lambda _: SUCCESS) -> Method:
+        """The admin change every simple method is: read the params (holochain-rust's messages),
+        call the conductor (waiting if it waits; it saves the configuration), then rebuild the
+        interfaces' method tables and answer."""
+
+        def method(raw: Any) -> Any:
+            p = params_map(raw)
+            result = call(*(read(p) for read in params))
+            if inspect.isawaitable(result):
+                return _then(result)
+            return changed(answer(result))
+
+        async def _then(result: Awaitable[Any]) -> Any:
+            return changed(answer(await result))
+
+        return method
+
+    def query(call: Callable[..., Any], *params: Param) -> Method:
+        """A read-only method: read the params, answer what the conductor says."""
+        return lambda raw: call(*(read(params_map(raw)) for read in params))
+
     # -- DNAs ---------------------------------------------------------------------------
 
-    def dna_install(params: Any) -> Any:
+    async def dna_install(params: Any) -> Any:
         p = params_map(params)
-        dna_id = get_str(p, "id")
+        dna_id = get_id(p, "id", "dna")
         path = get_str(p, "path")
         copy = p.get("copy") is True
         expected = p.get("expected_hash")
         if expected is not None and not isinstance(expected, str):
-            raise RpcError(INVALID_PARAMS, f"`{orjson.dumps(expected).decode()}` is not a valid json string")
-        dna_hash = conductor.install_dna_from_file(
+            raise JsonRpcError(INVALID_PARAMS, f"`{orjson.dumps(expected).decode()}` is not a valid json string")
+        dna_hash = await admin.install_dna_from_file(
             dna_id, path, copy=copy, expected_hash=expected, properties=p.get("properties"), uuid=opt_str(p, "uuid")
         )
         return changed({"success": True, "dna_hash": dna_hash})
-
-    def dna_uninstall(params: Any) -> Any:
-        conductor.uninstall_dna(get_str(params_map(params), "id"))
-        return changed()
 
     def dna_list(params: Any) -> Any:
         return [{"id": d.id, "hash": d.hash} for d in conductor.config.dnas]
 
     # -- instances ------------------------------------------------------------------------
-
-    async def instance_add(params: Any) -> Any:
-        p = params_map(params)
-        instance_id, dna_id, agent_id = get_str(p, "id"), get_str(p, "dna_id"), get_str(p, "agent_id")
-        await conductor.add_instance(instance_id, dna_id, agent_id, opt_str(p, "storage"))
-        return changed()
-
-    def instance_remove(params: Any) -> Any:
-        conductor.remove_instance(get_str(params_map(params), "id"))
-        return changed()
 
     def instance_start(params: Any) -> Any:
         conductor.start_instance(get_str(params_map(params), "id"))
@@ -148,47 +173,31 @@ def admin_methods(service: ConductorService) -> dict[str, Method]:
             if (inst := conductor.instances.get(i.id)) is not None and inst.active
         ]
 
-    def instance_get_meta(params: Any) -> Any:
-        p = params_map(params)
-        return conductor.get_meta(get_str(p, "id"), get_str(p, "hash"))
-
     # -- interfaces -----------------------------------------------------------------------
 
     async def interface_add(params: Any) -> Any:
         p = params_map(params)
-        interface_id = get_str(p, "id")
-        admin = get_bool(p, "admin")
+        interface_id = get_id(p, "id", "interface")
+        is_admin = get_bool(p, "admin")
         kind = get_str(p, "type")
         if kind not in ("websocket", "http"):
-            raise RpcError(INVALID_PARAMS, "`type` has to be either `websocket` or `http`")
+            raise JsonRpcError(INVALID_PARAMS, "`type` has to be either `websocket` or `http`")
         port = _port(p)
-        iface = InterfaceConfig(interface_id, {"type": kind, "port": port}, admin=admin)
-        conductor.add_interface_config(iface)
+        iface = InterfaceConfig(interface_id, {"type": kind, "port": port}, admin=is_admin)
+        admin.add_interface_config(iface)
         try:
             await service.start_interface(iface)
         except ConductorError:
-            conductor.remove_interface_config(interface_id)
+            admin.remove_interface_config(interface_id)
             raise
         return changed()
 
     async def interface_remove(params: Any) -> Any:
         interface_id = get_str(params_map(params), "id")
-        conductor.remove_interface_config(interface_id)
+        admin.remove_interface_config(interface_id)
         changed()
         service.stop_interface_soon(interface_id)
         return SUCCESS
-
-    def interface_add_instance(params: Any) -> Any:
-        p = params_map(params)
-        conductor.add_instance_to_interface_config(
-            get_str(p, "interface_id"), get_str(p, "instance_id"), opt_str(p, "alias")
-        )
-        return changed()
-
-    def interface_remove_instance(params: Any) -> Any:
-        p = params_map(params)
-        conductor.remove_instance_from_interface_config(get_str(p, "interface_id"), get_str(p, "instance_id"))
-        return changed()
 
     def interface_list(params: Any) -> Any:
         return [i.to_json() for i in conductor.config.interfaces]
@@ -197,36 +206,17 @@ def admin_methods(service: ConductorService) -> dict[str, Method]:
 
     async def agent_add(params: Any) -> Any:
         p = params_map(params)
-        agent_id, name = get_str(p, "id"), get_str(p, "name")
+        agent_id, name = get_id(p, "id", "agent"), get_str(p, "name")
         remote = p.get("holo_remote_key")
         if remote is not None and not isinstance(remote, str):
-            raise RpcError(INVALID_PARAMS, "holo_remote_key must be a string")
-        await conductor.add_agent(agent_id, name, remote)
-        return changed()
-
-    def agent_remove(params: Any) -> Any:
-        conductor.remove_agent(get_str(params_map(params), "id"))
+            raise JsonRpcError(INVALID_PARAMS, "holo_remote_key must be a string")
+        await admin.add_agent(agent_id, name, remote)
         return changed()
 
     def agent_list(params: Any) -> Any:
         return [a.to_json() for a in conductor.config.agents]
 
-    def test_agent_add(params: Any) -> Any:
-        p = params_map(params)
-        address = conductor.add_test_agent(get_str(p, "id"), get_str(p, "name"))
-        return changed({"agent_address": address})
-
     # -- bridges --------------------------------------------------------------------------
-
-    def bridge_add(params: Any) -> Any:
-        p = params_map(params)
-        conductor.add_bridge(get_str(p, "caller_id"), get_str(p, "callee_id"), get_str(p, "handle"))
-        return changed()
-
-    def bridge_remove(params: Any) -> Any:
-        p = params_map(params)
-        conductor.remove_bridge(get_str(p, "caller_id"), get_str(p, "callee_id"))
-        return changed()
 
     def bridge_list(params: Any) -> Any:
         return [
@@ -235,13 +225,8 @@ def admin_methods(service: ConductorService) -> dict[str, Method]:
 
     # -- UI bundles and UI interfaces -------------------------------------------------------
 
-    def ui_install(params: Any) -> Any:
-        p = params_map(params)
-        conductor.install_ui(get_str(p, "id"), get_str(p, "root_dir"))
-        return changed()
-
     async def ui_uninstall(params: Any) -> Any:
-        removed = conductor.uninstall_ui(get_str(params_map(params), "id"))
+        removed = admin.uninstall_ui(get_str(params_map(params), "id"))
         for ui_id in removed:
             await service.stop_ui_interface(ui_id)
         return changed()
@@ -252,14 +237,17 @@ def admin_methods(service: ConductorService) -> dict[str, Method]:
     def ui_interface_add(params: Any) -> Any:
         p = params_map(params)
         ui = UiInterfaceConfig(
-            id=get_str(p, "id"), port=_port(p), bundle=get_str(p, "bundle"), dna_interface=opt_str(p, "dna_interface")
+            id=get_id(p, "id", "UI interface"),
+            port=_port(p),
+            bundle=get_id(p, "bundle", "UI bundle"),
+            dna_interface=opt_str(p, "dna_interface"),
         )
-        conductor.add_ui_interface(ui)
+        admin.add_ui_interface(ui)
         return changed()
 
     async def ui_interface_remove(params: Any) -> Any:
         ui_id = get_str(params_map(params), "id")
-        conductor.remove_ui_interface(ui_id)
+        admin.remove_ui_interface(ui_id)
         await service.stop_ui_interface(ui_id)
         return changed()
 
@@ -303,35 +291,49 @@ def admin_methods(service: ConductorService) -> dict[str, Method]:
     def state_dump(params: Any) -> Any:
         p = params_map(params)
         instance_id = get_str(p, "instance_id")
-        return conductor.state_dump(instance_id, source_chain=p.get("source_chain") is not False)
-
-    def fetch_cas(params: Any) -> Any:
-        p = params_map(params)
-        return conductor.fetch_cas(get_str(p, "instance_id"), get_str(p, "address"))
+        return admin.state_dump(instance_id, source_chain=p.get("source_chain") is not False)
 
     table = {
         "admin/dna/install_from_file": dna_install,
-        "admin/dna/uninstall": dna_uninstall,
+        "admin/dna/uninstall": change(admin.uninstall_dna, str_param("id")),
         "admin/dna/list": dna_list,
-        "admin/instance/add": instance_add,
-        "admin/instance/remove": instance_remove,
+        "admin/instance/add": change(
+            admin.add_instance,
+            id_param("id", "instance"),
+            id_param("dna_id", "dna"),
+            id_param("agent_id", "agent"),
+            opt_str_param("storage"),
+        ),
+        "admin/instance/remove": change(admin.remove_instance, str_param("id")),
         "admin/instance/start": instance_start,
         "admin/instance/stop": instance_stop,
         "admin/instance/list": instance_list,
         "admin/instance/running": instance_running,
-        "admin/instance/get_meta": instance_get_meta,
+        "admin/instance/get_meta": query(admin.get_meta, str_param("id"), str_param("hash")),
         "admin/interface/add": interface_add,
         "admin/interface/remove": interface_remove,
-        "admin/interface/add_instance": interface_add_instance,
-        "admin/interface/remove_instance": interface_remove_instance,
+        "admin/interface/add_instance": change(
+            admin.add_instance_to_interface_config,
+            id_param("interface_id", "interface"),
+            id_param("instance_id", "instance"),
+            opt_str_param("alias"),
+        ),
+        "admin/interface/remove_instance": change(
+            admin.remove_instance_from_interface_config, str_param("interface_id"), str_param("instance_id")
+        ),
         "admin/interface/list": interface_list,
         "admin/agent/add": agent_add,
-        "admin/agent/remove": agent_remove,
+        "admin/agent/remove": change(admin.remove_agent, str_param("id")),
         "admin/agent/list": agent_list,
-        "admin/bridge/add": bridge_add,
-        "admin/bridge/remove": bridge_remove,
+        "admin/bridge/add": change(
+            admin.add_bridge,
+            id_param("caller_id", "instance"),
+            id_param("callee_id", "instance"),
+            id_param("handle", "bridge handle"),
+        ),
+        "admin/bridge/remove": change(admin.remove_bridge, str_param("caller_id"), str_param("callee_id")),
         "admin/bridge/list": bridge_list,
-        "admin/ui/install": ui_install,
+        "admin/ui/install": change(admin.install_ui, id_param("id", "UI bundle"), str_param("root_dir")),
         "admin/ui/uninstall": ui_uninstall,
         "admin/ui/list": ui_list,
         "admin/ui_interface/add": ui_interface_add,
@@ -339,10 +341,15 @@ def admin_methods(service: ConductorService) -> dict[str, Method]:
         "admin/ui_interface/start": ui_interface_start,
         "admin/ui_interface/stop": ui_interface_stop,
         "admin/ui_interface/list": ui_interface_list,
-        "test/agent/add": test_agent_add,
+        "test/agent/add": change(
+            admin.add_test_agent,
+            id_param("id", "agent"),
+            str_param("name"),
+            answer=lambda address: {"agent_address": address},
+        ),
         "debug/running_instances": running_instances,
         "debug/state_dump": state_dump,
-        "debug/fetch_cas": fetch_cas,
+        "debug/fetch_cas": query(admin.fetch_cas, str_param("instance_id"), str_param("address")),
     }
     lock = service.admin_lock
     return {

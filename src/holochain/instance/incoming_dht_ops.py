@@ -2,23 +2,23 @@
 
 Each op a peer sends goes through, in order:
 
-1. **sys_validation** — the op is well formed, the header names the entry,
+1. **sys_validation** (:mod:`.sys_validation`) — the op is well formed, the header names the entry,
    every provenance signature verifies; private entries, the DNA, grants and
    claims are refused outright (they never leave their author);
-2. **dependencies** — a deletion needs the deleted version held and exactly
+2. **dependencies** (:mod:`.sys_validation`) — a deletion needs the deleted version held and exactly
    ``live``; a link needs its base held (and a removal the LinkAdds it
    removes); if they have not arrived yet the op is *pending*;
-3. **app_validation** — the DNA's callbacks, in a zome-call greenlet, with a
-   validation package fetched lazily from the author (or rebuilt from the
-   DHT if the author is gone);
-4. **integrate_dht_ops** — written to the shard, and to the log of ops held
+3. **app_validation** (:mod:`.app_validation`) — the DNA's callbacks, in a
+   zome-call greenlet, with a validation package fetched lazily from the
+   author (or rebuilt from the DHT if the author is gone:
+   :class:`.validation_package.AuthorPackages`);
+4. **integrate_dht_ops** (:mod:`.integrate_dht_ops`) — written to the shard, and to the log of ops held
    for others; the node offers it in gossip from then on, and a consistency
    signal says it is held (:mod:`.consistency`).
 
 The answer per op is ``held``, ``rejected: <why>`` or ``pending``.  Pending
 ops are retried whenever something new is held (and on a backing-off timer);
-when they settle, a *receipt* tells whoever sent them (holochain-rust's
-``validation_receipt`` step).  Ops still unresolved after
+when they settle, a *receipt* tells whoever sent them (:mod:`.validation_receipt`).  Ops still unresolved after
 :data:`PENDING_GIVE_UP` seconds are dropped with a receipt saying so, and so
 are pending ops whose basis we no longer hold (the holders changed: their
 dependencies now go to others) — ``dropped``, not refused, so they come back
@@ -31,28 +31,20 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..core import json as cjson
 from ..core.address import address_of
-from ..core.crud import can_delete
-from ..core.dht_ops import NEVER_PUBLISHED, DhtOp, DhtOpError
+from ..core.dht_ops import DhtOp, DhtOpError
 from ..core.errors import HolochainError
-from ..core.header import ChainHeader
-from ..core.time import now_ns
-from ..core.validation import check_header, check_provenances
-from ..net import NetworkError
-from ..net.dht import DROPPED, HELD, PENDING, REJECTED
+from ..net.dht import DROPPED, HELD, PENDING
 from ..ribosome import runner
-from ..ribosome.host_api import CallHost
-from ..storage.base import WriteBatch
-from .app_validation import Unresolved
-from .authoring import MAX_ENTRY_BYTES
-from .consistency import hold_signal
-from .validation_package import RemoteValidationPackage, public_entry
-
-if TYPE_CHECKING:
-    from .instance import Instance
+from .app_validation import AppValidation, Unresolved
+from .integrate_dht_ops import integrate_dht_op
+from .sys_validation import check_dependencies, rejected, sys_validate
+from .validation_package import AuthorPackages, RemoteValidationPackage
+from .validation_receipt import send_validation_receipts
+from .workspace import Workspace
 
 __all__ = ["Incoming", "PENDING_GIVE_UP"]
 
@@ -62,8 +54,6 @@ PENDING_GIVE_UP = 120.0
 _RETRY_FIRST = 0.1
 _RETRY_MAX = 5.0
 _VALIDATED_CACHE = 4096
-_PACKAGE_TIMEOUT = 10.0
-_MAX_CHAIN_WALK = 100_000
 
 
 class _Pending:
@@ -75,14 +65,15 @@ class _Pending:
         self.since = since
 
 
-def _rejected(why: str) -> str:
-    return f"{REJECTED}: {why}"
-
-
 class Incoming:
-    def __init__(self, instance: Instance) -> None:
-        self.instance = instance
-        self.shard = instance.shard
+    """The ``incoming_dht_ops`` workflow of a holder: each op through sys validation, app
+    validation and integration, once; pending ops retried until they settle."""
+
+    def __init__(self, ws: Workspace, validation: AppValidation, packages: AuthorPackages) -> None:
+        self.ws = ws
+        self.validation = validation
+        self.packages = packages
+        self.shard = ws.shard
         self._pending: dict[str, _Pending] = {}
         self._active: dict[str, asyncio.Future[str]] = {}
         self._validated: OrderedDict[str, None] = OrderedDict()
@@ -97,7 +88,7 @@ class Incoming:
             try:
                 op = DhtOp.from_json(raw)
             except DhtOpError as exc:
-                results.append([address_of(cjson.dumps(raw)), _rejected(str(exc))])
+                results.append([address_of(cjson.dumps(raw)), rejected(str(exc))])
                 continue
             status = HELD if self.shard.holds_op(op.hash) else await self.hold(op)
             if status == PENDING:
@@ -114,11 +105,11 @@ class Incoming:
         if self.shard.dht_held(op.entry.address) and op.header.address in self._validated:
             return HELD
         try:  # our own fresh signatures are not verified again: only app validation differs
-            await runner.run_to_completion(lambda: self._app_validate(op), CallHost(self.instance, "", None))
+            await runner.run_to_completion(lambda: self._app_validate(op), self.ws.zome_host(""))
         except Unresolved as exc:
-            return _rejected(f"missing dependencies: {exc}")
+            return rejected(f"missing dependencies: {exc}")
         except HolochainError as exc:
-            return _rejected(exc.display())
+            return rejected(exc.display())
         self._remember_valid(op.header.address)
         self.shard.mark_own(op.entry, op.header)
         return HELD
@@ -144,38 +135,26 @@ class Incoming:
 
     async def _process(self, op: DhtOp) -> str:
         try:
-            self._sys_validate(op)
+            sys_validate(op, self.shard)
         except HolochainError as exc:
-            return _rejected(exc.display())
-        early = self._dependencies(op)
+            return rejected(exc.display())
+        early = check_dependencies(op, self.shard)
         if early is not None:
             return early
         if op.header.address not in self._validated:
-            host = CallHost(self.instance, "", None)
+            host = self.ws.zome_host("")
             try:
                 await runner.run_to_completion(lambda: self._app_validate(op), host)
             except Unresolved as exc:
-                log.debug("%s: %r waits for %s", self.instance.instance_id, op, exc)
+                log.debug("%s: %r waits for %s", self.ws.instance_id, op, exc)
                 return PENDING
             except HolochainError as exc:
-                log.info("%s: refused %r: %s", self.instance.instance_id, op, exc.display())
-                return _rejected(exc.display())
+                log.info("%s: refused %r: %s", self.ws.instance_id, op, exc.display())
+                return rejected(exc.display())
             self._remember_valid(op.header.address)
-        batch = WriteBatch()
-        self.shard.integrate(op, batch, now_ns(), log_op=True)
-        await self.instance.wait_durable(self.instance.store.write(batch))
-        self._integrated(op)
+        await integrate_dht_op(self.ws, op)
         self._schedule_retry()
         return HELD
-
-    def _integrated(self, op: DhtOp) -> None:
-        instance = self.instance
-        if instance.node is not None:
-            instance.node.note_held(op.hash, op.basis, op.author)
-        if instance.consistency_signals:
-            signal = hold_signal(op)
-            if signal is not None:
-                instance.emit_consistency(signal)
 
     def has(self, op_hash: str) -> bool:
         """Held, or waiting for its dependencies."""
@@ -186,39 +165,6 @@ class Incoming:
         if len(self._validated) > _VALIDATED_CACHE:
             self._validated.popitem(last=False)
 
-    # -- 1. sys validation ----------------------------------------------------------------------
-
-    def _sys_validate(self, op: DhtOp) -> None:
-        entry, header = op.entry, op.header
-        if entry.variant in NEVER_PUBLISHED:
-            raise HolochainError.validation_failed(f"{entry.variant} entries are never published")
-        if op.kind == "Content" and self.shard.is_private(entry):
-            raise HolochainError("EntryIsPrivate")
-        if header.entry_type != entry.entry_type:
-            raise HolochainError.validation_failed("Wrong header for entry")
-        if len(entry.content.encode("utf-8")) > MAX_ENTRY_BYTES:
-            raise HolochainError.validation_failed(f"Entry is larger than {MAX_ENTRY_BYTES} bytes")
-        check_header(entry, header)
-        if entry.variant == "ChainHeader":
-            inner = ChainHeader.from_json(entry.value["ChainHeader"])
-            if not inner.provenances or inner.author != header.author:
-                raise HolochainError.validation_failed("A header is published by its own author")
-            check_provenances(inner.entry_address, inner.provenances)
-
-    # -- 2. dependencies held here ----------------------------------------------------------------
-
-    def _dependencies(self, op: DhtOp) -> str | None:
-        if op.kind == "Deletion":
-            status, _ = self.shard.crud(op.basis)
-            if self.shard.record(op.basis) is None:
-                return PENDING
-            if not can_delete(status):
-                return _rejected(f"cannot delete {op.basis}: its status is {status}")
-        elif op.kind in ("LinkAdd", "LinkRemove"):
-            if not self.shard.holds(op.basis):
-                return PENDING
-        return None
-
     # -- 3. app validation (in a greenlet) ---------------------------------------------------------
 
     def _app_validate(self, op: DhtOp) -> None:
@@ -226,45 +172,9 @@ class Incoming:
         lifecycle = "Dht" if op.kind == "Content" else "Meta"
 
         def package(definition: Any) -> Mapping[str, Any]:
-            return RemoteValidationPackage(header, definition, lambda: self._fetch_package(header, definition))
+            return RemoteValidationPackage(header, definition, lambda: self.packages.fetch(header, definition))
 
-        self.instance.validation.validate(entry, header, lifecycle, package, holding=True)
-
-    def _fetch_package(self, header: ChainHeader, definition: Any) -> Mapping[str, Any]:
-        """Ask the author for its package; if it is gone, rebuild it from the DHT."""
-        node = self.instance.node
-        if node is not None and not node.closed:
-            try:
-                package = runner.wait_for(node.get_validation_package(header.author, header.address, _PACKAGE_TIMEOUT))
-            except NetworkError as exc:
-                log.info(
-                    "%s: author %s cannot give a package (%s); rebuilding it from the DHT",
-                    self.instance.instance_id,
-                    header.author,
-                    exc,
-                )
-                package = None
-            if package is not None:
-                return package
-        return self._package_from_dht(header, definition)
-
-    def _package_from_dht(self, header: ChainHeader, definition: Any) -> Mapping[str, Any]:
-        cascade = self.instance.cascade
-        headers: list[dict[str, Any]] = []
-        entries: list[dict[str, Any]] = []
-        previous = header.link
-        while previous is not None and len(headers) < _MAX_CHAIN_WALK:
-            record = cascade.lookup(previous)
-            if record is None or "ChainHeader" not in record.entry:
-                raise Unresolved([previous], f"header {previous} of {header.author}'s chain is not on the DHT")
-            older = ChainHeader.from_json(record.entry["ChainHeader"])
-            headers.append(older.to_json())
-            if definition in ("ChainEntries", "ChainFull"):
-                found = cascade.lookup(older.entry_address)
-                if found is not None and public_entry(self.instance.dna, found.entry):
-                    entries.append(found.entry)
-            previous = older.link
-        return {"source_chain_headers": headers, "source_chain_entries": entries}
+        self.validation.validate(entry, header, lifecycle, package, holding=True)
 
     # -- pending ops ---------------------------------------------------------------------------------
 
@@ -273,7 +183,7 @@ class Incoming:
         if pending is None:
             pending = _Pending(op, asyncio.get_running_loop().time())
             self._pending[op.hash] = pending
-            node = self.instance.node
+            node = self.ws.node
             if node is not None:
                 node.begin("pending holds")
         pending.senders.add(sender)
@@ -285,7 +195,7 @@ class Incoming:
         if self._retry_task is not None and not self._retry_task.done():
             self._retry_again = True
             return
-        node = self.instance.node
+        node = self.ws.node
         if node is None or node.closed:
             return
         self._retry_task = node.spawn("pending retries", self._retry_loop())
@@ -298,14 +208,14 @@ class Incoming:
             progressed = False
             for op_hash, pending in list(self._pending.items()):
                 status = await self.hold(pending.op)
-                node = self.instance.node
+                node = self.ws.node
                 if status == PENDING and node is not None and not node.should_hold(node.agent, pending.op.basis):
                     # the holders changed: its dependencies will go to the new holders, not to us
                     status = f"{DROPPED}: no longer a holder of {pending.op.basis}"
                 elif status == PENDING and loop.time() - pending.since < PENDING_GIVE_UP:
                     continue
                 elif status == PENDING:
-                    status = _rejected(f"dependencies did not arrive within {PENDING_GIVE_UP:g}s")
+                    status = rejected(f"dependencies did not arrive within {PENDING_GIVE_UP:g}s")
                 progressed = True
                 self._settle(op_hash, status)
             if not self._pending:
@@ -320,15 +230,14 @@ class Incoming:
         pending = self._pending.pop(op_hash, None)
         if pending is None:
             return
-        node = self.instance.node
+        node = self.ws.node
         if node is None:
             return
-        for sender in pending.senders:
-            node.send_receipts(sender, [[op_hash, status]])
+        send_validation_receipts(node, pending.senders, op_hash, status)
         node.end("pending holds")
 
     def close(self) -> None:
-        node = self.instance.node
+        node = self.ws.node
         for _ in self._pending:
             if node is not None:
                 node.end("pending holds")
