@@ -128,3 +128,22 @@ async def test_fuel_and_memory_caps(api):
     with pytest.raises(InstanceError, match="zome 'api' function 'allocate': trapped"):
         await call(api, "allocate", {"mebibytes": 100})
     assert (await call(api, "big_output", {"size": 1000}))["Ok"] == "x" * 1000
+
+
+async def test_older_hdks_genesis_git_hash_and_a_version_mismatch(tmp_path, monkeypatch, caplog):
+    old = REPO / "wasm" / "build" / "old_hdks.dna.json"
+    if not old.is_file():
+        subprocess.run(["make", "wasm"], cwd=REPO, check=True, timeout=900)
+    monkeypatch.setenv("HC_WASM_CACHE", str(tmp_path / "cache"))
+    with caplog.at_level(logging.WARNING, logger="holochain.ribosome.wasm.callbacks"):
+        instance = Instance("inst", load_dna_file(old), AgentKey.for_test_agent("alice"), "alice", MemoryStore())
+    # a mismatched __hdk_hdk_version only warns
+    assert any("zome 'mismatch' was built with HDK 0.0.42-alpha5" in r.getMessage() for r in caplog.records)
+    await instance.initialize()
+    instance.start()
+    # `genesis` (HDK <= 0.0.24) and `init` each ran once, as their zome's init, and committed a marker
+    for zome in ("genesis", "git_hash", "mismatch"):
+        out = instance.call(zome, "markers", {})
+        markers = json.loads(out if isinstance(out, str) else await out)["Ok"]
+        assert len(markers) == 3
+    instance.close()

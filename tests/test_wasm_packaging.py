@@ -19,6 +19,9 @@ import wasmtime
 
 from conftest import HC, REPO
 
+# packaging runs cargo (a no-op after `make wasm`, but slow on a loaded machine)
+pytestmark = pytest.mark.timeout(600)
+
 WASM = REPO / "wasm"
 API_TEST = WASM / "api_test"
 

@@ -292,6 +292,14 @@ def keygen_cmd(path: Path | None, quiet: bool, nullpass: bool, force: bool) -> N
     help="The relay: nats://, tls://, ws:// or wss:// (repeat to list a cluster; default "
     "nats://127.0.0.1:4222, or ws://localhost:9000 with `--networked sim2h`).",
 )
+@click.option(
+    "--dashboard-port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Port of the dashboard and /metrics on 127.0.0.1 (0: a free one; the URL, with its token, is printed).",
+)
+@click.option("--no-dashboard", is_flag=True, help="Serve no dashboard.")
 def run_cmd(
     port: int,
     do_package: bool,
@@ -304,6 +312,8 @@ def run_cmd(
     log_format: str,
     networked: str | None,
     servers: tuple[str, ...],
+    dashboard_port: int,
+    no_dashboard: bool,
 ) -> None:
     """Run this DNA in a development conductor.
 
@@ -312,6 +322,9 @@ def run_cmd(
     {instance_id, zome, function, args}.  Stop with Ctrl-C (or `exit`).
     Alone by default; `--networked` shares its DHT with every conductor
     running the same DNA on the same relay (start one with `nats-server`).
+    A dashboard (chain, DHT, network, live log) and Prometheus /metrics are
+    served on loopback: open the `Dashboard: http://127.0.0.1:…` URL printed
+    at start.
     """
     from .run import network_table, run_dev_conductor
 
@@ -340,6 +353,7 @@ def run_cmd(
         verbose=verbose,
         network=network_table(networked.lower() if networked else None, servers),
         watch=Path.cwd() if watch else None,
+        dashboard_port=None if no_dashboard else dashboard_port,
         log_format=log_format,
     )
     sys.exit(code)

@@ -21,6 +21,7 @@ from ..conductor.config import (
     InterfaceConfig,
     StorageConfig,
 )
+from ..conductor.dashboard_config import DashboardConfig
 from ..core.crypto import AgentKey
 from ..core.errors import HolochainPyError
 from .runtime import StopSignal, boot_failed, run_async, setup_logging
@@ -88,6 +89,7 @@ def run_dev_conductor(
     verbose: bool,
     network: dict[str, Any] | None = None,
     watch: Path | None = None,
+    dashboard_port: int | None = 0,
     log_format: str = "text",
 ) -> int:
     """Serve the DNA until stopped; with ``watch`` (the project directory), reload zome code as it changes."""
@@ -102,6 +104,8 @@ def run_dev_conductor(
     config = dev_config(
         dna_path, dna.address, port=port, interface=interface, agent_name=agent_name, persist=persist, network=network
     )
+    if dashboard_port is not None:
+        config.dashboard = DashboardConfig(port=dashboard_port)
 
     async def main() -> int:
         stop = StopSignal()

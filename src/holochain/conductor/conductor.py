@@ -16,6 +16,7 @@ import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from time import perf_counter
 from typing import Any
 
 import orjson
@@ -35,6 +36,7 @@ from ..storage.memory import MemoryStore
 from ..storage.sqlite import SqliteStore
 from .admin import ConductorAdmin
 from .bridges import check_bridges, required_bridges
+from .call_log import UNKNOWN, CallLog
 from .config import (
     ConfigError,
     Configuration,
@@ -91,6 +93,8 @@ class Conductor:
         self._keystores: dict[str, AgentKeystore] = {}
         self.passphrases = PassphraseService(config.passphrase_service, self.base_dir)
         self.running_calls: dict[str, int] = {}
+        # every zome call routed here, for /metrics and the dashboard (None: not noted)
+        self.calls: CallLog | None = CallLog()
         self._call_ids = itertools.count(1)
         self._dna_cache: dict[tuple[Path, int, int], Dna] = {}
         self._signal_listeners: list[SignalListener] = []
@@ -340,29 +344,78 @@ class Conductor:
                 "Consistency",
                 consistency_signal({"SignalZomeFunctionCall": event}, "Source", [{"ReturnZomeFunctionResult": event}]),
             )
+        calls = self.calls
+        started = perf_counter() if calls is not None else 0.0
         try:
             result = instance.call(zome, function, args, token=token, provenance=provenance)
-        except BaseException:
+        except BaseException as exc:
             self._returned(instance_id, event)
+            if calls is not None:
+                known = instance.declares(zome, function)
+                calls.note(
+                    instance_id, zome if known else UNKNOWN, function if known else UNKNOWN, started, "error", str(exc)
+                )
             raise
         if isinstance(result, str):
             self._returned(instance_id, event)
+            if calls is not None:
+                if result.startswith('{"Err"'):
+                    calls.note(instance_id, zome, function, started, "err", result)
+                else:
+                    calls.note(instance_id, zome, function, started, "ok")
             return result
         self.running_calls[instance_id] = self.running_calls.get(instance_id, 0) + 1
         if isinstance(result, asyncio.Future):  # a reply waiting for its commit: no task needed
-            result.add_done_callback(lambda _: self._call_done(instance_id, event))
+            result.add_done_callback(lambda fut: self._call_done(instance_id, event, zome, function, started, fut))
             return result
-        return self._finish_call(instance_id, result, event)
+        return self._finish_call(instance_id, result, event, zome, function, started)
 
-    async def _finish_call(self, instance_id: str, result: Awaitable[str], event: list[Any] | None) -> str:
+    async def _finish_call(
+        self,
+        instance_id: str,
+        result: Awaitable[str],
+        event: list[Any] | None,
+        zome: str,
+        function: str,
+        started: float,
+    ) -> str:
+        outcome, detail = "error", "cancelled"
         try:
-            return await result
+            text = await result
+            outcome, detail = ("err", text) if isinstance(text, str) and text.startswith('{"Err"') else ("ok", "")
+            return text
+        except Exception as exc:
+            detail = str(exc)
+            raise
         finally:
-            self._call_done(instance_id, event)
+            self._finished(instance_id, event, zome, function, started, outcome, detail)
 
-    def _call_done(self, instance_id: str, event: list[Any] | None) -> None:
+    def _call_done(
+        self, instance_id: str, event: list[Any] | None, zome: str, function: str, started: float, fut: asyncio.Future
+    ) -> None:
+        if fut.cancelled():
+            outcome, detail = "error", "cancelled"
+        elif fut.exception() is not None:
+            outcome, detail = "error", str(fut.exception())
+        else:
+            text = fut.result()
+            outcome, detail = ("err", text) if isinstance(text, str) and text.startswith('{"Err"') else ("ok", "")
+        self._finished(instance_id, event, zome, function, started, outcome, detail)
+
+    def _finished(
+        self,
+        instance_id: str,
+        event: list[Any] | None,
+        zome: str,
+        function: str,
+        started: float,
+        outcome: str,
+        detail: str,
+    ) -> None:
         self.running_calls[instance_id] -= 1
         self._returned(instance_id, event)
+        if self.calls is not None:
+            self.calls.note(instance_id, zome, function, started, outcome, detail)
 
     def _returned(self, instance_id: str, event: list[Any] | None) -> None:
         if event is not None:

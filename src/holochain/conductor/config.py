@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..core.errors import HostingError
+from .dashboard_config import DashboardConfig
 from .ids import id_problem
 
 __all__ = [
@@ -282,6 +283,7 @@ class Configuration:
     signals: SignalsConfig = field(default_factory=SignalsConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     passphrase_service: dict[str, Any] = field(default_factory=lambda: {"type": "cmd"})
+    dashboard: DashboardConfig | None = None  # [dashboard]: where the dashboard and /metrics are served
     extra: dict[str, Any] = field(default_factory=dict)  # tracing, dpki, … kept verbatim
     unknown_keys: list[str] = field(default_factory=list)
 

@@ -32,6 +32,7 @@ from .config import (
     UiBundleConfig,
     UiInterfaceConfig,
 )
+from .dashboard_config import parse_dashboard
 from .log_rules import parse_log_rules
 from .passphrase import SERVICE_KEYS
 
@@ -57,6 +58,7 @@ _TOP_KEYS = {
     "decryption_service_uri",
     "dpki",
     "signals",
+    "dashboard",
     "passphrase_service",
     "metric_publisher",
 }
@@ -270,6 +272,8 @@ def parse_config(data: dict[str, Any]) -> Configuration:
                 required=False,
             )
         config.passphrase_service = dict(ps)
+    if "dashboard" in data:
+        config.dashboard = parse_dashboard(_get(data, "dashboard", "config", dict), ConfigError)
     config.persistence_dir = _get(data, "persistence_dir", "config", str, required=False)
     for key in (
         "tracing",
@@ -329,6 +333,8 @@ def to_toml(config: Configuration) -> str:
         doc["network"] = config.network
     doc["passphrase_service"] = dict(config.passphrase_service)
     doc["signals"] = config.signals.to_dict()
+    if config.dashboard is not None:
+        doc["dashboard"] = config.dashboard.to_dict()
     for key in ("dpki", "tracing", "metric_publisher"):
         if key in config.extra:
             doc[key] = config.extra[key]

@@ -106,7 +106,18 @@ class AppValidation:
     def validate(
         self, entry: Entry, header: ChainHeader, lifecycle: str, package: PackageFactory, *, holding: bool
     ) -> None:
-        """Raise :class:`HolochainError` if invalid, :class:`Unresolved` if it cannot tell yet."""
+        """Raise :class:`HolochainError` if invalid, :class:`Unresolved` if it cannot tell yet.
+
+        A refusal is also noted on the instance (the dashboard shows it, with its reason)."""
+        try:
+            self._validate(entry, header, lifecycle, package, holding)
+        except HolochainError as exc:
+            self.ws.validation_log.note(entry.address, entry.type_name, holding, exc.display())
+            raise
+
+    def _validate(
+        self, entry: Entry, header: ChainHeader, lifecycle: str, package: PackageFactory, holding: bool
+    ) -> None:
         variant = entry.variant
         if variant == "App":
             self._app(entry, header, lifecycle, package, holding)

@@ -49,6 +49,9 @@ class CallZome:
         dna = self.ws.dna
         self._declared = frozenset((zome, f["name"]) for zome, z in dna.zomes.items() for f in z["fn_declarations"])
 
+    def declares(self, zome: str, function: str) -> bool:
+        return (zome, function) in self._declared
+
     def check(
         self, zome: str, function: str, args: Any, token: str | None, provenance: list[str] | None
     ) -> tuple[FunctionRef, CallInfo]:

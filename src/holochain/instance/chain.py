@@ -75,6 +75,7 @@ class SourceChain:
         self.agent = agent
         self.label = label
         self.length = 0
+        self.appended = 0  # records this process added (commits, genesis included)
         self.head: ChainHeader | None = None
         self.head_ns = 0
         self.last_of_type: dict[str, str] = {}  # entry type name -> header address
@@ -307,6 +308,7 @@ class SourceChain:
         self._advance(header, entry, entry.type_name)
         self._digest.update(_record_bytes(row, content))
         self.length = seq + 1
+        self.appended += 1
         if self.length - self._marked >= _MARK_EVERY:
             self.write_mark(batch)
         return seq

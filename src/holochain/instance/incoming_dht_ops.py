@@ -137,6 +137,7 @@ class Incoming:
         try:
             sys_validate(op, self.shard)
         except HolochainError as exc:
+            self.ws.validation_log.note(op.entry.address, op.entry.type_name, True, exc.display())
             return rejected(exc.display())
         early = check_dependencies(op, self.shard)
         if early is not None:

@@ -50,6 +50,7 @@ from .initialize_zomes import initialize_zomes, zomes_initialized
 from .peer_requests import PeerRequests
 from .publish_dht_ops import Publisher
 from .shard import CRUD_LINK, CRUD_STATUS, Shard
+from .validation_log import ValidationLog
 from .validation_package import AuthorPackages
 from .workspace import SignalSink, Workspace
 from .zome_host import THIS_INSTANCE, BridgeCall, InstanceHost
@@ -139,6 +140,15 @@ class Instance:
     @consistency_signals.setter
     def consistency_signals(self, on: bool) -> None:
         self.ws.consistency_signals = on
+
+    @property
+    def validation_log(self) -> ValidationLog:
+        """The entries validation refused lately (here or as a holder), with their reasons."""
+        return self.ws.validation_log
+
+    def declares(self, zome: str, function: str) -> bool:
+        """Whether the DNA declares ``function`` in ``zome``."""
+        return self.calls.declares(zome, function)
 
     @property
     def bridge_call(self) -> BridgeCall | None:

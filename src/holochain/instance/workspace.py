@@ -36,6 +36,7 @@ from ..ribosome.ribosome import Ribosome
 from ..storage.base import Store, WriteBatch
 from .chain import SourceChain
 from .shard import Shard
+from .validation_log import ValidationLog
 
 __all__ = ["Workspace", "PUBLIC_GRANT_ID", "SignalSink"]
 
@@ -95,6 +96,7 @@ class Workspace:
         self.consistency_signals = False
         self.publish_trigger: Callable[[], None] = _nothing
         self.host_core: HostCore | None = None
+        self.validation_log = ValidationLog()  # refusals, with their reasons (the dashboard shows them)
 
     # -- the zome host ---------------------------------------------------------------------
 

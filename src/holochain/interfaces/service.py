@@ -25,9 +25,11 @@ from collections.abc import Callable
 
 from ..conductor.conductor import Conductor, ConductorError
 from ..conductor.config import InterfaceConfig, UiInterfaceConfig
+from ..conductor.dashboard_config import DashboardConfig
 from ..conductor.signals import SignalKind, stats_frame
 from ..ribosome import runner, wasm
 from .admin_methods import admin_methods
+from .dashboard import DASHBOARD_LINE_PREFIX, DashboardServer, new_token
 from .jsonrpc import Dispatcher, Method
 from .methods import interface_methods
 from .servers import HttpServer, Limits, StaticUiServer, WebSocketServer, bind_hosts
@@ -82,6 +84,7 @@ class ConductorService:
         self._admin_routes: list[WebSocketServer] = []
         self._unsubscribe: Callable[[], None] | None = None
         self._stats_task: asyncio.Task[None] | None = None
+        self.dashboard: DashboardServer | None = None
 
     # -- start and stop ----------------------------------------------------------------------
 
@@ -96,6 +99,8 @@ class ConductorService:
             await self.start_interface(iface)
         for ui in self.conductor.config.ui_interfaces:
             await self.start_ui_interface(ui)
+        if self.conductor.config.dashboard is not None:
+            await self.start_dashboard()
         self._stats_task = asyncio.ensure_future(self._stats_loop())
 
     async def stop(self) -> None:
@@ -106,6 +111,9 @@ class ConductorService:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        if self.dashboard is not None:
+            await self.dashboard.stop()
+            self.dashboard = None
         for ui_id in list(self.ui_servers):
             await self.stop_ui_interface(ui_id)
         for interface_id in list(self.servers):
@@ -200,6 +208,11 @@ class ConductorService:
         server = self.servers.get(interface_id)
         return server.port if server is not None else None
 
+    def connection_count(self, interface_id: str) -> int | None:
+        """Open WebSocket connections of an interface (None for HTTP ones or when stopped)."""
+        server = self.servers.get(interface_id)
+        return len(server.connections) if isinstance(server, WebSocketServer) else None
+
     def refresh(self) -> None:
         """After a configuration change: rebuild method tables and signal routes in place."""
         for iface in self.conductor.config.interfaces:
@@ -250,6 +263,22 @@ class ConductorService:
         server = self.ui_servers.pop(ui_id, None)
         if server is not None:
             await server.stop()
+
+    # -- the dashboard ---------------------------------------------------------------------------
+
+    async def start_dashboard(self) -> str:
+        """Serve the dashboard and ``/metrics`` as ``[dashboard]`` says; announces and returns its URL."""
+        settings = self.conductor.config.dashboard or DashboardConfig()
+        server = DashboardServer(self, settings.port, settings.bind_address, settings.token or new_token())
+        try:
+            await server.start()
+        except OSError as exc:
+            await server.stop()
+            raise ConductorError(f"dashboard: cannot listen on port {settings.port}: {_reason(exc)}") from None
+        self.dashboard = server
+        log.info("dashboard listening on %s port %d", settings.bind_address, server.port)
+        self.announce(DASHBOARD_LINE_PREFIX + server.url)
+        return server.url
 
     # -- signals ---------------------------------------------------------------------------------
 

@@ -46,6 +46,7 @@ import contextlib
 import itertools
 import logging
 import random
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
@@ -94,6 +95,7 @@ _REMEMBERED = 65_536  # refusals remembered, so gossip does not offer or fetch t
 _NEIGHBOUR_SHARE = 0.75
 _ROUNDS_IN_A_ROW = 64  # a round that could not list every difference is followed by another, this many at most
 _EARLY_RECEIPTS = 16_384  # receipts that overtook the "pending" answer they settle
+_KEPT = 50  # gossip rounds and errors remembered for the dashboard
 _private_names = itertools.count(1)
 
 
@@ -265,6 +267,11 @@ class DhtNode:
         self._gossip_lock = asyncio.Lock()
         self._random = random.Random()
         self.gossip_rounds = 0
+        # what gossip repaired, and what went wrong lately (read by the dashboard and /metrics)
+        self.gossip_fetched = 0
+        self.gossip_pushed = 0
+        self.recent_rounds: collections.deque[dict[str, Any]] = collections.deque(maxlen=_KEPT)
+        self.recent_errors: collections.deque[tuple[float, str]] = collections.deque(maxlen=_KEPT)
         self.served: collections.Counter[str] = collections.Counter()  # requests answered, by kind
         for op_hash, basis, author in handler.held_items():
             self.index.add(op_hash, location(basis), author)
@@ -309,6 +316,9 @@ class DhtNode:
     def outbox_sizes(self) -> dict[str, int]:
         """Ops waiting to be sent, per holder (what a slow or silent holder has piled up)."""
         return {holder: len(outbox.queue) for holder, outbox in self._outboxes.items() if outbox.queue}
+
+    def note_error(self, what: str) -> None:
+        self.recent_errors.append((time.time(), what[:500]))
 
     def describe_work(self) -> str:
         parts = ", ".join(f"{n} {w}" for w, n in sorted(self._work.items()))
@@ -419,6 +429,7 @@ class DhtNode:
                 why = "differences left after its rounds"
             except NetworkError as exc:
                 why = str(exc)
+            self.note_error(f"syncing with {agent} failed ({why})")
             log.info(
                 "%s: syncing with %s failed (%s); attempt %d of %d",
                 self.agent[:12],
@@ -488,6 +499,7 @@ class DhtNode:
                 if not items:
                     del self._receipts[(holder, op_hash)]
                 log.warning("%s: no receipt from %s for op %s", self.agent[:12], holder, op_hash)
+                self.note_error(f"no receipt from {holder} for op {op_hash}")
                 item.finish("no receipt")
 
         item.timer = asyncio.get_running_loop().call_later(_RECEIPT_WAIT, expire)
@@ -560,8 +572,10 @@ class DhtNode:
                 await self.reconcile(peer)
             except NetworkError as exc:
                 log.debug("%s: gossip with %s failed: %s", self.agent[:12], peer[:12], exc)
+                self.note_error(f"gossip with {peer} failed: {exc}")
             except (KeyError, TypeError, ValueError) as exc:
                 log.warning("%s: gossip with %s: malformed answer: %s", self.agent[:12], peer[:12], exc)
+                self.note_error(f"gossip with {peer}: malformed answer: {exc}")
 
     async def reconcile(self, peer: str) -> dict[str, int]:
         """Gossip rounds with ``peer`` until one could list every difference (bounded)."""
@@ -624,6 +638,9 @@ class DhtNode:
             if lacking:
                 with self.working("gossip repairs"):
                     fetched, unfetched = await self._fetch(lacking, peer, timeout)
+            self.gossip_fetched += fetched
+            self.gossip_pushed += pushed
+            self.recent_rounds.append({"at": time.time(), "peer": peer, "fetched": fetched, "pushed": pushed})
             # ops no source could send (lost requests) are still differences: another round is due
             return {"fetched": fetched, "pushed": pushed, "more": int(more or not complete or unfetched > 0)}
 
@@ -1085,6 +1102,7 @@ class _Outbox:
                             )
                             results = None
                             break
+                        node.note_error(f"publishing to {self.holder} failed ({exc}); retrying")
                         log.debug(
                             "%s: publishing to %s failed (%s); retrying in %.2fs",
                             node.agent[:12],

@@ -138,6 +138,20 @@ class GossipIndex:
         item = self._items.get(op_hash)
         return None if item is None else (item[0], item[1])
 
+    def count_in(self, ranges: Ranges) -> int:
+        """How many ops have their basis in ``ranges`` (for the dashboard's ring)."""
+        return sum(1 for lo, hi in ranges for _ in self._in(lo, hi))
+
+    def sample(self, limit: int) -> list[tuple[str, int, str]]:
+        """Up to ``limit`` ``(op hash, location, author)``, the latest indexed first."""
+        out = []
+        for op_hash in reversed(self._items):
+            loc, author, _ = self._items[op_hash]
+            out.append((op_hash, loc, author))
+            if len(out) >= limit:
+                break
+        return out
+
     def _in(self, lo: int, hi: int) -> Iterator[tuple[str, int, str, int]]:
         for bucket in range(lo >> TOP_SHIFT, ((hi - 1) >> TOP_SHIFT) + 1):
             for op_hash in self._buckets[bucket]:

@@ -46,6 +46,7 @@ import os
 import select
 import socket
 import time
+from bisect import bisect_left
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +59,25 @@ from .sqlite_cache import Cache, Group
 from .sqlite_encoding import payload
 from .sqlite_reads import SqliteReads
 from .sqlite_schema import DB_FILENAME, SCHEMA_VERSION, init_schema
-from .writer_client import OPEN_TIMEOUT_S, WriterStats, take_lock, writer_process_pid, writers
+from .writer_client import (
+    GROUP_BUCKETS,
+    OPEN_TIMEOUT_S,
+    WRITE_BUCKETS,
+    WriterStats,
+    take_lock,
+    writer_process_pid,
+    writers,
+)
 
-__all__ = ["SqliteStore", "SCHEMA_VERSION", "DB_FILENAME", "WriterStats", "writer_process_pid"]
+__all__ = [
+    "SqliteStore",
+    "SCHEMA_VERSION",
+    "DB_FILENAME",
+    "WriterStats",
+    "GROUP_BUCKETS",
+    "WRITE_BUCKETS",
+    "writer_process_pid",
+]
 
 log = logging.getLogger(__name__)
 
@@ -265,7 +282,9 @@ class SqliteStore(SqliteReads):
             if ticket is not None:
                 stats.transactions += 1
                 stats.cpu_s += answer["cpu"] / 1e6
-                stats.wall_s += answer["wall"] / 1e6
+                wall = answer["wall"] / 1e6
+                stats.wall_s += wall
+                stats.wall_buckets[bisect_left(WRITE_BUCKETS, wall)] += 1
                 self._durable_upto = ticket
             elif "error" in answer:
                 log.error("storage of %s: write failed: %s", self.label, answer["error"])
@@ -283,6 +302,7 @@ class SqliteStore(SqliteReads):
         while in_flight and in_flight[0].last_ticket <= upto:
             group = in_flight.popleft()
             self.stats.batches += len(group.batches)
+            self.stats.group_buckets[bisect_left(GROUP_BUCKETS, len(group.batches))] += 1
             contents = self._contents
             for batch in group.batches:
                 # what was read from disk while this group was in flight may predate it

@@ -23,22 +23,40 @@ import orjson
 
 from .base import StorageError
 
-__all__ = ["WriterStats", "take_lock", "writers", "writer_process_pid", "LOCK_WAIT_S", "OPEN_TIMEOUT_S"]
+__all__ = [
+    "WriterStats",
+    "GROUP_BUCKETS",
+    "WRITE_BUCKETS",
+    "take_lock",
+    "writers",
+    "writer_process_pid",
+    "LOCK_WAIT_S",
+    "OPEN_TIMEOUT_S",
+]
 
 LOCK_WAIT_S = 5.0  # a writer of a killed predecessor finishing its last group takes milliseconds
 OPEN_TIMEOUT_S = 30.0
 
 
-class WriterStats:
-    """What the writer did for this store, for the benchmark: transactions, batches, its CPU time."""
+# upper bounds: batches in one group commit, and seconds the writer took to write and fsync one
+GROUP_BUCKETS: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+WRITE_BUCKETS: tuple[float, ...] = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 
-    __slots__ = ("transactions", "batches", "cpu_s", "wall_s")
+
+class WriterStats:
+    """What the writer did for this store: transactions, batches, its CPU time (for the
+    benchmark), and histograms of group sizes and write times (for ``/metrics``)."""
+
+    __slots__ = ("transactions", "batches", "cpu_s", "wall_s", "group_buckets", "wall_buckets")
 
     def __init__(self) -> None:
         self.transactions = 0
         self.batches = 0
         self.cpu_s = 0.0
         self.wall_s = 0.0
+        # counts per bucket of GROUP_BUCKETS / WRITE_BUCKETS, a last one for what is larger
+        self.group_buckets = [0] * (len(GROUP_BUCKETS) + 1)
+        self.wall_buckets = [0] * (len(WRITE_BUCKETS) + 1)
 
     def as_dict(self) -> dict[str, Any]:
         return {
