@@ -63,6 +63,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Settings, li
     p.add_argument("--hammer", type=_sizes, help="zome-hammer sizes (default 1000,10000; --quick 1000)")
     p.add_argument("--long-chain", type=int, help="long chain length (default 100000; --quick 5000)")
     p.add_argument("--instances", type=int, help="extra instances for RSS per instance (default 20; --quick 10)")
+    p.add_argument("--growth-n", type=int, help="calls the data grows by in `growth` (default 100000; --quick 2000)")
     p.add_argument("--only", help=f"comma-separated sections: {','.join(SECTIONS)}")
     p.add_argument("--out", type=Path, help="write the raw figures and the summary as JSON here")
     p.add_argument("--keep", action="store_true", help="keep the scratch directory (servers' stderr, databases)")
@@ -77,6 +78,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Settings, li
         hammer=args.hammer or ([1000] if quick else [1000, 10000]),
         long_chain=args.long_chain or (5000 if quick else 100_000),
         extra_instances=args.instances or (10 if quick else 20),
+        growth_n=args.growth_n or (2000 if quick else 100_000),
         settle=0.2 if quick else 0.5,
         retries=0 if quick else 2,
     )
@@ -86,6 +88,8 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Settings, li
         p.error(f"--long-chain must be longer than {settings.short_chain}")
     if settings.extra_instances < 1:
         p.error("--instances must be at least 1")
+    if settings.growth_n < 1:
+        p.error("--growth-n must be at least 1")
     sections = list(SECTIONS) if not args.only else [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = [s for s in sections if s not in SECTIONS]
     if unknown:

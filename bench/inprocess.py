@@ -4,6 +4,7 @@ process of its own, on uvloop, with the store ``hc run --persist`` uses
 
     python -m bench.inprocess commit --dna D --dir DIR --secs S --warm W --inflight 1,32,64
     python -m bench.inprocess build  --dna D --dir DIR --length L
+    python -m bench.inprocess instances --dna D --dir DIR --count 20 --inflight 8
 
 ``commit`` keeps K calls in flight (K worker coroutines, each awaiting its
 call's reply: the same durability wait a WebSocket reply has) and reports
@@ -47,10 +48,12 @@ INSTANCE_ID = "test-instance"
 WINDOW = 1000  # calls issued before waiting for them (build)
 
 
-async def open_instance(dna_path: Path, directory: Path) -> Instance:
+async def open_instance(
+    dna_path: Path, directory: Path, instance_id: str = INSTANCE_ID, agent: str = HC_RUN_AGENT
+) -> Instance:
     dna = load_dna_file(dna_path)
-    store = SqliteStore(directory, synchronous="full", label=f"instance '{INSTANCE_ID}'")
-    instance = Instance(INSTANCE_ID, dna, AgentKey.for_test_agent(HC_RUN_AGENT), HC_RUN_AGENT, store)
+    store = SqliteStore(directory, synchronous="full", label=f"instance '{instance_id}'")
+    instance = Instance(instance_id, dna, AgentKey.for_test_agent(agent), agent, store)
     await instance.initialize()
     instance.start()
     return instance
@@ -72,13 +75,17 @@ def _quantile(sorted_values: list[float], q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
 
 
-async def commit_window(instance: Instance, *, inflight: int, secs: float, warm: float, tag: str) -> dict[str, Any]:
-    """Closed loop of ``inflight`` concurrent create_post calls."""
+async def commit_window(
+    instance: Instance | list[Instance], *, inflight: int, secs: float, warm: float, tag: str
+) -> dict[str, Any]:
+    """Closed loop of ``inflight`` concurrent create_post calls (over several instances: the
+    workers take them in turn)."""
+    instances = instance if isinstance(instance, list) else [instance]
     counter = iter(range(1, 1 << 62))
     latencies: list[float] = []
     state = {"recording": False, "stop": False, "calls": 0}
 
-    async def worker() -> None:
+    async def worker(instance: Instance) -> None:
         while not state["stop"]:
             t = time.perf_counter()
             out = instance.call(
@@ -93,7 +100,7 @@ async def commit_window(instance: Instance, *, inflight: int, secs: float, warm:
                 state["calls"] += 1
             _check_ok(out)
 
-    workers = [asyncio.ensure_future(worker()) for _ in range(inflight)]
+    workers = [asyncio.ensure_future(worker(instances[k % len(instances)])) for k in range(inflight)]
     await asyncio.sleep(warm)
     state["recording"] = True
     writer_pid = writer_process_pid()  # the SQLite writer is a process of its own
@@ -121,7 +128,8 @@ async def commit_window(instance: Instance, *, inflight: int, secs: float, warm:
         "main_thread_us_per_call": round(1e6 * main / max(calls, 1), 2),
         "writer_us_per_call": round(1e6 * writer / max(calls, 1), 2),
         "other_cpu_pct": round(max(0.0, 100 * other / elapsed), 1),
-        "chain_length_after": instance.chain.length,
+        "chain_length_after": sum(i.chain.length for i in instances),
+        "instances": len(instances),
     }
 
 
@@ -176,6 +184,31 @@ async def commit(
         instance.close()
 
 
+async def instances(
+    dna_path: Path, directory: Path, count: int, inflight: int, total: int, secs: float, warm: float, reps: int
+) -> list[dict[str, Any]]:
+    """Total durable create_post calls/s of ``count`` instances committing at once in one
+    process (one writer process, a thread per store) against one instance alone, windows
+    alternated: ``each`` with the same calls in flight per instance (``inflight`` each, as
+    if every instance had its own clients), ``total`` with ``total`` in flight in all."""
+    one = await open_instance(dna_path, directory / "one")
+    many = [await open_instance(dna_path, directory / f"i{k}", f"instance{k}", f"agent{k}") for k in range(count)]
+    rows = []
+    try:
+        for rep in range(reps):
+            for kind, one_inflight, many_inflight in (("each", inflight, inflight * count), ("total", total, total)):
+                alone = await commit_window(one, inflight=one_inflight, secs=secs, warm=warm, tag=f"one{rep}{kind}")
+                together = await commit_window(
+                    many, inflight=many_inflight, secs=secs, warm=warm, tag=f"many{rep}{kind}"
+                )
+                rows.append({"rep": rep, "count": count, "kind": kind, "one": alone, "many": together})
+    finally:
+        one.close()
+        for instance in many:
+            instance.close()
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.inprocess", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -185,6 +218,15 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--secs", type=float, default=2.0)
     c.add_argument("--warm", type=float, default=0.5)
     c.add_argument("--inflight", default="1,32,64")
+    m = sub.add_parser("instances", help="COUNT instances committing at once against one alone")
+    m.add_argument("--dna", type=Path, required=True)
+    m.add_argument("--dir", type=Path, required=True)
+    m.add_argument("--count", type=int, default=20)
+    m.add_argument("--inflight", type=int, default=8, help="calls in flight per instance ('each' rows)")
+    m.add_argument("--total", type=int, default=64, help="calls in flight in all ('total' rows)")
+    m.add_argument("--secs", type=float, default=2.0)
+    m.add_argument("--warm", type=float, default=0.5)
+    m.add_argument("--reps", type=int, default=3)
     b = sub.add_parser("build", help="grow hc run's chain in DIR to LENGTH records")
     b.add_argument("--dna", type=Path, required=True)
     b.add_argument("--dir", type=Path, required=True)
@@ -193,6 +235,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "commit":
         inflights = [int(k) for k in args.inflight.split(",")]
         result: Any = uvloop.run(commit(args.dna, args.dir, inflights, args.secs, args.warm))
+    elif args.command == "instances":
+        result = uvloop.run(
+            instances(args.dna, args.dir, args.count, args.inflight, args.total, args.secs, args.warm, args.reps)
+        )
     else:
         result = uvloop.run(build(args.dna, args.dir, args.length))
     json.dump(result, sys.stdout)

@@ -201,6 +201,23 @@ def _targets(summary: dict[str, Any], raw: dict[str, Any]) -> list[dict[str, Any
                 _all_at_most({"r": mem.get("mb_per_instance")}, 1.0),
             )
         )
+    many = summary.get("instances")
+    if many:
+        v = {f"{k} ({m['count']} vs 1)": m["ratio"] for k, m in many.items()}
+        targets.append(
+            _target(
+                "many instances committing at once: total calls/s ÷ one instance alone",
+                "≥ 1.0×",
+                v,
+                _all_at_least(v, 1.0),
+            )
+        )
+    rows = summary.get("growth")
+    if rows:
+        v = {f"{r['store']}: {r['row']}": r["ratio"] for r in rows}
+        targets.append(
+            _target("cost per call after N ÷ first 100 (every growth row)", "≤ 1.2×", v, _all_at_most(v, 1.2))
+        )
     return targets
 
 
@@ -335,6 +352,19 @@ def summarize(raw: dict[str, Any]) -> dict[str, Any]:
             "mb_per_instance": _r(_median(per)),
             "rss_mb": {str(c): _r(_median(r["rss_mb"] for r in rows if r["instances"] == c), 2) for c in counts},
         }
+    if raw.get("instances"):
+        rows = raw["instances"]
+        summary["instances"] = {
+            kind: {
+                "count": rows[0]["count"],
+                "ratio": _r(_median(r["many"]["cps"] / r["one"]["cps"] for r in rows if r["kind"] == kind)),
+                "one_cps": _r(_median(r["one"]["cps"] for r in rows if r["kind"] == kind), 1),
+                "many_cps": _r(_median(r["many"]["cps"] for r in rows if r["kind"] == kind), 1),
+            }
+            for kind in sorted({r["kind"] for r in rows})
+        }
+    if raw.get("growth"):
+        summary["growth"] = raw["growth"]
     if raw.get("encryption"):
         summary["encryption"] = summarize_encryption(raw["encryption"])
     summary["targets"] = _targets(summary, raw)
@@ -426,10 +456,25 @@ def render(summary: dict[str, Any]) -> str:
             + ", ".join(f"{k} instance(s) {v} MB" for k, v in m["rss_mb"].items())
             + f" → {_fmt(m['mb_per_instance'])} MB per extra instance",
         ]
+    if summary.get("growth"):
+        from .growth import render as render_growth
+
+        lines += ["", "Cost per call as data grows (CPU µs: event loop + writer; fresh and grown data alternated)", ""]
+        lines += ["    " + line for line in render_growth(summary["growth"]).splitlines()]
+    if summary.get("instances"):
+        lines += [
+            "",
+            "Instances committing at once: "
+            + "; ".join(
+                f"{kind}: {m['count']} at once {_fmt(m['many_cps'], 0)} calls/s vs one alone {_fmt(m['one_cps'], 0)}"
+                f" (×{_fmt(m['ratio'])})"
+                for kind, m in summary["instances"].items()
+            ),
+        ]
     if summary.get("encryption"):
         lines += render_encryption(summary["encryption"])
     if summary.get("targets"):
-        lines += ["", "Targets (issue 6)", "", "| measure | target | measured | met |", "|---|---|---|---|"]
+        lines += ["", "Targets (issues 6 and 16)", "", "| measure | target | measured | met |", "|---|---|---|---|"]
         for t in summary["targets"]:
             values = ", ".join(
                 f"{k}: {_fmt(v, 3) if isinstance(v, float) else _fmt(v)}" for k, v in t["values"].items()

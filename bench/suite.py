@@ -13,6 +13,8 @@ figures as plain data.
 * ``inprocess`` — ``Instance.call`` in a loop, same store and sync setting.
 * ``startup`` — spawn to first reply, and idle RSS: ``hc run`` vs the bare server.
 * ``memory`` — ``holochain -c`` with 1 and with 1+N instances: RSS per instance.
+* ``instances`` — N instances committing at once in one process against one alone.
+* ``growth`` — cost per call on fresh data against after N calls (``bench.growth``).
 * ``encryption`` — the same store plain and encrypted (SQLCipher): see :mod:`.encryption`.
 
 Servers of one repetition run one after another in a shuffled order, so slow
@@ -63,6 +65,7 @@ class Settings:
     short_chain: int = 100
     long_chain: int = 100_000
     extra_instances: int = 20
+    growth_n: int = 100_000  # calls the data grows by in the growth section
     settle: float = 0.5  # seconds a server idles before its RSS is read
     retries: int = 2
     max_other: float = 30.0  # % of one core other processes may use during a load run
@@ -469,6 +472,57 @@ def _config(lab: Lab, home: Path, count: int) -> dict[str, Any]:
     }
 
 
+# -- growth and many instances ----------------------------------------------------------------
+
+
+def growth(settings: Settings, lab: Lab) -> list[dict[str, Any]]:
+    """``bench.growth`` on the memory and on the SQLite store (see its docstring)."""
+    rows = []
+    # the durable store under load, as the issue measured it: 32 calls in flight share a group
+    for store, inflight in (("memory", 1), ("sqlite", 32)):
+        out = lab.root / f"growth-{store}.json"
+        args = ["--store", store, "--n", str(settings.growth_n), "--inflight", str(inflight), "--out", str(out)]
+        if settings.growth_n < 10_000:  # a quick look: smaller windows, fewer agents
+            args += ["--window", "10", "--agents", "100"]
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.growth", *args], cwd=REPO, capture_output=True, text=True, timeout=7200
+        )
+        if done.returncode != 0:
+            raise BenchError(f"bench.growth --store {store} failed:\n{done.stderr[-2000:]}")
+        lab.log(done.stdout.rstrip())
+        rows += json.loads(out.read_text(encoding="utf-8"))["rows"]
+    return rows
+
+
+def instances(settings: Settings, lab: Lab) -> list[dict[str, Any]]:
+    """Many instances committing at once in one process against one alone (``bench.inprocess instances``)."""
+    secs = str(settings.secs)
+    found = _inprocess(
+        [
+            "instances",
+            "--dna",
+            str(lab.dna),
+            "--dir",
+            str(lab.dir("instances")),
+            "--count",
+            str(settings.extra_instances),
+            "--secs",
+            secs,
+            "--warm",
+            str(settings.warm),
+            "--reps",
+            str(settings.reps),
+        ],
+        timeout=600 + 20 * settings.reps * settings.secs,
+    )
+    for row in found:
+        lab.log(
+            f"  {row['kind']:5}: one instance {row['one']['cps']:,.0f} calls/s ({row['one']['inflight']} in flight), "
+            f"{row['count']} at once {row['many']['cps']:,.0f} ({row['many']['inflight']} in flight)"
+        )
+    return found
+
+
 SECTIONS: dict[str, Callable[[Settings, Lab], Any]] = {
     "throughput": throughput,
     "hammer": hammer,
@@ -476,6 +530,8 @@ SECTIONS: dict[str, Callable[[Settings, Lab], Any]] = {
     "inprocess": inprocess,
     "startup": startup,
     "memory": memory,
+    "instances": instances,
+    "growth": growth,
 }
 
 from .encryption import encryption  # noqa: E402  (it builds on the helpers above)

@@ -21,7 +21,10 @@ async def _rpc(port: int, method: str, params: Any) -> Any:
     async with aiohttp.ClientSession() as session:
         async with session.ws_connect(f"ws://127.0.0.1:{port}/", autoping=False) as ws:
             await ws.send_str(orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).decode())
-            reply = orjson.loads(await asyncio.wait_for(ws.receive_str(), 30))
+            while True:  # a signal (a message without our id) may come first
+                reply = orjson.loads(await asyncio.wait_for(ws.receive_str(), 30))
+                if reply.get("id") == 1:
+                    break
     if "error" in reply:
         raise BenchError(f"{method} failed: {reply['error']}")
     return reply["result"]

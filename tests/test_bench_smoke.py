@@ -12,11 +12,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import REPO
 
-SECTIONS = ("throughput", "hammer", "chain", "inprocess", "startup", "memory", "encryption")
+SECTIONS = ("throughput", "hammer", "chain", "inprocess", "startup", "memory", "encryption", "instances", "growth")
 
 
+@pytest.mark.timeout(420)
 def test_bench_quick_run_completes_and_writes_json(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     done = subprocess.run(
@@ -37,13 +40,15 @@ def test_bench_quick_run_completes_and_writes_json(tmp_path: Path) -> None:
             "300",
             "--instances",
             "2",
+            "--growth-n",
+            "300",
             "--out",
             str(out),
         ],
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=400,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     raw = json.loads(out.read_text(encoding="utf-8"))
@@ -72,6 +77,13 @@ def test_bench_quick_run_completes_and_writes_json(tmp_path: Path) -> None:
     assert {r["server"] for r in raw["startup"]} == {"bare", "hc run", "hc run --persist"}
     assert {r["instances"] for r in raw["memory"]} == {1, 3}
 
+    assert {r["kind"] for r in raw["instances"]} == {"each", "total"}
+    assert all(r["many"]["calls"] > 0 and r["one"]["calls"] > 0 for r in raw["instances"])
+    assert {(r["store"], r["phase"]) for r in raw["growth"]} == {
+        (store, phase) for store in ("memory", "sqlite") for phase in ("links", "recommit", "updates", "holding")
+    }
+    assert all(r["early_us"] > 0 and r["late_us"] > 0 and r["grown"] > 0 for r in raw["growth"])
+
     measures = [t["measure"] for t in raw["summary"]["targets"]]
-    assert len(measures) == 10, measures
-    assert "Targets (issue 6)" in done.stdout
+    assert len(measures) == 12, measures
+    assert "Targets (issues 6 and 16)" in done.stdout

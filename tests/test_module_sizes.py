@@ -8,10 +8,6 @@ from pathlib import Path
 MAX_LINES = 600
 SRC = Path(__file__).resolve().parents[1] / "src" / "holochain"
 
-# Being split on another branch (storage/sqlite.py: `speed`).
-# Temporary: remove each from this list when its split lands.
-TEMPORARY_EXCEPTIONS = {"storage/sqlite.py"}
-
 
 def module_lengths() -> dict[str, int]:
     return {
@@ -24,12 +20,5 @@ def module_lengths() -> dict[str, int]:
 def test_no_module_is_over_600_lines():
     lengths = module_lengths()
     assert len(lengths) > 50  # the walk found the package
-    too_long = {name: n for name, n in lengths.items() if n > MAX_LINES and name not in TEMPORARY_EXCEPTIONS}
+    too_long = {name: n for name, n in lengths.items() if n > MAX_LINES}
     assert too_long == {}, f"modules over {MAX_LINES} lines (split them along what they hold): {too_long}"
-
-
-def test_the_temporary_exceptions_still_exist():
-    """An exception for a module that is gone, or no longer too long, is removed from the list."""
-    lengths = module_lengths()
-    stale = {name for name in TEMPORARY_EXCEPTIONS if lengths.get(name, 0) <= MAX_LINES}
-    assert stale == set(), f"remove from TEMPORARY_EXCEPTIONS: {sorted(stale)}"

@@ -23,7 +23,8 @@ from holochain.instance import chain as chain_module
 from holochain.instance.chain import VERIFIED_MARK_KEY
 from holochain.instance.instance import Instance
 from holochain.storage import sqlite as sqlite_module
-from holochain.storage.base import ChainRow, EavRow, StorageError, WriteBatch
+from holochain.storage import writer_client
+from holochain.storage.base import ChainRow, CrudFact, CrudState, EavRow, LinkFact, StorageError, WriteBatch
 from holochain.storage.memory import MemoryStore
 from holochain.storage.sqlite import DB_FILENAME, SCHEMA_VERSION, SqliteStore
 
@@ -111,37 +112,38 @@ async def test_writes_of_one_tick_share_one_transaction(tmp_path):
 async def test_a_record_is_stored_once_and_read_back_as_every_row_it_was_written_as(tmp_path):
     store = SqliteStore(tmp_path)
     header = '{"entry_type":"AgentId","entry_address":"HcSx"}'
-    live = EavRow("QmEntry", "crud-status", "live", 7)
+    live = CrudFact("QmEntry", "live", None, 7)
     ticket = store.write(
         WriteBatch(
             chain=[ChainRow(0, "QmHeader", header, "QmEntry", "%agent_id")],
             contents={"QmEntry": '{"AgentId":{}}', "QmHeader": '{"ChainHeader":' + header + "}"},
             headers=[("QmEntry", "QmHeader", header)],
-            eav=[live],
+            crud=[live],
         )
     )
     await durable(store, ticket)
     store.close()
+    tables = ("contents", "headers", "eav", "crud")
     db = sqlite3.connect(tmp_path / DB_FILENAME)
-    assert [db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("contents", "headers", "eav")] == [0, 0, 0]
+    assert [db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables] == [0, 0, 0, 0]
     assert db.execute("SELECT content, folded, live FROM chain").fetchall() == [('{"AgentId":{}}', 3, 7)]
     db.close()
     again = SqliteStore(tmp_path)
     assert again.get_content("QmEntry") == '{"AgentId":{}}'
     assert again.get_content("QmHeader") == '{"ChainHeader":' + header + "}"
     assert again.held_headers("QmEntry") == [header]
-    assert again.eav("QmEntry") == [live] and again.eav("QmEntry", "crud-") == [live]
-    assert again.eav("QmEntry", "link-") == []
+    assert again.crud("QmEntry") == CrudState(1) and again.crud("QmEntry").status == "live"
+    assert again.eav("QmEntry") == []
     assert again.held_counts() == (1, 1)
     # written again later (as a holder would), nothing is stored twice
     ticket = again.write(
-        WriteBatch(contents={"QmEntry": '{"AgentId":{}}'}, headers=[("QmEntry", "QmHeader", header)], eav=[live])
+        WriteBatch(contents={"QmEntry": '{"AgentId":{}}'}, headers=[("QmEntry", "QmHeader", header)], crud=[live])
     )
     await durable(again, ticket)
     assert again.held_counts() == (1, 1)
     again.close()
     db = sqlite3.connect(tmp_path / DB_FILENAME)
-    assert [db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("contents", "headers", "eav")] == [0, 0, 0]
+    assert [db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables] == [0, 0, 0, 0]
     db.close()
 
 
@@ -199,7 +201,7 @@ async def test_a_write_to_a_closed_store_is_refused_not_lost(tmp_path):
 
 
 def test_a_store_open_in_another_conductor_is_refused_with_a_clear_message(tmp_path, monkeypatch):
-    monkeypatch.setattr(sqlite_module, "_LOCK_WAIT_S", 0.3)
+    monkeypatch.setattr(writer_client, "LOCK_WAIT_S", 0.3)
     first = SqliteStore(tmp_path, label="instance 'one'")
     with pytest.raises(StorageError, match="in use by another conductor"):
         SqliteStore(tmp_path, label="instance 'two'")
@@ -279,6 +281,7 @@ async def test_a_schema_1_store_is_migrated_with_everything_in_it(dna, tmp_path)
         "INSERT INTO eav VALUES (?,?,?,?)",
         new.execute(
             "SELECT * FROM eav UNION ALL SELECT entry_address, 'crud-status', 'live', live FROM chain WHERE live IS NOT NULL"
+            " UNION ALL SELECT address, 'crud-status', 'live', 1 FROM crud"
         ),
     )
     old.executemany("INSERT INTO kv VALUES (?,?)", new.execute("SELECT * FROM kv WHERE key <> ?", (VERIFIED_MARK_KEY,)))
@@ -434,8 +437,53 @@ def batches(draw):
             batch.eav.append(EavRow(draw(st.sampled_from(ENTRIES)), attribute, value, draw(st.integers(1, 3))))
         if draw(st.booleans()):
             batch.kv[draw(st.sampled_from(["a", "b"]))] = draw(st.sampled_from(["1", "2"]))
+        for _ in range(draw(st.integers(0, 3))):
+            status = draw(st.sampled_from(["live", "modified", "deleted"]))
+            link = draw(st.sampled_from(ENTRIES)) if status == "modified" else None
+            batch.crud.append(CrudFact(draw(st.sampled_from(ENTRIES)), status, link, draw(st.integers(1, 3))))
+        for _ in range(draw(st.integers(0, 4))):
+            link_add = draw(st.sampled_from(LINK_ADDS))
+            base, link_type, tag = (
+                draw(st.sampled_from(BASES)),
+                draw(st.sampled_from(["t", "u"])),
+                draw(st.sampled_from(TAGS)),
+            )
+            index = draw(st.integers(1, 5))
+            if draw(st.booleans()):
+                batch.links.append(LinkFact(base, link_add, link_type, tag, "T" + link_add, index))
+            else:
+                remover = draw(st.sampled_from(["QmR1", "QmR2"]))
+                batch.links.append(LinkFact(base, link_add, link_type, tag, None, index, remover))
         out.append(batch)
     return out
+
+
+BASES = ["QmBase1", "QmBase2"]
+LINK_ADDS = [f"QmL{i}" for i in range(4)]
+TAGS = ["a", "A", "b", "\u00e9", "\u00c9"]  # tags match ignoring case, not only in ASCII
+SELECTIONS = [(t, g) for t in (None, "t") for g in (None, "a", "\u00c9")]
+PAGES = [dict(), dict(descending=False), dict(offset=1, limit=2), dict(limit=1, after_index=2), dict(limit=0)]
+
+
+def link_reads(store):
+    return {
+        "pages": {
+            (base, t, g, i): [tuple(vars_of(f)) for f in store.link_page(base, t, g, **page)]
+            for base in BASES
+            for t, g in SELECTIONS
+            for i, page in enumerate(PAGES)
+        },
+        "counts": {(base, t, g): store.link_count(base, t, g) for base in BASES for t, g in SELECTIONS},
+        "to": {
+            (base, la): sorted(tuple(vars_of(f)) for f in store.links_to(base, "T" + la))
+            for base in BASES
+            for la in LINK_ADDS
+        },
+    }
+
+
+def vars_of(fact):
+    return (fact.base, fact.link_add, fact.link_type, fact.tag, fact.target, fact.index, fact.removed_by)
 
 
 def reads(store, addresses):
@@ -448,6 +496,8 @@ def reads(store, addresses):
             for p in ("", "crud-", "link-", "dht-")
         },
         "kv": {k: store.kv_get(k) for k in ("a", "b")},
+        "crud": {a: store.crud(a) for a in addresses},
+        "links": link_reads(store),
         "counts": store.held_counts(),
         "chain": [store.chain_row(seq) for seq in range(store.chain_length())],
     }

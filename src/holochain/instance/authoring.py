@@ -190,13 +190,14 @@ class Authoring:
         options = parse_link_options(None)
         found: dict[str, None] = {}
         try:
-            remote = self.cascade.link_records(base, link_type, tag, options, local=False)
+            remote = self.cascade.remote_links(base, link_type, tag, options) or []
         except HolochainError:
             raise RibosomeError(RibosomeErrorCode.WorkflowFailed) from None
-        local = self.ws.shard.links(base, link_type, tag, options)
-        for link in (*remote, *local):
+        for link in remote:
             if link["address"] == target:
                 found[link["link_add"]] = None
+        for link_add in self.ws.shard.live_links_to(base, target, link_type, tag):
+            found[link_add] = None
         data = self._link_data("REMOVE", base, target, link_type, tag)
         self.commit(Entry({"LinkRemove": [data, list(found)]}), [], call)
 

@@ -93,9 +93,31 @@ class Cascade:
         except EntryOptionsError:
             raise RibosomeError(RibosomeErrorCode.ArgumentDeserializationFailed) from None
         timeout, headers = opts["timeout"], opts["headers"]
-        return walk_versions(
-            lambda a: self.lookup(a, timeout_ms=timeout, with_headers=headers), address, opts["status_request"], headers
-        )
+        if opts["status_request"] != "Latest":
+            return walk_versions(
+                lambda a: self.lookup(a, timeout_ms=timeout, with_headers=headers),
+                address,
+                opts["status_request"],
+                headers,
+            )
+        # Latest: start from the furthest held version known on the path, and remember how
+        # far this walk got through held versions (see Shard.newer_version)
+        shard = self.shard
+        furthest = [shard.newer_version(address)]  # the furthest held version reached
+        all_held = [True]  # every version so far was held here
+
+        def lookup(a: str) -> VersionRecord | None:
+            record = shard.record(a, headers)
+            if record is not None:
+                if all_held[0]:
+                    furthest[0] = a
+                return record
+            all_held[0] = False
+            return self.remote_record(a, timeout)
+
+        result = walk_versions(lookup, furthest[0], "Latest", headers)
+        shard.remember_newer(address, furthest[0])
+        return result
 
     def latest_entry(self, address: str) -> Entry | None:
         value = latest_entry(self.get_entry_result(address, None))
@@ -112,14 +134,23 @@ class Cascade:
         self, base: str, link_type: str | None, tag: str | None, options: dict[str, Any], *, local: bool
     ) -> list[dict[str, Any]]:
         """``[{address, headers, tag, status, link_add}, …]`` from our shard or the base's holders."""
-        if not local and self._online():
-            node = self.ws.node
-            assert node is not None
-            query = {"link_type": link_type, "tag": tag, "options": options, "count": False}
-            answer = self._ask(node.get_links(base, query, options["timeout"] / 1000), base)
-            if answer is not None:
-                return _checked_links(answer)
+        if not local:
+            found = self.remote_links(base, link_type, tag, options)
+            if found is not None:
+                return found
         return self.shard.links(base, link_type, tag, options)
+
+    def remote_links(
+        self, base: str, link_type: str | None, tag: str | None, options: dict[str, Any]
+    ) -> list[dict[str, Any]] | None:
+        """What the base's holders answer; None if offline or no holder answered."""
+        if not self._online():
+            return None
+        node = self.ws.node
+        assert node is not None
+        query = {"link_type": link_type, "tag": tag, "options": options, "count": False}
+        answer = self._ask(node.get_links(base, query, options["timeout"] / 1000), base)
+        return None if answer is None else _checked_links(answer)
 
     def get_links(self, base: str, link_type: str | None, tag: str | None, options: Any, count: bool) -> dict[str, Any]:
         try:
@@ -127,9 +158,12 @@ class Cascade:
         except LinkOptionsError:
             raise RibosomeError(RibosomeErrorCode.ArgumentDeserializationFailed) from None
         local = base == self.ws.chain.agent_address
-        links = self.link_records(base, link_type, tag, opts, local=local)
         if count:
-            return {"count": len(links)}
+            found = None if local else self.remote_links(base, link_type, tag, opts)
+            if found is None:
+                return {"count": self.shard.link_count(base, link_type, tag, opts)}
+            return {"count": len(found)}
+        links = self.link_records(base, link_type, tag, opts, local=local)
         return {
             "links": [
                 {"address": l["address"], "headers": l["headers"], "tag": l["tag"], "status": l["status"]}

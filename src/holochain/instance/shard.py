@@ -5,16 +5,21 @@ The shard lives in the instance's store beside the source chain:
 * ``contents``: entry JSON by address (entries, header-entries, and the ops
   held for others by op hash);
 * ``headers``: the headers held per entry;
-* EAV rows: ``crud-status`` / ``crud-link`` per entry; ``dht-held`` (header
-  address) once the entry's content was validated *as a holder* — the
-  author's own records are held locally at commit, but it serves them to
-  peers only once it validated them as a holder too, as every holder does;
-  per link base (entity ``links:<base>``, apart from the base's own rows so
-  reading its CRUD status never reads its links) one
-  ``link-add:<json [type, tag]>`` row per LinkAdd (index: its header time)
-  and one ``link-remove:<json [remove address, type, tag]>`` tombstone per
-  removal (index: the removal time); and the log of ops held for others
-  (entity ``%held-ops``), which is what newcomers are sent.
+* CRUD state per address (the store merges each ``live`` / ``modified`` /
+  ``deleted`` fact into one current state: strongest status, earliest crud
+  link), so reading it costs the same however often the entry was committed;
+* per link base, one current state per LinkAdd (the add, index its header
+  time, or the tombstone that won, index the removal time), which the store
+  keeps ordered and counted per type and tag;
+* EAV rows: ``dht-held`` (header address) once the entry's content was
+  validated *as a holder* — the author's own records are held locally at
+  commit, but it serves them to peers only once it validated them as a holder
+  too, as every holder does; and the log of ops held for others (entity
+  ``%held-ops``), which is what newcomers are sent.
+
+A removal names LinkAdds of its own type and tag (``remove_link`` finds them
+so); the state of a LinkAdd is kept once, so a tombstone whose type or tag
+differed from its add's would count under its own.
 
 :meth:`Shard.integrate` is the *integrate* step of holding (and what the
 author does with its own records at commit).  The ``answer_*`` methods are
@@ -29,27 +34,24 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..core import json as cjson
-from ..core.crud import VersionRecord, strongest_status
+from ..core.crud import VersionRecord
 from ..core.dht_ops import DhtOp
 from ..core.dna import Dna
 from ..core.entry import Entry, EntryShapeError
 from ..core.header import ChainHeader
-from ..core.links import LinkRow, select_links
 from ..core.time import parse_iso8601_ns
-from ..storage.base import EavRow, Store, WriteBatch
+from ..storage.base import CrudFact, EavRow, LinkFact, Store, WriteBatch
 
 log = logging.getLogger(__name__)
 
 __all__ = ["Shard", "CRUD_STATUS", "CRUD_LINK", "HELD_OPS"]
 
-CRUD_STATUS = "crud-status"
+CRUD_STATUS = "crud-status"  # the EAV attribute names of schema 2, kept for what names them
 CRUD_LINK = "crud-link"
 DHT_HELD = "dht-held"
-LINK_ADD = "link-add:"
-LINK_REMOVE = "link-remove:"
 HELD_OPS = "%held-ops"
-LINKS_OF = "links:"
 _VERIFIED_TEXTS = 4096
+_NEWER_VERSIONS = 4096
 
 
 class Shard:
@@ -63,6 +65,8 @@ class Shard:
         # marks for our own records, written with the publish cursor (see mark_own)
         self._own_marks: dict[str, EavRow] = {}
         self._verified: collections.OrderedDict[str, str] = collections.OrderedDict()  # address -> text
+        # address -> a later held version on its crud-link path (see newer_version)
+        self._newer: collections.OrderedDict[str, str] = collections.OrderedDict()
 
     # -- what kind of entry may be shared ---------------------------------------------------
 
@@ -103,15 +107,36 @@ class Shard:
         return entry
 
     def crud(self, address: str) -> tuple[str | None, str | None]:
-        """``(status, crud link)`` of an address, from its EAV rows."""
-        statuses = []
-        link: tuple[int, str] | None = None
-        for row in self.store.eav(address, "crud-"):
-            if row.attribute == CRUD_STATUS:
-                statuses.append(row.value)
-            elif row.attribute == CRUD_LINK and (link is None or row.index < link[0]):
-                link = (row.index, row.value)  # two updates of one version: the first wins
-        return strongest_status(statuses), (link[1] if link else None)
+        """``(status, crud link)`` of an address: its CRUD state, one read whatever its history."""
+        state = self.store.crud(address)
+        return (None, None) if state is None else (state.status, state.link)
+
+    def newer_version(self, address: str) -> str:
+        """A later held version of ``address`` on its crud-link path (``address`` if none known).
+
+        Walking to the latest version from here gives what walking from ``address`` gives:
+        every version passed on the way was held, and updated (so not deleted).  What would
+        change such a path — a second update of a version already updated (the earliest
+        update wins, and may be the new one), or a deletion of one — forgets every path
+        (:meth:`_crud_changed`); updating the newest version only makes the path longer.
+        """
+        return self._newer.get(address, address)
+
+    def remember_newer(self, address: str, newer: str) -> None:
+        if newer == address:
+            return
+        memo = self._newer
+        memo[address] = newer
+        memo.move_to_end(address)
+        if len(memo) > _NEWER_VERSIONS:
+            memo.popitem(last=False)
+
+    def _crud_changed(self, address: str) -> None:
+        """A new update or deletion of ``address``: forget the paths it may be in the middle of."""
+        if self._newer:
+            state = self.store.crud(address)
+            if state is not None and state.link is not None:
+                self._newer.clear()
 
     def headers_of(self, address: str) -> list[dict[str, Any]]:
         headers = [cjson.loads(h) for h in self.store.held_headers(address)]
@@ -141,58 +166,79 @@ class Shard:
 
     def dht_held(self, address: str) -> bool:
         """Whether we validated ``address``'s content as a holder (and so may serve it)."""
-        return address in self._own_marks or bool(self.store.eav(address, DHT_HELD))
+        return address in self._own_marks or self.store.eav_any(address, DHT_HELD)
 
     def holds_op(self, op_hash: str) -> bool:
         return self.store.get_content(op_hash) is not None
 
-    def link_rows(self, base: str) -> list[LinkRow]:
-        rows = []
-        for row in self.store.eav(LINKS_OF + base, "link-"):
-            if row.attribute.startswith(LINK_ADD):
-                link_type, tag = cjson.loads(row.attribute[len(LINK_ADD) :])
-                rows.append(LinkRow(row.value, link_type, tag, row.index))
-            elif row.attribute.startswith(LINK_REMOVE):
-                remover, link_type, tag = cjson.loads(row.attribute[len(LINK_REMOVE) :])
-                rows.append(LinkRow(row.value, link_type, tag, row.index, remover))
-        return rows
-
-    def link_target(self, link_add: str) -> str | None:
-        entry = self.entry(link_add)
-        if entry is None or entry.variant != "LinkAdd":
-            return None
-        return entry.value["LinkAdd"]["link"]["target"]
-
     def links(self, base: str, link_type: str | None, tag: str | None, options: dict[str, Any]) -> list[dict[str, Any]]:
-        """``get_links`` over this shard: ``[{address, headers, tag, status, link_add}, …]``."""
-        pagination = options.get("pagination")
-        from_ns = None
-        if pagination is not None and "Time" in pagination:
-            from_ns = parse_iso8601_ns(pagination["Time"]["from_time"])
-        answers = select_links(
-            self.link_rows(base),
-            link_type,
-            tag,
-            options["status_request"],
-            pagination,
-            options.get("sort_order"),
-            from_ns,
-        )
+        """``get_links`` over this shard: ``[{address, headers, tag, status, link_add}, …]``.
+
+        holochain-rust's ``DhtStore::get_links``: type matched exactly and tag ignoring case;
+        ordered by index (newest first unless ``Ascending``); paginated *before* the status
+        filter.  The store keeps the states ordered, so a page reads only that page.
+        """
+        states = self._page(base, link_type, tag, options)
+        wanted = options["status_request"]
+        with_headers = options.get("headers")
         out = []
-        for answer in answers:
-            target = self.link_target(answer.link_add)
-            if target is None:
+        for state in states:
+            status = "deleted" if state.removed_by is not None else "live"
+            if (wanted == "Live" and status != "live") or (wanted == "Deleted" and status != "deleted"):
                 continue
+            if state.target is None:
+                continue  # only its tombstone is held
             out.append(
                 {
-                    "address": target,
-                    "headers": self.headers_of(answer.link_add) if options.get("headers") else [],
-                    "tag": answer.tag,
-                    "status": answer.status,
-                    "link_add": answer.link_add,
+                    "address": state.target,
+                    "headers": self.headers_of(state.link_add) if with_headers else [],
+                    "tag": state.tag,
+                    "status": status,
+                    "link_add": state.link_add,
                 }
             )
         return out
+
+    def _page(self, base: str, link_type: str | None, tag: str | None, options: dict[str, Any]) -> list[LinkFact]:
+        store = self.store
+        descending = options.get("sort_order") != "Ascending"
+        pagination = options.get("pagination")
+        if pagination is None:
+            return store.link_page(base, link_type, tag, descending=descending)
+        ((kind, body),) = pagination.items()
+        if kind == "Size":
+            size = body["page_size"]
+            return store.link_page(
+                base, link_type, tag, descending=descending, offset=size * body["page_number"], limit=size
+            )
+        from_ns = parse_iso8601_ns(body["from_time"])
+        if not descending:
+            return store.link_page(base, link_type, tag, descending=False, limit=body["limit"], after_index=from_ns)
+        # newest first, holochain-rust skips from the front while from_time >= index: nothing
+        # is skipped unless the newest is not after from_time, and then everything is
+        newest = store.link_page(base, link_type, tag, limit=1)
+        if not newest or newest[0].index <= from_ns:
+            return []
+        return store.link_page(base, link_type, tag, limit=body["limit"])
+
+    def link_count(self, base: str, link_type: str | None, tag: str | None, options: dict[str, Any]) -> int:
+        """``get_links_count``: counted by the store unless a page is asked for."""
+        if options.get("pagination") is not None:
+            return len(self.links(base, link_type, tag, options))
+        live, deleted = self.store.link_count(base, link_type, tag)
+        wanted = options["status_request"]
+        return live if wanted == "Live" else deleted if wanted == "Deleted" else live + deleted
+
+    def live_links_to(self, base: str, target: str, link_type: str, tag: str) -> list[str]:
+        """The LinkAdds of live links base→target of this type and tag (matched as ``get_links`` does)."""
+        utag = tag.upper()
+        found = [
+            s
+            for s in self.store.links_to(base, target)
+            if s.removed_by is None and s.link_type == link_type and s.utag == utag
+        ]
+        found.sort(key=lambda s: (s.index, s.link_add), reverse=True)  # get_links' order
+        return [s.link_add for s in found]
 
     def held_ops(self) -> Iterator[Any]:
         for row in self.store.eav(HELD_OPS, "op"):
@@ -231,19 +277,21 @@ class Shard:
         if op.kind == "Content":
             self._hold_content(entry, header, batch, now_ns)
         elif op.kind == "Update":
-            old = op.basis
-            batch.eav.append(EavRow(old, CRUD_STATUS, "modified", now_ns))
-            batch.eav.append(EavRow(old, CRUD_LINK, entry.address, now_ns))
+            self._crud_changed(op.basis)
+            batch.crud.append(CrudFact(op.basis, "modified", entry.address, now_ns))
         elif op.kind == "Deletion":
-            batch.eav.append(EavRow(op.basis, CRUD_STATUS, "deleted", now_ns))
+            self._crud_changed(op.basis)
+            batch.crud.append(CrudFact(op.basis, "deleted", None, now_ns))
         elif op.kind == "LinkAdd":
             link = op.link
             self._keep_link_data(entry, header, batch)
-            batch.eav.append(
-                EavRow(
-                    LINKS_OF + link["base"],
-                    LINK_ADD + cjson.dumps([link["link_type"], link["tag"]]),
+            batch.links.append(
+                LinkFact(
+                    link["base"],
                     entry.address,
+                    link["link_type"],
+                    link["tag"],
+                    link["target"],
                     parse_iso8601_ns(header.timestamp),
                 )
             )
@@ -251,9 +299,10 @@ class Shard:
             link = op.link
             self._keep_link_data(entry, header, batch)
             index = parse_iso8601_ns(header.timestamp)
-            attribute = LINK_REMOVE + cjson.dumps([entry.address, link["link_type"], link["tag"]])
             for link_add in entry.value["LinkRemove"][1]:
-                batch.eav.append(EavRow(LINKS_OF + link["base"], attribute, link_add, index))
+                batch.links.append(
+                    LinkFact(link["base"], link_add, link["link_type"], link["tag"], None, index, entry.address)
+                )
         if log_op:
             batch.contents[op.hash] = cjson.dumps(op.to_json())
             batch.eav.append(EavRow(HELD_OPS, "op", op.hash, now_ns))
@@ -279,7 +328,7 @@ class Shard:
     def _hold_content(self, entry: Entry, header: ChainHeader, batch: WriteBatch, now_ns: int) -> None:
         batch.contents[entry.address] = entry.content if entry.variant != "ChainHeader" else cjson.dumps(entry.value)
         batch.headers.append((entry.address, header.address, header.content))
-        batch.eav.append(EavRow(entry.address, CRUD_STATUS, "live", now_ns))
+        batch.crud.append(CrudFact(entry.address, "live", None, now_ns))
 
     def _keep_link_data(self, entry: Entry, header: ChainHeader, batch: WriteBatch) -> None:
         """The LinkAdd/LinkRemove entry and header, so the base's holders can answer fully."""

@@ -234,7 +234,7 @@ async def settle(networks: Iterable[Network], timeout: float = 30.0) -> None:
         quiet_rounds = 0
         remaining = deadline - loop.time()
         if remaining <= 0:
-            names = ", ".join(sorted({n.network.name for n in busy}))
+            names = ", ".join(sorted({str(n.network.name) for n in busy}))
             raise TimeoutError(
                 f"network '{names}' did not settle within {timeout:g}s: " + "; ".join(n.describe_work() for n in busy)
             )

@@ -22,7 +22,8 @@ from typing import Any
 import orjson
 
 from .base import StorageError
-from .sqlite import _GET_CONTENT, DB_FILENAME, SCHEMA_VERSION
+from .sqlite_reads import GET_CONTENT as _GET_CONTENT
+from .sqlite_schema import DB_FILENAME, SCHEMA_VERSION
 
 __all__ = ["ChainReader", "ChainRecord", "find_stores"]
 

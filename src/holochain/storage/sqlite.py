@@ -5,9 +5,10 @@ One database file per instance (``<path>/instance.sqlite3``), WAL journal.
 **Group commit, one statement per transaction, in a writer process.**
 :meth:`SqliteStore.write` adds the batch to the *open group* (an in-memory
 overlay, so reads see it at once) and returns a ticket.  At the end of the
-event loop's tick the open group is turned into one JSON text and sent to the
-conductor's writer process (:mod:`.writer_process`), which writes every row
-of it with *one* SQL statement (an ``INSERT`` into a temporary view whose
+event loop's tick the open group is turned into one JSON text
+(:mod:`.sqlite_encoding`) and sent to the conductor's writer process
+(:mod:`.writer_process`, started by :mod:`.writer_client`), which writes every
+row of it with *one* SQL statement (an ``INSERT`` into a temporary view whose
 trigger fans the group's JSON out into the tables) in autocommit mode: the
 inserts, the commit and its fsync run inside one ``sqlite3_step``.  The
 writer answers with a line on the store's socket, which the event loop reads
@@ -26,22 +27,9 @@ the data survives power loss.  ``"normal"`` skips the fsync of WAL commits:
 faster, and still safe against a crash of the conductor process, but the
 last commits before a power failure or kernel crash can be lost.
 
-**Layout (schema 2).**  Most writes are an agent's own records, and a record
-arrives as one chain row plus rows that only repeat it (its entry's content,
-its header held for its entry, the entry's ``live`` status, its header as a
-header-entry).  Those are folded into the chain row (``content``, ``folded``,
-``live``) and read back from it, so a commit costs one row and two small index
-inserts instead of five rows in five random-keyed B-trees: the writer does
-half the work, and the work grows less with the chain.  Rows that are not
-folded go to ``contents``, ``headers`` (rowid tables: appended, only their
-address indexes take random inserts), ``eav`` and ``kv``.  Held counts are
-kept in a one-row table by the same statement.  Schema 1 files are migrated
-in place when opened, in one transaction.
-
-**Reads** look in the open and in-flight groups first, then in small caches
-(entry contents are immutable, so a bounded cache of them never goes stale;
-held headers and EAV rows are cached per entity and dropped whenever a write
-touches that entity), then in the database.
+**Layout**: :mod:`.sqlite_schema` (and how older files are migrated).
+**Reads**: :mod:`.sqlite_reads` (groups not yet durable first, then caches,
+then the disk).
 
 A write that fails (disk full, I/O error), or a writer process that dies,
 fails every pending and later ticket: the store turns read-only-and-broken
@@ -53,18 +41,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import fcntl
 import logging
 import os
 import select
 import socket
-import sqlite3
-import subprocess
-import sys
-import threading
 import time
 from bisect import bisect_left
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +54,20 @@ import orjson
 
 from ..core.private_files import private_dir, private_file
 from . import encryption, writer_process
-from .base import ChainRow, EavRow, StorageError, WriteBatch
-from .memory import Tables
+from .base import StorageError, WriteBatch
+from .sqlite_cache import Cache, Group
+from .sqlite_encoding import payload
+from .sqlite_reads import SqliteReads
+from .sqlite_schema import DB_FILENAME, SCHEMA_VERSION, init_schema
+from .writer_client import (
+    GROUP_BUCKETS,
+    OPEN_TIMEOUT_S,
+    WRITE_BUCKETS,
+    WriterStats,
+    take_lock,
+    writer_process_pid,
+    writers,
+)
 
 __all__ = [
     "SqliteStore",
@@ -87,332 +81,13 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
-DB_FILENAME = "instance.sqlite3"
-
-_SCHEMA = """
-CREATE TABLE chain (
-    seq INTEGER PRIMARY KEY,
-    header_address TEXT NOT NULL UNIQUE,
-    header TEXT NOT NULL,
-    entry_address TEXT NOT NULL,
-    entry_type TEXT NOT NULL,
-    content TEXT,           -- the entry's JSON, when it was written with this record (else in contents)
-    folded INTEGER NOT NULL,  -- rows written with this record and folded in: 1 its header held for its
-                              -- entry, 2 its header-entry ({"ChainHeader": header} at header_address)
-    live INTEGER            -- index of a crud-status 'live' row of the entry folded in here, else NULL
-);
-CREATE INDEX chain_entry ON chain (entry_address);
-CREATE TABLE contents (
-    id INTEGER PRIMARY KEY,
-    address TEXT NOT NULL UNIQUE,
-    content TEXT NOT NULL
-);
-CREATE TABLE headers (
-    id INTEGER PRIMARY KEY,
-    entry_address TEXT NOT NULL,
-    header_address TEXT NOT NULL,
-    header TEXT NOT NULL,
-    UNIQUE (entry_address, header_address)
-);
-CREATE TABLE eav (
-    entity TEXT NOT NULL,
-    attribute TEXT NOT NULL,
-    value TEXT NOT NULL,
-    idx INTEGER NOT NULL,
-    PRIMARY KEY (entity, attribute, value, idx)
-) WITHOUT ROWID;
-CREATE TABLE kv (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE held_counts (  -- entries and headers held (InstanceStats asks twice a second)
-    id INTEGER PRIMARY KEY CHECK (id = 0),
-    entries INTEGER NOT NULL,
-    headers INTEGER NOT NULL
-);
-"""
-_COUNT_HELD = """
-INSERT OR REPLACE INTO held_counts VALUES (0,
-    (SELECT COUNT(*) FROM (SELECT entry_address FROM headers UNION SELECT entry_address FROM chain WHERE folded & 1)),
-    (SELECT COUNT(*) FROM headers) + (SELECT COUNT(*) FROM chain WHERE folded & 1));
-"""
-
-# Schema 1 -> 2: chain rows take the held header of their entry; header-entries of our own
-# records are no longer stored apart (they are derived from chain); rowid tables.
-_MIGRATE_FROM_1 = (
-    """
-ALTER TABLE chain RENAME TO chain_v1;
-ALTER TABLE contents RENAME TO contents_v1;
-ALTER TABLE headers RENAME TO headers_v1;
-"""
-    + _SCHEMA.split("CREATE TABLE eav")[0]
-    + """
-INSERT INTO chain (seq, header_address, header, entry_address, entry_type, content, folded, live)
-    SELECT c.seq, c.header_address, c.header, c.entry_address, c.entry_type, NULL,
-           EXISTS (SELECT 1 FROM headers_v1 AS h WHERE h.entry_address = c.entry_address
-                   AND h.header_address = c.header_address AND h.header = c.header)
-           | 2 * EXISTS (SELECT 1 FROM contents_v1 AS e WHERE e.address = c.header_address
-                         AND e.content = '{"ChainHeader":' || c.header || '}'), NULL
-    FROM chain_v1 AS c;
-INSERT INTO contents (address, content)
-    SELECT address, content FROM contents_v1 AS c WHERE NOT EXISTS (
-        SELECT 1 FROM chain WHERE chain.header_address = c.address AND chain.folded & 2);
-INSERT INTO headers (entry_address, header_address, header)
-    SELECT entry_address, header_address, header FROM headers_v1 AS h WHERE NOT EXISTS (
-        SELECT 1 FROM chain WHERE chain.header_address = h.header_address AND chain.folded & 1
-                              AND chain.entry_address = h.entry_address);
-DROP TABLE chain_v1;
-DROP TABLE contents_v1;
-DROP TABLE headers_v1;
-CREATE TABLE held_counts (id INTEGER PRIMARY KEY CHECK (id = 0), entries INTEGER NOT NULL, headers INTEGER NOT NULL);
-"""
-    + _COUNT_HELD
-    + """
-PRAGMA user_version = 2;
-"""
-)
-
-_LIVE = ("crud-status", "live")
-
-
-def _payload(batches: list[WriteBatch]) -> bytes:
-    """A group's batches as the JSON the writer's trigger takes:
-    ``[batches, entries held by the group, (entry, header) pairs held by the group]``, each
-    batch as ``[chain rows, contents, held headers, EAV rows, kv]``, with what
-    only repeats a chain row of the batch folded into that row: ``[seq, header address, header,
-    entry address, entry type, entry content or null, folded (1: its header held for its
-    entry, 2: its header-entry), live index or null]``.  The entries and pairs let the
-    trigger keep the held counts with an index probe or two each."""
-    out = []
-    entries: dict[str, None] = {}
-    pairs: dict[tuple[str, str], None] = {}
-    for b in batches:
-        contents, headers, eav = b.contents, b.headers, b.eav
-        chain = []
-        if b.chain:
-            contents, headers, eav = dict(contents), list(headers), list(eav)
-            folded_contents = set()
-            for r in b.chain:
-                content = contents.get(r.entry_address)
-                if content is not None:
-                    folded_contents.add(r.entry_address)
-                folded = 0
-                held = (r.entry_address, r.header_address, r.header)
-                if held in headers:
-                    headers.remove(held)
-                    folded = 1
-                    entries[r.entry_address] = None
-                    pairs[(r.entry_address, r.header_address)] = None
-                if contents.get(r.header_address) == '{"ChainHeader":' + r.header + "}":
-                    folded_contents.add(r.header_address)
-                    folded |= 2
-                live = None
-                for i, row in enumerate(eav):
-                    if row.entity == r.entry_address and row.attribute == "crud-status" and row.value == "live":
-                        live = row.index
-                        del eav[i]
-                        break
-                chain.append((r.seq, r.header_address, r.header, r.entry_address, r.entry_type, content, folded, live))
-            for address in folded_contents:
-                del contents[address]
-        for entry_address, header_address, _ in headers:
-            entries[entry_address] = None
-            pairs[(entry_address, header_address)] = None
-        out.append((chain, contents, headers, [(r.entity, r.attribute, r.value, r.index) for r in eav], b.kv))
-    return orjson.dumps((out, list(entries), list(pairs)))
-
-
-_GET_CONTENT = """
-SELECT content FROM contents WHERE address=?1
-UNION ALL SELECT content FROM chain WHERE entry_address=?1 AND content IS NOT NULL
-UNION ALL SELECT '{"ChainHeader":' || header || '}' FROM chain WHERE header_address=?1 AND folded & 2
-LIMIT 1
-"""
-_HELD_HEADERS = """
-SELECT header_address, header FROM headers WHERE entry_address=?1
-UNION ALL SELECT header_address, header FROM chain WHERE entry_address=?1 AND folded & 1
-"""
-_EAV = """
-SELECT entity, attribute, value, idx FROM eav WHERE entity=?1 AND attribute>=?2 AND attribute<?3
-UNION ALL SELECT entry_address, 'crud-status', 'live', live FROM chain
-    WHERE entry_address=?1 AND live IS NOT NULL AND 'crud-status'>=?2 AND 'crud-status'<?3
-"""
-_CHAIN_COLUMNS = "seq, header_address, header, entry_address, entry_type"
-
 _CONTENT_CACHE_BYTES = 8 * 1024 * 1024
 _ENTITY_CACHE_ITEMS = 4096
 
 _LOCK_FILENAME = DB_FILENAME + ".lock"
-_LOCK_WAIT_S = 5.0  # a writer of a killed predecessor finishing its last group takes milliseconds
-_OPEN_TIMEOUT_S = 30.0
 
 
-class WriterStats:
-    """What the writer did for this store: transactions, batches, its CPU time (for the
-    benchmark), and histograms of group sizes and write times (for ``/metrics``)."""
-
-    __slots__ = ("transactions", "batches", "cpu_s", "wall_s", "group_buckets", "wall_buckets")
-
-    def __init__(self) -> None:
-        self.transactions = 0
-        self.batches = 0
-        self.cpu_s = 0.0
-        self.wall_s = 0.0
-        # counts per bucket of GROUP_BUCKETS / WRITE_BUCKETS, a last one for what is larger
-        self.group_buckets = [0] * (len(GROUP_BUCKETS) + 1)
-        self.wall_buckets = [0] * (len(WRITE_BUCKETS) + 1)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "transactions": self.transactions,
-            "batches": self.batches,
-            "cpu_s": round(self.cpu_s, 4),
-            "wall_s": round(self.wall_s, 4),
-        }
-
-
-# upper bounds: batches in one group commit, and seconds the writer took to write and fsync one
-GROUP_BUCKETS: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
-WRITE_BUCKETS: tuple[float, ...] = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
-
-
-def _take_lock(path: Path, label: str) -> int:
-    """Hold the store's lock file: one conductor (and its writer) per store at a time."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    deadline = time.monotonic() + _LOCK_WAIT_S
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                os.close(fd)
-                raise StorageError(
-                    f"storage of {label} at {path.parent} is in use by another conductor "
-                    f"(its lock file {path.name} stayed locked for {_LOCK_WAIT_S:g}s)"
-                ) from None
-            time.sleep(0.01)
-
-
-class _Writers:
-    """The writer process of this conductor (see :mod:`.writer_process`), started with the first store."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._control: socket.socket | None = None
-
-    def _start(self) -> socket.socket:
-        if self._proc is not None and self._proc.poll() is None and self._control is not None:
-            return self._control
-        if self._control is not None:
-            self._control.close()
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "holochain.storage.writer_process", str(theirs.fileno())],
-                pass_fds=(theirs.fileno(),),
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        finally:
-            theirs.close()
-        self._control = ours
-        return ours
-
-    def open_channel(
-        self, path: str, synchronous: str, label: str, lock_fd: int, key: str | None = None
-    ) -> socket.socket:
-        """A socket to a writer thread for the database at ``path``, once it has opened it
-        (an encrypted store's key goes with the request, over the socket pair only)."""
-        request = orjson.dumps({"path": path, "synchronous": synchronous, "label": label, "key": key})
-        with self._lock:
-            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                try:
-                    socket.send_fds(self._start(), [request], [theirs.fileno(), lock_fd])
-                except OSError:  # the process died since: once more, with a new one
-                    self._proc = None
-                    socket.send_fds(self._start(), [request], [theirs.fileno(), lock_fd])
-            except OSError as exc:
-                ours.close()
-                raise StorageError(f"storage of {label}: cannot start the writer process: {exc}") from None
-            finally:
-                theirs.close()
-        ours.settimeout(_OPEN_TIMEOUT_S)
-        answer = b""
-        try:
-            while not answer.endswith(b"\n"):
-                chunk = ours.recv(65536)
-                if not chunk:
-                    break
-                answer += chunk
-        except OSError as exc:
-            ours.close()
-            raise StorageError(f"storage of {label}: the writer process did not answer: {exc}") from None
-        ours.settimeout(None)
-        reply = orjson.loads(answer) if answer.endswith(b"\n") else {"error": "the writer process is gone"}
-        if not reply.get("ok"):
-            ours.close()
-            raise StorageError(f"storage of {label} at {path}: {reply.get('error')}")
-        return ours
-
-
-_writers = _Writers()
-
-
-def writer_process_pid() -> int | None:
-    """The pid of this conductor's SQLite writer process, if it runs (for benchmarks and tests)."""
-    proc = _writers._proc
-    return proc.pid if proc is not None and proc.poll() is None else None
-
-
-class _Group:
-    """Batches written in one transaction, and their overlay for reads until they are durable."""
-
-    __slots__ = ("tables", "batches", "last_ticket")
-
-    def __init__(self) -> None:
-        self.tables = Tables()
-        self.batches: list[WriteBatch] = []
-        self.last_ticket = 0
-
-
-class _Cache:
-    """A mapping bounded in items or in the characters of its values; the oldest insertions go first."""
-
-    __slots__ = ("items", "limit", "size", "by_size")
-
-    def __init__(self, limit: int, *, by_size: bool) -> None:
-        self.items: collections.OrderedDict[Any, Any] = collections.OrderedDict()
-        self.limit = limit
-        self.size = 0
-        self.by_size = by_size
-
-    def get(self, key: Any) -> Any:
-        return self.items.get(key)
-
-    def put(self, key: Any, value: Any) -> None:
-        items = self.items
-        if key in items:
-            return
-        cost = len(value) if self.by_size else 1
-        if cost > self.limit:
-            return
-        items[key] = value
-        self.size += cost
-        while self.size > self.limit:
-            _, old = items.popitem(last=False)
-            self.size -= len(old) if self.by_size else 1
-
-    def drop(self, key: Any) -> None:
-        value = self.items.pop(key, None)
-        if value is not None:
-            self.size -= len(value) if self.by_size else 1
-
-
-class SqliteStore:
+class SqliteStore(SqliteReads):
     """A store in one SQLite file per instance: reads in this process, writes in groups through the
     conductor's writer process, durable (and their tickets completed) once the group commits."""
 
@@ -428,14 +103,14 @@ class SqliteStore:
         self.path = private_file(self.directory / DB_FILENAME)
         self._synchronous = synchronous.upper()
         self._errors = encryption.check_can_open(self.path, key, self.label)
-        self._lock_fd = _take_lock(private_file(self.directory / _LOCK_FILENAME), self.label)
+        self._lock_fd = take_lock(private_file(self.directory / _LOCK_FILENAME), self.label)
         try:
             try:
                 self._reader = writer_process.connect(str(self.path), self._synchronous, key)
                 self._init_schema()
             except self._errors as exc:
                 raise encryption.open_error(self.label, self.path, key, exc) from None
-            self._channel = _writers.open_channel(str(self.path), self._synchronous, self.label, self._lock_fd, key)
+            self._channel = writers.open_channel(str(self.path), self._synchronous, self.label, self._lock_fd, key)
         except BaseException:
             os.close(self._lock_fd)
             raise
@@ -448,12 +123,13 @@ class SqliteStore:
         self._held_counts: tuple[int, tuple[int, int]] | None = None  # (durable ticket, counts)
         self._failed: BaseException | None = None
         self._waiters: dict[int, list[tuple[asyncio.Future[Any], Any]]] = {}
-        self._open: _Group | None = None  # collecting writes, not yet handed to the writer
-        self._in_flight: collections.deque[_Group] = collections.deque()  # handed over, not yet durable
+        self._open: Group | None = None  # collecting writes, not yet handed to the writer
+        self._in_flight: collections.deque[Group] = collections.deque()  # handed over, not yet durable
         self._hand_off_scheduled = False
-        self._contents = _Cache(_CONTENT_CACHE_BYTES, by_size=True)
-        self._headers_cache = _Cache(_ENTITY_CACHE_ITEMS, by_size=False)  # entry -> [(address, header)]
-        self._eav_cache = _Cache(_ENTITY_CACHE_ITEMS, by_size=False)  # entity -> {prefix: rows}
+        self._contents = Cache(_CONTENT_CACHE_BYTES, by_size=True)
+        self._headers_cache = Cache(_ENTITY_CACHE_ITEMS, by_size=False)  # entry -> [(address, header)]
+        self._eav_cache = Cache(_ENTITY_CACHE_ITEMS, by_size=False)  # entity -> {prefix: rows}
+        self._crud_cache = Cache(_ENTITY_CACHE_ITEMS, by_size=False)  # address -> CrudState on disk
         self.stats = WriterStats()
         self._closing = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -462,36 +138,7 @@ class SqliteStore:
     # -- connections -------------------------------------------------------------
 
     def _init_schema(self) -> None:
-        version = self._reader.execute("PRAGMA user_version").fetchone()[0]
-        if version == 0 and self._reader.execute("SELECT 1 FROM sqlite_master WHERE name='chain'").fetchone():
-            version = 1  # schema 1 created its tables before it set its version
-        if version == 0:
-            self._reader.executescript(
-                f"BEGIN IMMEDIATE; {_SCHEMA} {_COUNT_HELD} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
-            )
-        elif version == 1:
-            log.info("storage of %s: migrating from schema 1 to %d", self.label, SCHEMA_VERSION)
-            try:
-                self._reader.executescript(f"BEGIN IMMEDIATE; {_MIGRATE_FROM_1} COMMIT;")
-            except self._errors:
-                if self._reader.in_transaction:
-                    self._reader.execute("ROLLBACK")
-                raise
-        elif version != SCHEMA_VERSION:
-            raise StorageError(
-                f"storage of {self.label} at {self.path} has schema version {version}; this conductor "
-                f"understands versions 1 and {SCHEMA_VERSION} (a newer conductor wrote it?)"
-            )
-        result = self._reader.execute("PRAGMA quick_check").fetchone()[0]
-        if result != "ok":
-            raise StorageError(f"storage of {self.label} at {self.path} is damaged: {result}")
-        try:
-            self._reader.execute("SELECT json_extract('[1]', '$[0]')").fetchone()
-        except self._errors:
-            raise StorageError(
-                f"storage of {self.label}: this SQLite ({sqlite3.sqlite_version}) lacks the "
-                "JSON functions the store needs (SQLite 3.38+, or an older one built with JSON1)"
-            ) from None
+        init_schema(self._reader, self.label, self.path, self._errors)
 
     def _read_length(self) -> int:
         row = self._reader.execute("SELECT MAX(seq) FROM chain").fetchone()
@@ -512,7 +159,7 @@ class SqliteStore:
                 pass
         group = self._open
         if group is None:
-            group = self._open = _Group()
+            group = self._open = Group()
         group.tables.apply(batch)
         group.batches.append(batch)
         if batch.chain:
@@ -534,6 +181,8 @@ class SqliteStore:
             self._headers_cache.drop(entry_address)
         for row in batch.eav:
             self._eav_cache.drop(row.entity)
+        for fact in batch.crud:
+            self._crud_cache.drop(fact.address)
 
     def _scheduled_hand_off(self) -> None:
         self._hand_off_scheduled = False
@@ -547,7 +196,7 @@ class SqliteStore:
         self._open = None
         self._in_flight.append(group)
         self._watch()
-        data = _payload(group.batches)
+        data = payload(group.batches)
         try:
             self._send(writer_process.HEADER.pack(len(data), group.last_ticket) + data)
         except OSError as exc:
@@ -562,8 +211,8 @@ class SqliteStore:
             try:
                 view = view[channel.send(view) :]
             except BlockingIOError:
-                if not select.select([], [channel], [], _OPEN_TIMEOUT_S)[1]:
-                    raise OSError(f"the writer process took nothing for {_OPEN_TIMEOUT_S:g}s") from None
+                if not select.select([], [channel], [], OPEN_TIMEOUT_S)[1]:
+                    raise OSError(f"the writer process took nothing for {OPEN_TIMEOUT_S:g}s") from None
 
     def _watch(self) -> None:
         """Have the running event loop read the writer's answers as they come."""
@@ -683,137 +332,6 @@ class SqliteStore:
                     fut.set_exception(error)
         self._waiters.clear()
 
-    # -- reading (groups not yet durable first, then caches, then disk) ------------------
-
-    def _groups(self) -> list[_Group]:
-        """Groups not yet durable, newest first."""
-        groups = list(reversed(self._in_flight))
-        if self._open is not None:
-            groups.insert(0, self._open)
-        return groups
-
-    def _read(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
-        try:
-            return self._reader.execute(sql, args).fetchall()
-        except self._errors as exc:
-            raise StorageError(f"storage of {self.label}: cannot read: {exc}") from None
-
-    def chain_length(self) -> int:
-        return self._length
-
-    def chain_row(self, seq: int) -> ChainRow | None:
-        for group in self._groups():
-            row = group.tables.chain.get(seq)
-            if row is not None:
-                return row
-        found = self._read(f"SELECT {_CHAIN_COLUMNS} FROM chain WHERE seq=?", (seq,))
-        return ChainRow(*found[0]) if found else None
-
-    def chain_seq(self, header_address: str) -> int | None:
-        for group in self._groups():
-            for row in group.tables.chain.values():
-                if row.header_address == header_address:
-                    return row.seq
-        found = self._read("SELECT seq FROM chain WHERE header_address=?", (header_address,))
-        return found[0][0] if found else None
-
-    def chain_rows(self, start: int = 0) -> Iterator[ChainRow]:
-        seq = start
-        try:
-            cursor = self._reader.execute(f"SELECT {_CHAIN_COLUMNS} FROM chain WHERE seq>=? ORDER BY seq", (start,))
-            for found in cursor:
-                yield ChainRow(*found)
-                seq = found[0] + 1
-        except self._errors as exc:
-            raise StorageError(f"storage of {self.label}: cannot read the chain: {exc}") from None
-        end = self._length
-        while seq < end:
-            row = self.chain_row(seq)
-            if row is None:
-                break
-            yield row
-            seq += 1
-
-    def chain_records(self, start: int = 0, end: int | None = None) -> Iterator[tuple[ChainRow, str | None]]:
-        """Chain rows with their entries' content, in order, from the disk only (for loading)."""
-        args: tuple[Any, ...] = (start,) if end is None else (start, end)
-        where = "c.seq>=?" if end is None else "c.seq>=? AND c.seq<?"
-        try:
-            cursor = self._reader.execute(
-                "SELECT c.seq, c.header_address, c.header, c.entry_address, c.entry_type, "
-                "COALESCE(c.content, (SELECT content FROM contents WHERE address = c.entry_address)) "
-                f"FROM chain AS c WHERE {where} ORDER BY c.seq",
-                args,
-            )
-            for found in cursor:
-                row = ChainRow(*found[:5])
-                # an entry that is itself one of our header-entries is kept only in chain
-                yield row, found[5] if found[5] is not None else self.get_content(row.entry_address)
-        except self._errors as exc:
-            raise StorageError(f"storage of {self.label}: cannot read the chain: {exc}") from None
-
-    def get_content(self, address: str) -> str | None:
-        if self._open is not None or self._in_flight:
-            for group in self._groups():
-                text = group.tables.contents.get(address)
-                if text is not None:
-                    return text
-        text = self._contents.get(address)
-        if text is not None:
-            return text
-        found = self._read(_GET_CONTENT, (address,))
-        if not found:
-            return None
-        text = found[0][0]
-        self._contents.put(address, text)
-        return text
-
-    def held_headers(self, entry_address: str) -> list[str]:
-        cached = self._headers_cache.get(entry_address)
-        if cached is None:
-            cached = self._read(_HELD_HEADERS, (entry_address,))
-            self._headers_cache.put(entry_address, cached)
-        found = dict(cached)
-        if self._open is not None or self._in_flight:
-            for group in reversed(self._groups()):
-                found.update(group.tables.headers.get(entry_address, {}))
-        return list(found.values())
-
-    def eav(self, entity: str, attribute_prefix: str = "") -> list[EavRow]:
-        cached = self._eav_cache.get(entity)
-        rows = cached.get(attribute_prefix) if cached is not None else None
-        if rows is None:
-            upper: str | bytes = (
-                attribute_prefix + "\U0010ffff" if attribute_prefix else b"\xff"
-            )  # a blob sorts after all text
-            rows = list(dict.fromkeys(EavRow(*r) for r in self._read(_EAV, (entity, attribute_prefix, upper))))
-            if cached is None:
-                cached = {}
-                self._eav_cache.put(entity, cached)
-            cached[attribute_prefix] = rows
-        if self._open is None and not self._in_flight:
-            return list(rows)
-        found = dict.fromkeys(rows)
-        for group in reversed(self._groups()):
-            for r in group.tables.eav_rows(entity, attribute_prefix):
-                found[r] = None
-        return list(found)
-
-    def kv_get(self, key: str) -> str | None:
-        for group in self._groups():
-            value = group.tables.kv.get(key)
-            if value is not None:
-                return value
-        found = self._read("SELECT value FROM kv WHERE key=?", (key,))
-        return found[0][0] if found else None
-
-    def held_counts(self) -> tuple[int, int]:
-        """Entries and headers held, as committed to disk (recounted only after new commits)."""
-        if self._held_counts is None or self._held_counts[0] != self.durable_ticket:
-            entries, headers = self._read("SELECT entries, headers FROM held_counts", ())[0]
-            self._held_counts = (self.durable_ticket, (entries, headers))
-        return self._held_counts[1]
-
     def close(self) -> None:
         if self._closed_channel:
             return
@@ -825,7 +343,7 @@ class SqliteStore:
         self._unwatch()
         try:  # a zero-length group: the writer closes the database and says so
             self._send(writer_process.HEADER.pack(0, 0))
-            deadline = time.monotonic() + _OPEN_TIMEOUT_S
+            deadline = time.monotonic() + OPEN_TIMEOUT_S
             while time.monotonic() < deadline:
                 answers = self._read_acks(block=True, timeout=deadline - time.monotonic())
                 if answers is None or any(a.get("closed") for a in answers):

@@ -17,7 +17,7 @@ thread here that:
 
 * opens the database (the same pragmas as the store's reader), answers
   ``{"ok": true}`` or ``{"error": …}``;
-* reads groups — ``[u32 length][u64 last ticket][JSON text]`` — and writes
+* reads groups — ``[u32 length][u64 last ticket][JSON texts, one a line]`` — and writes
   each with one statement in autocommit mode (so the inserts, the commit and
   its fsync run in one ``sqlite3_step``), then answers
   ``{"t": ticket, "cpu": µs, "wall": µs}`` (or ``{"error": …}``, after which
@@ -74,18 +74,20 @@ BUSY_TIMEOUT_MS = 30_000
 CHECKPOINT_EVERY = 64
 REWIND_FRAMES = 8000
 
-# The writer's one statement: a group's batches as JSON (see sqlite._payload), fanned out by
-# a trigger.  Rows that only repeat what a chain row of the same batch says (its entry's
+# The writer's one statement: a group's rows as one JSON text per table (see
+# sqlite_encoding.payload), fanned out by a trigger.  Rows that only repeat what a chain row of the same batch says (its entry's
 # content, its header held for its entry, the entry's 'live' status, its header-entry) were
 # folded into that chain row; what arrives later and repeats one is not stored again.
+# CRUD and link facts are merged into the current state of their address or LinkAdd.
 WRITER_SETUP = """
-CREATE TEMP VIEW inbox (data) AS SELECT NULL;
+CREATE TEMP VIEW inbox (chain, contents, headers, eav, kv, crud, links, entries, pairs)
+    AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL;
 CREATE TEMP TRIGGER inbox_write INSTEAD OF INSERT ON inbox BEGIN
     UPDATE held_counts SET
-        entries = entries + (SELECT COUNT(*) FROM json_each(NEW.data, '$[1]') AS n
+        entries = entries + (SELECT COUNT(*) FROM json_each(NEW.entries) AS n
             WHERE NOT EXISTS (SELECT 1 FROM headers WHERE entry_address = n.value)
               AND NOT EXISTS (SELECT 1 FROM chain WHERE entry_address = n.value AND folded & 1)),
-        headers = headers + (SELECT COUNT(*) FROM json_each(NEW.data, '$[2]') AS n
+        headers = headers + (SELECT COUNT(*) FROM json_each(NEW.pairs) AS n
             WHERE NOT EXISTS (SELECT 1 FROM headers WHERE entry_address = json_extract(n.value, '$[0]')
                                                       AND header_address = json_extract(n.value, '$[1]'))
               AND NOT EXISTS (SELECT 1 FROM chain WHERE header_address = json_extract(n.value, '$[1]')
@@ -94,29 +96,60 @@ CREATE TEMP TRIGGER inbox_write INSTEAD OF INSERT ON inbox BEGIN
         SELECT json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'), json_extract(r.value, '$[2]'),
                json_extract(r.value, '$[3]'), json_extract(r.value, '$[4]'), json_extract(r.value, '$[5]'),
                json_extract(r.value, '$[6]'), json_extract(r.value, '$[7]')
-        FROM json_each(NEW.data, '$[0]') AS b, json_each(b.value, '$[0]') AS r;
+        FROM json_each(NEW.chain) AS r;
     INSERT OR IGNORE INTO contents (address, content)
-        SELECT r.key, r.value FROM json_each(NEW.data, '$[0]') AS b, json_each(b.value, '$[1]') AS r
+        SELECT r.key, r.value FROM json_each(NEW.contents) AS r
         WHERE NOT EXISTS (SELECT 1 FROM main.chain AS c WHERE c.entry_address = r.key AND c.content = r.value)
           AND NOT EXISTS (SELECT 1 FROM main.chain AS c WHERE c.header_address = r.key AND c.folded & 2
                                                         AND '{"ChainHeader":' || c.header || '}' = r.value);
     INSERT OR IGNORE INTO headers (entry_address, header_address, header)
         SELECT json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'), json_extract(r.value, '$[2]')
-        FROM json_each(NEW.data, '$[0]') AS b, json_each(b.value, '$[2]') AS r
+        FROM json_each(NEW.headers) AS r
         WHERE NOT EXISTS (SELECT 1 FROM main.chain AS c WHERE c.header_address = json_extract(r.value, '$[1]')
                           AND c.entry_address = json_extract(r.value, '$[0]') AND c.folded & 1);
     INSERT OR IGNORE INTO eav (entity, attribute, value, idx)
         SELECT json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'),
                json_extract(r.value, '$[2]'), json_extract(r.value, '$[3]')
-        FROM json_each(NEW.data, '$[0]') AS b, json_each(b.value, '$[3]') AS r
-        WHERE NOT EXISTS (SELECT 1 FROM main.chain AS c WHERE c.entry_address = json_extract(r.value, '$[0]')
-                          AND c.live = json_extract(r.value, '$[3]') AND json_extract(r.value, '$[1]') = 'crud-status'
-                          AND json_extract(r.value, '$[2]') = 'live');
-    INSERT OR REPLACE INTO kv (key, value)
-        SELECT r.key, r.value FROM json_each(NEW.data, '$[0]') AS b, json_each(b.value, '$[4]') AS r;
+        FROM json_each(NEW.eav) AS r;
+    INSERT OR REPLACE INTO kv (key, value) SELECT r.key, r.value FROM json_each(NEW.kv) AS r;
+    -- CRUD facts merged into one state per address (storage.base.merge_crud); a 'live' fact
+    -- of an address already live by a chain row of ours is not stored again
+    INSERT INTO crud (address, rank, link, link_idx)
+        SELECT json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'),
+               json_extract(r.value, '$[2]'), json_extract(r.value, '$[3]')
+        FROM json_each(NEW.crud) AS r
+        WHERE NOT (json_extract(r.value, '$[1]') = 1 AND json_extract(r.value, '$[2]') IS NULL
+                   AND EXISTS (SELECT 1 FROM main.chain WHERE entry_address = json_extract(r.value, '$[0]')
+                                                          AND live IS NOT NULL))
+        ON CONFLICT (address) DO UPDATE SET
+            rank = MAX(rank, excluded.rank),
+            link = iif(excluded.link IS NOT NULL AND (link IS NULL OR excluded.link_idx < link_idx
+                       OR (excluded.link_idx = link_idx AND excluded.link < link)), excluded.link, link),
+            link_idx = iif(excluded.link IS NOT NULL AND (link IS NULL OR excluded.link_idx < link_idx
+                       OR (excluded.link_idx = link_idx AND excluded.link < link)), excluded.link_idx, link_idx);
+    -- link facts merged into one state per LinkAdd (storage.base.merge_link); the counts
+    -- follow by the links table's own triggers
+    INSERT INTO links (base, link_add, link_type, tag, utag, target, idx, removed_by)
+        SELECT json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'), json_extract(r.value, '$[2]'),
+               json_extract(r.value, '$[3]'), json_extract(r.value, '$[4]'), json_extract(r.value, '$[5]'),
+               json_extract(r.value, '$[6]'), json_extract(r.value, '$[7]')
+        FROM json_each(NEW.links) AS r WHERE true
+        ON CONFLICT (base, link_add) DO UPDATE SET
+            target = COALESCE(target, excluded.target),
+            link_type = iif(excluded.removed_by IS NOT NULL AND (removed_by IS NULL OR excluded.idx > idx),
+                            excluded.link_type, link_type),
+            tag = iif(excluded.removed_by IS NOT NULL AND (removed_by IS NULL OR excluded.idx > idx),
+                      excluded.tag, tag),
+            utag = iif(excluded.removed_by IS NOT NULL AND (removed_by IS NULL OR excluded.idx > idx),
+                       excluded.utag, utag),
+            removed_by = iif(excluded.removed_by IS NOT NULL AND (removed_by IS NULL OR excluded.idx > idx),
+                             excluded.removed_by, removed_by),
+            idx = iif(excluded.removed_by IS NOT NULL AND (removed_by IS NULL OR excluded.idx > idx),
+                      excluded.idx, idx);
 END;
 """
-WRITE = "INSERT INTO inbox (data) VALUES (?)"
+WRITE = "INSERT INTO inbox VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+COLUMNS = 9  # the JSON texts of a group, one line each (see sqlite_encoding.payload)
 
 
 def _cipher() -> Any:
@@ -235,7 +268,7 @@ class _StoreWriter:
         nothing more is written (the store is broken): groups are read and dropped until the close."""
         transactions = 0
         failed = False
-        writing: tuple[type[Exception], ...] = (*self.errors, UnicodeDecodeError)
+        writing: tuple[type[Exception], ...] = (*self.errors, ValueError)  # (UnicodeDecodeError is one)
         while True:
             group = self._next_group()
             if isinstance(group, bool):
@@ -248,7 +281,10 @@ class _StoreWriter:
                 if self.rewind:
                     self.rewind = False
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                conn.execute(WRITE, (data.decode("utf-8"),))
+                columns = data.decode("utf-8").split("\n")
+                if len(columns) != COLUMNS:
+                    raise ValueError(f"a group of {len(columns)} columns, not {COLUMNS}")
+                conn.execute(WRITE, columns)
             except writing as exc:
                 _answer(self.sock, {"error": str(exc)})
                 failed = True
