@@ -59,7 +59,7 @@ from holochain.core.dht_ops import DhtOp
 from holochain.core.header import ChainHeader
 from holochain.instance.instance import Instance
 from holochain.ribosome.packager import package_project, write_package
-from holochain.storage.memory import MemoryStore
+from holochain.storage.memory_store import MemoryStore
 from holochain.storage.sqlite import SqliteStore
 
 __all__ = ["ZOME", "main", "run"]

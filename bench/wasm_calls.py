@@ -34,7 +34,7 @@ from holochain.core.crypto import AgentKey  # noqa: E402
 from holochain.core.dna import Dna  # noqa: E402
 from holochain.instance.instance import Instance  # noqa: E402
 from holochain.ribosome.python_zome import bundle_directory  # noqa: E402
-from holochain.storage.memory import MemoryStore  # noqa: E402
+from holochain.storage.memory_store import MemoryStore  # noqa: E402
 from wat_zomes import proxy_zome, wasm_dna  # noqa: E402
 
 PY_ZOME = """

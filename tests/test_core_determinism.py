@@ -10,7 +10,7 @@ from holochain.core.randomness import seeded_random, system_random
 from holochain.core.time import format_ns, stepping_clock, system_clock
 from holochain.instance.chain import SourceChain
 from holochain.storage.base import WriteBatch
-from holochain.storage.memory import MemoryStore
+from holochain.storage.memory_store import MemoryStore
 
 AGENT = AgentKey.for_test_agent("alice")
 START_NS = 1_600_000_000_123_000_000

@@ -12,8 +12,8 @@ from app_spec_support import app_spec_dna, one  # noqa: F401  (fixtures)
 from holochain.conductor.conductor import Conductor, ConductorError, load_dna_file
 from holochain.conductor.config_file import parse_config
 from holochain.net import MemorySwitchboard, Network, NetworkConfigError, RequestTimeout, Unreachable
-from holochain.net.config import network_for_instance, shared_memory_network
 from holochain.net.location import holders_for, location
+from holochain.net.network_config import network_for_instance, shared_memory_network
 from holochain.testing import Scenario
 
 

@@ -18,7 +18,7 @@ from holochain.core.links import LinkRow, select_links
 from holochain.core.query import compile_type_names
 from holochain.instance.chain import SourceChain
 from holochain.storage.base import WriteBatch
-from holochain.storage.memory import MemoryStore
+from holochain.storage.memory_store import MemoryStore
 
 json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**64 - 1), st.text())
 json_values = st.recursive(

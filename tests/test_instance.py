@@ -14,7 +14,7 @@ from holochain.core.crypto import AgentKey, encode_call_data_for_signing, verify
 from holochain.core.header import ChainHeader
 from holochain.instance.instance import Instance, InstanceError
 from holochain.storage.base import StorageError
-from holochain.storage.memory import MemoryStore
+from holochain.storage.memory_store import MemoryStore
 from holochain.storage.sqlite import DB_FILENAME, SqliteStore
 
 ZOME = """

@@ -163,7 +163,7 @@ async def test_a_conductor_that_stops_says_goodbye_at_once(tmp_path, app_spec_dn
 )
 def test_a_bad_network_table_is_refused_clearly(table, message):
     from holochain.net import NetworkConfigError
-    from holochain.net.config import network_for_instance
+    from holochain.net.network_config import network_for_instance
 
     with pytest.raises(NetworkConfigError, match=message):
         network_for_instance(table, "i")

@@ -495,7 +495,7 @@ async def test_no_loss_under_a_burst_of_a_thousand_publishes(cluster, tmp_path, 
             scenario.network.switchboard.loss(0.05, seed=5)  # and some lost, some twice
             scenario.network.switchboard.duplicate(0.05)
         else:
-            from holochain.net.config import network_for_instance
+            from holochain.net.network_config import network_for_instance
 
             network = network_for_instance(
                 {

@@ -23,7 +23,7 @@ from holochain.instance.instance import Instance
 from holochain.instance.shard import Shard
 from holochain.storage import sqlite_schema
 from holochain.storage.base import CrudFact, EavRow, LinkFact, WriteBatch
-from holochain.storage.memory import MemoryStore
+from holochain.storage.memory_store import MemoryStore
 from holochain.storage.sqlite import DB_FILENAME, SCHEMA_VERSION, SqliteStore
 
 ADDRESSES = ["QmA", "QmB", "QmC"]

@@ -25,7 +25,7 @@ from holochain.instance.instance import Instance
 from holochain.storage import sqlite as sqlite_module
 from holochain.storage import writer_client
 from holochain.storage.base import ChainRow, CrudFact, CrudState, EavRow, LinkFact, StorageError, WriteBatch
-from holochain.storage.memory import MemoryStore
+from holochain.storage.memory_store import MemoryStore
 from holochain.storage.sqlite import DB_FILENAME, SCHEMA_VERSION, SqliteStore
 
 ZOME = """

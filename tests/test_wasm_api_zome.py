@@ -17,7 +17,7 @@ from holochain.core.crypto import AgentKey, verify
 from holochain.core.entry import Entry
 from holochain.instance.instance import Instance, InstanceError
 from holochain.ribosome import wasm
-from holochain.storage.memory import MemoryStore
+from holochain.storage.memory_store import MemoryStore
 
 REPO = Path(__file__).resolve().parents[1]
 API_TEST = REPO / "wasm" / "build" / "api_test.dna.json"

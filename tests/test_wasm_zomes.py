@@ -23,7 +23,7 @@ from holochain.instance.instance import Instance, InstanceError
 from holochain.ribosome import wasm
 from holochain.ribosome.python_zome import ZomeCodeError
 from holochain.ribosome.wasm import engine
-from holochain.storage.memory import MemoryStore
+from holochain.storage.memory_store import MemoryStore
 from wat_zomes import proxy_zome, wasm_dna
 
 

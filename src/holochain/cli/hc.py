@@ -12,7 +12,7 @@ import click
 from .. import __version__
 from ..core.dna import Dna, DnaError
 from . import scaffold
-from .chain import chain_cmd
+from .chain_cmd import chain_cmd
 from .test_cmd import test_cmd
 
 __all__ = ["main"]

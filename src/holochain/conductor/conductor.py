@@ -29,14 +29,15 @@ from ..core.rust_text import rust_debug_str
 from ..instance.call_zome import INSTANCE_ERROR_PREFIX
 from ..instance.instance import Instance, InstanceError
 from ..net import Network
-from ..net.config import NetworkConfigError, network_for_instance
+from ..net.network_config import NetworkConfigError, network_for_instance
 from ..ribosome.host_api import ZomeCallReply
 from ..storage.base import StorageError, Store
-from ..storage.memory import MemoryStore
+from ..storage.memory_store import MemoryStore
 from ..storage.sqlite import SqliteStore
 from .admin import ConductorAdmin
 from .bridges import check_bridges, required_bridges
 from .call_log import UNKNOWN, CallLog
+from .conductor_error import ConductorError
 from .config import (
     ConfigError,
     Configuration,
@@ -45,7 +46,6 @@ from .config import (
 )
 from .config_file import write_config_atomically
 from .dna_files import load_dna_file
-from .errors import ConductorError
 from .keystore import Keystore, KeystoreFileError, store_key
 from .passphrase import PassphraseError, PassphraseService
 from .signals import Signal, SignalKind, consistency_signal, instance_signal_frame

@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 from ..core.dna import Dna, DnaError
-from .errors import ConductorError
+from .conductor_error import ConductorError
 
 __all__ = ["MAX_DNA_BYTES", "load_dna_file"]
 

@@ -59,7 +59,7 @@ from .gossip import GossipIndex
 from .inbound import Inbound
 from .location import location
 from .membership import ANYONE, Membership
-from .memory import MemorySwitchboard
+from .memory_switchboard import MemorySwitchboard
 from .outbox import DROPPED, HELD, PENDING, REJECTED, Batch, Item, Outbox
 from .peers import PeerView
 from .queries import DirectMessageError, Queries

@@ -55,7 +55,7 @@ ANYONE = "*"
 
 @dataclass
 class NatsOptions:
-    """How to reach and authenticate to the relay (``[network]`` keys, see :mod:`.config`)."""
+    """How to reach and authenticate to the relay (``[network]`` keys, see :mod:`.network_config`)."""
 
     servers: list[str]
     heartbeat: float = 1.0  # the connection to the relay is pinged every 4 heartbeats (at least 2 s)

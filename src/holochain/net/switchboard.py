@@ -5,7 +5,7 @@ bytes between agents in it.  That is all: holding rules, publishing, gossip,
 queries and validation live above it (:mod:`holochain.net.dht`) and are
 written once.  Two implementations pass one conformance suite
 (``tests/test_net_conformance.py``): the in-process
-:class:`~holochain.net.memory.MemorySwitchboard` and the NATS relay
+:class:`~holochain.net.memory_switchboard.MemorySwitchboard` and the NATS relay
 :class:`~holochain.net.nats.NatsSwitchboard`.
 
 Nothing but ``bytes`` crosses a switchboard, and every failure is explicit:

@@ -27,7 +27,7 @@ from . import runner
 from .python_zome import ZomeCodeError, code_kind, load_zome
 from .wasm import callbacks as wasm_callbacks
 from .wasm.callbacks import WasmZomeRunner, validation_data
-from .wasm.zome import WasmFunction, may_run_on_loop
+from .wasm.wasm_zome import WasmFunction, may_run_on_loop
 
 __all__ = ["Ribosome", "ZomeFunctionFailure", "ZomeCodeError", "FunctionRef"]
 

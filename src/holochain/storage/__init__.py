@@ -9,7 +9,7 @@ writer process with group commit.
 
 from ..core.errors import StorageError
 from .base import ChainRow, Store, WriteBatch
-from .memory import MemoryStore
+from .memory_store import MemoryStore
 from .sqlite import SqliteStore
 
 __all__ = ["Store", "WriteBatch", "ChainRow", "StorageError", "MemoryStore", "SqliteStore"]

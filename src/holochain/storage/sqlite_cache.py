@@ -11,7 +11,7 @@ import collections
 from typing import Any
 
 from .base import WriteBatch
-from .memory import Tables
+from .memory_store import Tables
 
 __all__ = ["Group", "Cache"]
 

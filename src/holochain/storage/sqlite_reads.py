@@ -26,7 +26,7 @@ from .base import (
     merge_crud,
     merge_link,
 )
-from .memory import link_keys
+from .memory_store import link_keys
 
 if TYPE_CHECKING:
     from .sqlite_cache import Cache, Group

@@ -101,7 +101,7 @@ class _Writers:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "holochain.storage.writer_process", str(theirs.fileno())],
+                [sys.executable, "-m", "holochain.storage", str(theirs.fileno())],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,

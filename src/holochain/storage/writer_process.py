@@ -10,7 +10,7 @@ of its own has its own GIL: the event loop hands it a group with one
 polls its sockets anyway.
 
 One process serves every store of the conductor (started with the first
-store, ``python -m holochain.storage.writer_process FD``), so an extra
+store, ``python -m holochain.storage FD``), so an extra
 instance costs a socket and a thread in it, not an interpreter.  Each store
 gets its own socket pair, handed over the control socket (SCM_RIGHTS), and a
 thread here that:

@@ -18,7 +18,7 @@ from ...core import json as cjson
 from ...core.dna import Dna
 from ...core.errors import RibosomeErrorCode, ZomeExecutionError
 from .. import runner
-from .zome import HDK_VERSION, WasmZome, may_run_on_loop
+from .wasm_zome import HDK_VERSION, WasmZome, may_run_on_loop
 
 __all__ = ["WasmZomeRunner", "load", "package_json"]
 

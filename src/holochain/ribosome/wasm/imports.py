@@ -10,7 +10,7 @@ back as bare codes, as ``ribosome_error_code!`` returned them; core errors
 come back in the envelope as CoreError JSON.
 
 Functions marked ``local`` run on the zome's worker thread (they read only
-immutable state); the others run on the event loop (see :mod:`.zome`).
+immutable state); the others run on the event loop (see :mod:`.wasm_zome`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from ...core.entry import Entry, EntryShapeError
 from ...core.errors import HolochainError, RibosomeError, RibosomeErrorCode, ZomeApiError
 
 if TYPE_CHECKING:
-    from .zome import WasmCall
+    from .wasm_zome import WasmCall
 
 __all__ = ["HOST_FUNCTIONS", "HostFunction", "ArgumentError", "NOT_PROVIDED"]
 

@@ -43,7 +43,7 @@ from typing import Any
 from ..core import json as cjson
 from ..core.errors import NetworkError
 from .dht import DEFAULT_REDUNDANCY, Network
-from .memory import MemorySwitchboard
+from .memory_switchboard import MemorySwitchboard
 
 __all__ = ["network_for_instance", "NetworkConfigError", "shared_memory_network", "NETWORK_KEYS"]
 
