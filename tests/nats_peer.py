@@ -10,15 +10,16 @@ import asyncio
 import sys
 
 from holochain.core.crypto import AgentKey
+from holochain.core.dht_ops import DhtOp
 from holochain.net import Network
 from holochain.net.nats import NatsOptions, NatsSwitchboard
 
 
 class Bare:
-    """Holds nothing, answers every query with "not here"."""
+    """Holds nothing, answers every query with "not here" (also the conformance tests' idle handler)."""
 
     async def hold_ops(self, ops, sender):
-        return [["?", "rejected: this peer holds nothing"] for _ in ops]
+        return [[DhtOp.from_json(op).hash, "rejected: this peer holds nothing"] for op in ops]
 
     def answer_entry(self, address):
         return None

@@ -32,6 +32,7 @@ from holochain.net.location import holders_for
 from holochain.net.nats import NatsOptions, NatsSwitchboard
 from holochain.testing import DnaSpec, PlayerConfig, Scenario
 from holochain.testing.nats_server import NatsServer, RouteProxy
+from nats_peer import Bare
 
 HEARTBEAT = 0.1  # the relay connection is pinged every 2 s at least (what nats-py allows)
 GOSSIP = 0.1  # nodes in these tests gossip ten times a second
@@ -67,40 +68,6 @@ class Agent:
 
     def on_membership(self, event: str, agent: str) -> None:
         self.events.append((event, agent))
-
-
-class Bare:
-    """A node's handler that holds nothing (a peer of our own)."""
-
-    async def hold_ops(self, ops, sender):
-        return [[DhtOp.from_json(op).hash, "rejected: this peer holds nothing"] for op in ops]
-
-    def answer_entry(self, address):
-        return None
-
-    def answer_links(self, base, query):
-        return None
-
-    async def receive_direct(self, sender, zome, payload):
-        return "echo:" + payload
-
-    def validation_package(self, header_address):
-        return None
-
-    def held_items(self):
-        return []
-
-    def authored_items(self, start):
-        return [], start
-
-    def ops(self, op_hashes):
-        return {}
-
-    def has_op(self, op_hash):
-        return False
-
-    def peers_changed(self):
-        pass
 
 
 class MemoryFabric:
